@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// ringbridge's TOML configuration: typed, validated structs with the built-in defaults.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ringbridge/dp/eal.h"
+
+namespace ringbridge::ctl {
+
+/// The whole configuration. Default-constructed, it is the embedded default that the
+/// appliance runs with when no file is given (ports still have to come from the CLI).
+struct config {
+  struct ports_section {
+    std::string a;  ///< side A: network / provider side (port spec)
+    std::string b;  ///< side B: phone / PBX side
+  } ports;
+
+  struct dataplane_section {
+    unsigned workers = 1;
+    uint32_t mtu = 1500;
+    uint16_t burst = 32;
+    uint16_t rx_desc = 1024;
+    uint16_t tx_desc = 1024;
+    uint32_t tx_flush_us = 100;
+    uint16_t tx_retries = 8;
+    uint32_t mbufs = 0;  ///< 0 = automatic
+  } dataplane;
+
+  struct eal_section {
+    dp::hugepage_mode hugepages = dp::hugepage_mode::automatic;
+    uint32_t memory_mb = 0;
+    std::string file_prefix;
+    std::string log_level = "notice";
+  } eal;
+
+  struct replay_section {
+    uint32_t idle_ms = 500;  ///< all-pcap ports: stop once rx has been idle this long
+  } replay;
+
+  struct stats_section {
+    uint32_t interval_s = 0;  ///< print stats every N seconds; 0 = on SIGUSR1 and at exit
+  } stats;
+
+  struct log_section {
+    std::string level = "notice";
+  } log;
+};
+
+/// Parses TOML TEXT into *OUT (starting from the defaults). SOURCE names the text in
+/// messages (a file path). Unknown sections and keys, wrong types and out-of-range values
+/// are errors: false, with *error as "SOURCE:LINE:COL: KEY: what is wrong; the fix".
+bool parse_config(std::string_view text, std::string_view source, config* out,
+                  std::string* error);
+
+/// Reads and parses the file at PATH.
+bool load_config_file(const std::string& path, config* out, std::string* error);
+
+/// Checks rules that span keys (after CLI overrides are applied).
+bool validate_config(const config& cfg, std::string* error);
+
+}  // namespace ringbridge::ctl

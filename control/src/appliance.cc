@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The control thread: start-up sequence, signal handling, housekeeping loop, shutdown.
+#include "ringbridge/ctl/appliance.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "ringbridge/common/log.h"
+#include "ringbridge/ctl/cli.h"
+#include "ringbridge/ctl/config.h"
+#include "ringbridge/ctl/stats_report.h"
+#include "ringbridge/dp/bridge.h"
+#include "ringbridge/dp/eal.h"
+#include "ringbridge_build_info.h"
+
+#include <rte_version.h>
+
+namespace ringbridge::ctl {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_dump_stats{false};
+
+void on_signal(int sig) {
+  if (sig == SIGUSR1) {
+    g_dump_stats.store(true);
+  } else {
+    g_stop_signal.store(sig);
+    g_stop.store(true);
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);  // no reload yet; do not die when a terminal goes away
+}
+
+void print_stats(const dp::bridge& br, std::chrono::steady_clock::time_point t0) {
+  double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string text = format_stats(br.stats(), up);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void print_plan(const config& cfg, const std::array<dp::port_spec, 2>& specs,
+                const dp::eal_plan& plan, const dp::host_facts& host) {
+  std::printf("config: ok\n");
+  for (int s = 0; s < 2; s++) {
+    std::printf("port %c: %s (%s) device %s\n", s == 0 ? 'a' : 'b', specs[s].text.c_str(),
+                dp::port_kind_name(specs[s].kind), plan.port_names[s].c_str());
+  }
+  std::printf("workers: %u on cpu(s)", cfg.dataplane.workers);
+  for (unsigned c : plan.worker_cpus) std::printf(" %u", c);
+  std::printf("\nmemory: %s (hugepages free: %llu x %llu kB)\n",
+              plan.no_huge ? "no-huge" : "hugepages",
+              static_cast<unsigned long long>(host.hugepages_free),
+              static_cast<unsigned long long>(host.hugepage_size_kb));
+  std::printf("mbufs: %u of %u bytes; max frame %u bytes\n", plan.mbufs, plan.mbuf_size,
+              plan.geometry.max_frame);
+  std::printf("eal:");
+  for (const auto& a : plan.args) std::printf(" %s", a.c_str());
+  std::printf("\n");
+}
+
+void sleep_ms(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+int run_appliance(int argc, char** argv) {
+  cli_options cli;
+  std::string err;
+  if (!parse_cli(argc, argv, &cli, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return exit_usage_error;
+  }
+  if (cli.help) {
+    std::fputs(usage_text().c_str(), stdout);
+    return exit_ok;
+  }
+  if (cli.version) {
+    std::printf("ringbridge %s (git %s), built with %s\n", RINGBRIDGE_VERSION,
+                RINGBRIDGE_GIT_REV, rte_version());
+    return exit_ok;
+  }
+
+  config cfg;
+  if (!cli.config_path.empty() && !load_config_file(cli.config_path, &cfg, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return exit_usage_error;
+  }
+  if (!apply_cli(cli, &cfg, &err) || !validate_config(cfg, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return exit_usage_error;
+  }
+  log_level lvl;
+  parse_log_level(cfg.log.level.c_str(), &lvl);
+  set_log_level(lvl);
+
+  // Everything that can be checked without DPDK is checked first, so that a bad port or
+  // value leaves nothing behind.
+  dp::eal_options eo;
+  const std::string* texts[2] = {&cfg.ports.a, &cfg.ports.b};
+  for (int s = 0; s < 2; s++) {
+    if (!dp::parse_port_spec(*texts[s], &eo.ports[s], &err) ||
+        !dp::check_port_present(eo.ports[s], cfg.dataplane.workers, &err)) {
+      RB_LOG_ERR("side %c: %s", s == 0 ? 'a' : 'b', err.c_str());
+      return exit_usage_error;
+    }
+  }
+  eo.workers = cfg.dataplane.workers;
+  eo.mtu = cfg.dataplane.mtu;
+  eo.mbufs = cfg.dataplane.mbufs;
+  eo.rx_desc = cfg.dataplane.rx_desc;
+  eo.tx_desc = cfg.dataplane.tx_desc;
+  eo.hugepages = cfg.eal.hugepages;
+  eo.memory_mb = cfg.eal.memory_mb;
+  eo.file_prefix = cfg.eal.file_prefix;
+  eo.log_level = cfg.eal.log_level;
+  dp::host_facts host = dp::probe_host();
+  dp::eal_plan plan;
+  if (!dp::plan_eal(eo, host, &plan, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return exit_usage_error;
+  }
+  if (cli.check) {
+    for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
+    print_plan(cfg, eo.ports, plan, host);
+    return exit_ok;
+  }
+
+  RB_LOG_NOTICE("ringbridge %s starting: side a = %s, side b = %s, %u worker(s)",
+                RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(),
+                eo.workers);
+  for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
+  install_signal_handlers();
+
+  if (!dp::eal_start(plan, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    dp::eal_stop(plan, false);
+    return exit_runtime_error;
+  }
+
+  int status = exit_ok;
+  {
+    dp::bridge_config bc;
+    bc.specs = eo.ports;
+    bc.port_names = plan.port_names;
+    bc.workers = eo.workers;
+    bc.geometry = plan.geometry;
+    bc.mbufs = plan.mbufs;
+    bc.rx_desc = cfg.dataplane.rx_desc;
+    bc.tx_desc = cfg.dataplane.tx_desc;
+    bc.burst = cfg.dataplane.burst;
+    bc.tx_flush_us = cfg.dataplane.tx_flush_us;
+    bc.tx_retries = cfg.dataplane.tx_retries;
+    std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
+    if (!br || !br->start(&err)) {
+      RB_LOG_ERR("%s", err.c_str());
+      br.reset();
+      dp::eal_stop(plan, true);
+      return exit_runtime_error;
+    }
+
+    const bool replay = eo.ports[0].kind == dp::port_kind::pcap &&
+                        eo.ports[1].kind == dp::port_kind::pcap;
+    if (replay)
+      RB_LOG_NOTICE("pcap replay: stopping once no frame has arrived for %u ms",
+                    cfg.replay.idle_ms);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto last_periodic = t0;
+    auto last_rx_change = t0;
+    uint64_t last_rx = 0;
+    while (!g_stop.load()) {
+      sleep_ms(10);
+      const auto now = std::chrono::steady_clock::now();
+      if (g_dump_stats.exchange(false)) print_stats(*br, t0);
+      if (cfg.stats.interval_s != 0 &&
+          now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
+        last_periodic = now;
+        print_stats(*br, t0);
+      }
+      if (replay) {
+        dp::bridge_stats st = br->stats();
+        const uint64_t rx = st.ports[0].rx_pkts + st.ports[1].rx_pkts;
+        if (rx != last_rx) {
+          last_rx = rx;
+          last_rx_change = now;
+        } else if (now - last_rx_change >= std::chrono::milliseconds(cfg.replay.idle_ms)) {
+          RB_LOG_NOTICE("pcap replay: input exhausted after %llu frames",
+                        static_cast<unsigned long long>(rx));
+          break;
+        }
+      }
+    }
+    if (int sig = g_stop_signal.load(); sig != 0)
+      RB_LOG_NOTICE("signal %d (%s): stopping", sig, strsignal(sig));
+
+    br->stop();
+    print_stats(*br, t0);
+    br->close_ports();
+    const uint64_t leaked = br->mbufs_in_use();
+    if (leaked != 0) {
+      RB_LOG_ERR("%llu mbufs were not returned to the pool at exit",
+                 static_cast<unsigned long long>(leaked));
+      status = exit_leak;
+    }
+    std::printf("exit: mbufs_leaked=%llu status=%d\n", static_cast<unsigned long long>(leaked),
+                status);
+    std::fflush(stdout);
+  }
+  dp::eal_stop(plan, true);
+  RB_LOG_NOTICE("stopped");
+  return status;
+}
+
+}  // namespace ringbridge::ctl

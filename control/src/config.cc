@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// TOML parsing (toml++) into config structs, with key-by-key validation.
+#include "ringbridge/ctl/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "ringbridge/common/log.h"
+
+namespace ringbridge::ctl {
+
+namespace {
+
+struct key_rule {
+  const char* name;
+  // Applies the node to the config; returns an error text ("" when fine).
+  std::function<std::string(const toml::node&, config&)> apply;
+};
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    default: return "a date/time";
+  }
+}
+
+template <typename T>
+key_rule int_key(const char* name, int64_t lo, int64_t hi, T& (*field)(config&)) {
+  return {name, [=](const toml::node& n, config& c) -> std::string {
+            auto v = n.value_exact<int64_t>();
+            if (!v)
+              return "expected an integer between " + std::to_string(lo) + " and " +
+                     std::to_string(hi) + ", got " + type_name(n);
+            if (*v < lo || *v > hi)
+              return "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                     ", got " + std::to_string(*v);
+            field(c) = static_cast<T>(*v);
+            return "";
+          }};
+}
+
+key_rule str_key(const char* name, std::function<std::string(const std::string&, config&)> set) {
+  return {name, [=](const toml::node& n, config& c) -> std::string {
+            auto v = n.value_exact<std::string>();
+            if (!v) return "expected a string, got " + type_name(n);
+            return set(*v, c);
+          }};
+}
+
+#define RB_INT(key, T, lo, hi, path) \
+  int_key<T>(key, lo, hi, [](config& c) -> T& { return c.path; })
+
+const std::map<std::string, std::vector<key_rule>>& schema() {
+  static const std::map<std::string, std::vector<key_rule>> s = {
+      {"ports",
+       {
+           str_key("a", [](const std::string& v, config& c) { c.ports.a = v; return std::string(); }),
+           str_key("b", [](const std::string& v, config& c) { c.ports.b = v; return std::string(); }),
+       }},
+      {"dataplane",
+       {
+           RB_INT("workers", unsigned, 1, 64, dataplane.workers),
+           RB_INT("mtu", uint32_t, 68, 9600, dataplane.mtu),
+           RB_INT("burst", uint16_t, 1, 64, dataplane.burst),
+           RB_INT("rx_desc", uint16_t, 64, 16384, dataplane.rx_desc),
+           RB_INT("tx_desc", uint16_t, 64, 16384, dataplane.tx_desc),
+           RB_INT("tx_flush_us", uint32_t, 0, 100000, dataplane.tx_flush_us),
+           RB_INT("tx_retries", uint16_t, 0, 1000, dataplane.tx_retries),
+           RB_INT("mbufs", uint32_t, 0, 16777215, dataplane.mbufs),
+       }},
+      {"eal",
+       {
+           str_key("hugepages",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v == "auto") c.eal.hugepages = dp::hugepage_mode::automatic;
+                     else if (v == "require") c.eal.hugepages = dp::hugepage_mode::require;
+                     else if (v == "off") c.eal.hugepages = dp::hugepage_mode::off;
+                     else return "must be \"auto\", \"require\" or \"off\", got \"" + v + "\"";
+                     return "";
+                   }),
+           RB_INT("memory_mb", uint32_t, 0, 1048576, eal.memory_mb),
+           str_key("file_prefix",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.find_first_of("/ \t") != std::string::npos)
+                       return "must not contain '/' or whitespace";
+                     c.eal.file_prefix = v;
+                     return "";
+                   }),
+           str_key("log_level",
+                   [](const std::string& v, config& c) -> std::string {
+                     static const char* k[] = {"emergency", "alert", "critical", "error",
+                                               "warning",   "notice", "info",    "debug"};
+                     for (const char* l : k)
+                       if (v == l) {
+                         c.eal.log_level = v;
+                         return "";
+                       }
+                     return "must be one of emergency, alert, critical, error, warning, "
+                            "notice, info, debug; got \"" + v + "\"";
+                   }),
+       }},
+      {"replay", {RB_INT("idle_ms", uint32_t, 10, 600000, replay.idle_ms)}},
+      {"stats", {RB_INT("interval_s", uint32_t, 0, 86400, stats.interval_s)}},
+      {"log",
+       {
+           str_key("level",
+                   [](const std::string& v, config& c) -> std::string {
+                     log_level l;
+                     if (!parse_log_level(v.c_str(), &l))
+                       return "must be error, warning, notice, info or debug; got \"" + v + "\"";
+                     c.log.level = v;
+                     return "";
+                   }),
+       }},
+  };
+  return s;
+}
+
+std::string where(std::string_view source, const toml::source_region& r) {
+  std::ostringstream o;
+  o << source << ":" << r.begin.line << ":" << r.begin.column;
+  return o.str();
+}
+
+std::string known_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+bool parse_config(std::string_view text, std::string_view source, config* out,
+                  std::string* error) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    *error = where(source, e.source()) + ": " + std::string(e.description());
+    return false;
+  }
+  config c = *out;
+  const auto& sch = schema();
+  std::vector<std::string> sections;
+  for (const auto& [name, rules] : sch) sections.push_back(name);
+
+  for (const auto& [key, node] : root) {
+    const std::string section(key.str());
+    auto it = sch.find(section);
+    if (it == sch.end()) {
+      *error = where(source, key.source()) + ": unknown section '" + section +
+               "'; known sections: " + known_list(sections);
+      return false;
+    }
+    const toml::table* tbl = node.as_table();
+    if (tbl == nullptr) {
+      *error = where(source, key.source()) + ": '" + section + "' must be a table ([" +
+               section + "]), got " + type_name(node);
+      return false;
+    }
+    for (const auto& [k, v] : *tbl) {
+      const std::string name(k.str());
+      const key_rule* rule = nullptr;
+      std::vector<std::string> known;
+      for (const auto& r : it->second) {
+        known.push_back(r.name);
+        if (name == r.name) rule = &r;
+      }
+      if (rule == nullptr) {
+        *error = where(source, k.source()) + ": unknown key '" + section + "." + name +
+                 "'; known keys in [" + section + "]: " + known_list(known);
+        return false;
+      }
+      std::string why = rule->apply(v, c);
+      if (!why.empty()) {
+        *error = where(source, v.source()) + ": " + section + "." + name + ": " + why;
+        return false;
+      }
+    }
+  }
+  *out = std::move(c);
+  return true;
+}
+
+bool load_config_file(const std::string& path, config* out, std::string* error) {
+  std::ifstream f(path);
+  if (!f) {
+    *error = "cannot read config file '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_config(ss.str(), path, out, error);
+}
+
+bool validate_config(const config& cfg, std::string* error) {
+  if (cfg.ports.a.empty() || cfg.ports.b.empty()) {
+    *error = "two ports are needed: give --port twice (side A, then side B) or set "
+             "[ports] a and b in the config file";
+    return false;
+  }
+  if (cfg.dataplane.rx_desc & (cfg.dataplane.rx_desc - 1) ||
+      cfg.dataplane.tx_desc & (cfg.dataplane.tx_desc - 1)) {
+    *error = "dataplane.rx_desc and dataplane.tx_desc must be powers of two";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ringbridge::ctl

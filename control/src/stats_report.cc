@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Renders bridge_stats as logfmt lines.
+#include "ringbridge/ctl/stats_report.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+
+namespace ringbridge::ctl {
+
+namespace {
+void appendf(std::string& s, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void appendf(std::string& s, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n > 0) s.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof(buf) - 1));
+}
+}  // namespace
+
+std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
+  std::string s;
+  appendf(s, "stats: uptime_s=%.1f\n", uptime_s);
+  for (const auto& p : st.ports) {
+    appendf(s,
+            "stats: port=%s spec=%s rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64
+            " forwarded=%" PRIu64 " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " drops=%" PRIu64,
+            p.name.c_str(), p.spec.c_str(), p.rx_pkts, p.rx_bytes, p.forwarded, p.tx_pkts,
+            p.tx_bytes, p.drops_total());
+    for (size_t r = 0; r < dp::k_drop_reasons; r++)
+      appendf(s, " drop_%s=%" PRIu64, dp::drop_reason_name(static_cast<dp::drop_reason>(r)),
+              p.drops[r]);
+    appendf(s,
+            " nic_imissed=%" PRIu64 " nic_ierrors=%" PRIu64 " nic_oerrors=%" PRIu64
+            " nic_rx_nombuf=%" PRIu64 "\n",
+            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf);
+  }
+  for (size_t w = 0; w < st.workers.size(); w++) {
+    const auto& ws = st.workers[w];
+    const uint64_t polls = ws.busy_polls + ws.idle_polls;
+    appendf(s,
+            "stats: worker=%zu lcore=%u cpu=%u rx_pkts=%" PRIu64 " tx_pkts=%" PRIu64
+            " drops=%" PRIu64 " busy_polls=%" PRIu64 " idle_polls=%" PRIu64 " busy_pct=%.1f\n",
+            w, ws.lcore, ws.cpu, ws.rx_pkts, ws.tx_pkts, ws.drops, ws.busy_polls, ws.idle_polls,
+            polls ? 100.0 * static_cast<double>(ws.busy_polls) / static_cast<double>(polls) : 0.0);
+  }
+  appendf(s, "stats: mbufs_in_use=%" PRIu64 " mbufs_total=%" PRIu64 "\n", st.mbufs_in_use,
+          st.mbufs_total);
+  return s;
+}
+
+}  // namespace ringbridge::ctl

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The two-port bridge: ports, mempool and worker lcores. The dataplane's entry point.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ringbridge/dp/counters.h"
+#include "ringbridge/dp/port_spec.h"
+
+struct rte_mempool;
+
+namespace ringbridge::dp {
+
+struct worker_ctx;
+
+/// Side A is the network/provider side, side B the phone/PBX side.
+enum side : uint8_t { side_a = 0, side_b = 1 };
+
+struct bridge_config {
+  std::array<port_spec, 2> specs;          ///< as parsed, for messages
+  std::array<std::string, 2> port_names;   ///< DPDK device names (eal_plan::port_names)
+  unsigned workers = 1;                    ///< one queue pair per worker on each port
+  frame_geometry geometry;
+  uint32_t mbufs = 8191;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t burst = 32;                     ///< rx burst and tx buffer size, 1..64
+  uint32_t tx_flush_us = 100;              ///< flush a partly filled tx buffer after this long
+  uint16_t tx_retries = 8;                 ///< extra tx_burst attempts before dropping the rest
+};
+
+/// Totals of one port, summed over workers. Drops are counted on the ingress port.
+struct port_stats {
+  std::string name;          ///< "a" / "b"
+  std::string spec;          ///< the port spec as given
+  uint64_t rx_pkts = 0, rx_bytes = 0;
+  uint64_t tx_pkts = 0, tx_bytes = 0;  ///< frames sent out of this port (coming from the peer)
+  uint64_t forwarded = 0;              ///< frames received here and accepted by the peer
+  std::array<uint64_t, k_drop_reasons> drops{};
+  // From the PMD (rte_eth_stats): what never reached a worker or failed below it.
+  uint64_t nic_imissed = 0, nic_ierrors = 0, nic_oerrors = 0, nic_rx_nombuf = 0;
+
+  uint64_t drops_total() const {
+    uint64_t s = 0;
+    for (auto d : drops) s += d;
+    return s;
+  }
+};
+
+struct worker_stats {
+  unsigned lcore = 0;
+  unsigned cpu = 0;
+  uint64_t rx_pkts = 0, tx_pkts = 0, drops = 0;
+  uint64_t busy_polls = 0, idle_polls = 0;
+};
+
+struct bridge_stats {
+  std::array<port_stats, 2> ports;
+  std::vector<worker_stats> workers;
+  uint64_t mbufs_total = 0, mbufs_in_use = 0;
+};
+
+/// The bridge. Created, started, stopped and destroyed on the main lcore (control thread),
+/// after eal_start(). stats() may be called from any thread at any time.
+class bridge {
+ public:
+  /// Creates the mempool, configures both ports (queues, promiscuous mode) and starts them.
+  /// On failure returns nullptr with *error naming the port and the cause; whatever was
+  /// set up is undone (ports closed, promiscuous mode restored).
+  static std::unique_ptr<bridge> create(const bridge_config& cfg, std::string* error);
+
+  ~bridge();
+  bridge(const bridge&) = delete;
+  bridge& operator=(const bridge&) = delete;
+
+  /// Launches one worker per worker lcore. False (with *error) if there are too few lcores.
+  bool start(std::string* error);
+
+  /// Asks workers to stop, waits for them, flushes their tx buffers (bounded retries;
+  /// the rest is dropped and counted), then stops the ports. Idempotent.
+  void stop();
+
+  /// Closes the ports and returns the mbufs held by the PMDs to the pool. After this,
+  /// mbufs_in_use() is 0 unless something leaked. Implies stop(). Idempotent.
+  void close_ports();
+
+  /// Sums the per-worker counters and reads the PMD counters. Any thread.
+  bridge_stats stats() const;
+
+  /// Mbufs not in the mempool (held by rings, PMDs, workers).
+  uint64_t mbufs_in_use() const;
+
+  const bridge_config& config() const { return _cfg; }
+
+ private:
+  explicit bridge(const bridge_config& cfg);
+  bool setup_port(int side, std::string* error);
+
+  bridge_config _cfg;
+  rte_mempool* _pool = nullptr;
+  std::array<uint16_t, 2> _port_id{};
+  std::array<bool, 2> _port_started{};
+  std::array<bool, 2> _port_configured{};
+  std::array<bool, 2> _promisc_was_on{};
+  std::vector<std::unique_ptr<worker_counters>> _counters;
+  std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
+  std::vector<unsigned> _worker_lcores;
+  std::vector<unsigned> _worker_cpus;
+  std::atomic<bool> _running{false};
+  bool _launched = false;
+  bool _closed = false;
+};
+
+}  // namespace ringbridge::dp

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Dataplane counters: drop reasons (declared once, X-macro) and per-worker counter blocks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace ringbridge::dp {
+
+/// Every reason the dataplane drops a frame it received: name, help text.
+/// Each becomes a drop_reason value, a string, and (control side) a metric label.
+/// Invariant per ingress port: rx = forwarded + sum(drops), exactly, once workers stop.
+#define RB_DP_FOREACH_DROP(_)                                                              \
+  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)")        \
+  _(tx_refused, "the egress port refused the frame after the bounded tx retries")
+
+enum class drop_reason : uint8_t {
+#define RB_DP_DROP_ENUM(name, help) name,
+  RB_DP_FOREACH_DROP(RB_DP_DROP_ENUM)
+#undef RB_DP_DROP_ENUM
+};
+
+#define RB_DP_DROP_COUNT(name, help) +1
+inline constexpr size_t k_drop_reasons = 0 RB_DP_FOREACH_DROP(RB_DP_DROP_COUNT);
+#undef RB_DP_DROP_COUNT
+
+/// "oversize", "tx_refused", ...
+const char* drop_reason_name(drop_reason r);
+const char* drop_reason_help(drop_reason r);
+
+/// A counter with one writer (its worker lcore) and any number of readers. The writer
+/// adds with a relaxed load + store (a plain add on x86, no locked instruction); readers
+/// see a value that is at most a few updates old, never a torn one.
+class counter {
+ public:
+  void add(uint64_t n) { _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void inc() { add(1); }
+  uint64_t get() const { return _v.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> _v{0};
+};
+
+/// Counters of one direction (ingress port → its peer) in one worker.
+struct direction_counters {
+  counter rx_pkts;   ///< frames received on the ingress port
+  counter rx_bytes;
+  counter tx_pkts;   ///< frames the egress port accepted
+  counter tx_bytes;
+  std::array<counter, k_drop_reasons> drops;
+
+  void drop(drop_reason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
+};
+
+/// One worker's counters, on their own cache lines. Written by that worker lcore only.
+struct alignas(64) worker_counters {
+  std::array<direction_counters, 2> dir;  ///< [0] = A→B, [1] = B→A (index = ingress side)
+  counter busy_polls;                     ///< loop iterations that received something
+  counter idle_polls;                     ///< loop iterations that received nothing
+};
+
+}  // namespace ringbridge::dp

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Bridge set-up and tear-down: mempool, port configuration, worker launch, stats.
+#include "ringbridge/dp/bridge.h"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <cstring>
+
+#include "ringbridge/common/log.h"
+#include "worker.h"
+
+namespace ringbridge::dp {
+
+namespace {
+
+// A Toeplitz key made of one repeated 16-bit word hashes (src, dst) and (dst, src) alike,
+// so both directions of a flow land on the same queue index — the same worker.
+uint8_t k_symmetric_rss_key[52] = {
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+}  // namespace
+
+const char* drop_reason_name(drop_reason r) {
+  switch (r) {
+#define RB_DP_DROP_CASE(name, help) \
+  case drop_reason::name: return #name;
+    RB_DP_FOREACH_DROP(RB_DP_DROP_CASE)
+#undef RB_DP_DROP_CASE
+  }
+  return "?";
+}
+
+const char* drop_reason_help(drop_reason r) {
+  switch (r) {
+#define RB_DP_DROP_CASE(name, help) \
+  case drop_reason::name: return help;
+    RB_DP_FOREACH_DROP(RB_DP_DROP_CASE)
+#undef RB_DP_DROP_CASE
+  }
+  return "?";
+}
+
+bridge::bridge(const bridge_config& cfg) : _cfg(cfg) {}
+
+std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* error) {
+  if (cfg.burst == 0 || cfg.burst > k_max_burst) {
+    *error = "dataplane.burst must be between 1 and " + std::to_string(k_max_burst);
+    return nullptr;
+  }
+  std::unique_ptr<bridge> b(new bridge(cfg));
+  b->_pool = rte_pktmbuf_pool_create("rb_mbufs", cfg.mbufs, 256, 0,
+                                     static_cast<uint16_t>(cfg.geometry.mbuf_data_room +
+                                                           RTE_PKTMBUF_HEADROOM),
+                                     static_cast<int>(rte_socket_id()));
+  if (b->_pool == nullptr) {
+    *error = "cannot create the mbuf pool (" + std::to_string(cfg.mbufs) + " mbufs of " +
+             std::to_string(cfg.geometry.mbuf_data_room) + " bytes): " + err_text(rte_errno) +
+             "; give DPDK more memory (eal.memory_mb or hugepages) or fewer dataplane.mbufs";
+    return nullptr;
+  }
+  for (int side = 0; side < 2; side++) {
+    if (!b->setup_port(side, error)) return nullptr;  // ~bridge undoes what was done
+  }
+  for (unsigned w = 0; w < cfg.workers; w++)
+    b->_counters.push_back(std::make_unique<worker_counters>());
+  return b;
+}
+
+bool bridge::setup_port(int side, std::string* error) {
+  const port_spec& spec = _cfg.specs[side];
+  const std::string& name = _cfg.port_names[side];
+  const char side_name = side == side_a ? 'a' : 'b';
+  auto fail = [&](const std::string& msg) {
+    *error = std::string("port ") + side_name + " ('" + spec.text + "'): " + msg;
+    return false;
+  };
+
+  uint16_t id;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
+    return fail("DPDK did not create device " + name +
+                " (see the EAL/PMD messages above for why)");
+  _port_id[side] = id;
+
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(id, &info);
+  if (rc != 0) return fail("rte_eth_dev_info_get: " + err_text(rc));
+  const uint16_t nq = static_cast<uint16_t>(_cfg.workers);
+  if (info.max_rx_queues < nq || info.max_tx_queues < nq)
+    return fail("supports " + std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) +
+                " queue(s), " + std::to_string(nq) + " workers need one each; lower --workers");
+
+  rte_eth_conf conf{};
+  if (spec.kind == port_kind::pci) {
+    // Only real NICs get the configured MTU; for kernel interfaces the kernel owns it.
+    const uint32_t mtu = _cfg.geometry.max_frame - 22;
+    conf.rxmode.mtu = std::min<uint32_t>(mtu, info.max_mtu);
+    if (conf.rxmode.mtu < mtu)
+      RB_LOG_WARN("port %c: NIC supports MTU %u, less than the configured %u", side_name,
+                  conf.rxmode.mtu, mtu);
+    if (_cfg.geometry.max_frame > _cfg.geometry.mbuf_data_room &&
+        (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+      conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+  }
+  if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+    conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  if (nq > 1 && info.flow_type_rss_offloads != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    if (info.hash_key_size == 40 || info.hash_key_size == 52) {
+      conf.rx_adv_conf.rss_conf.rss_key = k_symmetric_rss_key;
+      conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+    }
+  }
+  rc = rte_eth_dev_configure(id, nq, nq, &conf);
+  if (rc != 0) return fail("rte_eth_dev_configure: " + err_text(rc));
+  _port_configured[side] = true;
+
+  uint16_t nb_rx = _cfg.rx_desc, nb_tx = _cfg.tx_desc;
+  rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx);
+  if (rc != 0) return fail("rte_eth_dev_adjust_nb_rx_tx_desc: " + err_text(rc));
+  const int socket = rte_eth_dev_socket_id(id);
+  const unsigned sock = socket < 0 ? rte_socket_id() : static_cast<unsigned>(socket);
+  for (uint16_t q = 0; q < nq; q++) {
+    rte_eth_rxconf rxc = info.default_rxconf;
+    rxc.offloads = conf.rxmode.offloads;
+    rc = rte_eth_rx_queue_setup(id, q, nb_rx, sock, &rxc, _pool);
+    if (rc != 0) return fail("rx queue " + std::to_string(q) + " setup: " + err_text(rc));
+    rte_eth_txconf txc = info.default_txconf;
+    txc.offloads = conf.txmode.offloads;
+    rc = rte_eth_tx_queue_setup(id, q, nb_tx, sock, &txc);
+    if (rc != 0) return fail("tx queue " + std::to_string(q) + " setup: " + err_text(rc));
+  }
+
+  // A bridge must see frames for every MAC address. Remember the previous state so that
+  // tear-down leaves the interface as it found it.
+  rc = rte_eth_promiscuous_get(id);
+  _promisc_was_on[side] = rc == 1;
+  if (rc == 0) {
+    rc = rte_eth_promiscuous_enable(id);
+    if (rc != 0 && rc != -ENOTSUP)
+      return fail("cannot enable promiscuous mode: " + err_text(rc));
+  }
+
+  rc = rte_eth_dev_start(id);
+  if (rc != 0) return fail("rte_eth_dev_start: " + err_text(rc));
+  _port_started[side] = true;
+
+  rte_eth_link link{};
+  rte_eth_link_get_nowait(id, &link);
+  char link_text[RTE_ETH_LINK_MAX_STR_LEN];
+  rte_eth_link_to_str(link_text, sizeof(link_text), &link);
+  RB_LOG_NOTICE("port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, %s",
+                side_name, spec.text.c_str(), port_kind_name(spec.kind), info.driver_name, nq,
+                nb_rx, nb_tx, link_text);
+  return true;
+}
+
+bool bridge::start(std::string* error) {
+  std::vector<unsigned> lcores;
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  if (lcores.size() < _cfg.workers) {
+    *error = std::to_string(_cfg.workers) + " workers need as many worker lcores, EAL has " +
+             std::to_string(lcores.size());
+    return false;
+  }
+  _ctxs.clear();
+  const uint64_t flush_tsc = rte_get_tsc_hz() * _cfg.tx_flush_us / 1000000;
+  _running.store(true);
+  for (unsigned w = 0; w < _cfg.workers; w++) {
+    worker_ctx& c = *_ctxs.emplace_back(std::make_unique<worker_ctx>());
+    c.index = w;
+    c.port = _port_id;
+    c.queue = static_cast<uint16_t>(w);
+    c.burst = _cfg.burst;
+    c.tx_retries = _cfg.tx_retries;
+    c.max_frame = _cfg.geometry.max_frame;
+    c.flush_tsc = flush_tsc;
+    c.counters = _counters[w].get();
+    c.running = &_running;
+    _worker_lcores.push_back(lcores[w]);
+    rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
+    unsigned cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set)) cpu++;
+    _worker_cpus.push_back(cpu);
+    int rc = rte_eal_remote_launch(worker_main, &c, lcores[w]);
+    if (rc != 0) {
+      *error = "cannot launch worker " + std::to_string(w) + " on lcore " +
+               std::to_string(lcores[w]) + ": " + err_text(rc);
+      stop();
+      return false;
+    }
+    _launched = true;
+  }
+  RB_LOG_NOTICE("bridging with %u worker(s), burst %u, tx flush %u us", _cfg.workers,
+                _cfg.burst, _cfg.tx_flush_us);
+  return true;
+}
+
+void bridge::stop() {
+  _running.store(false);
+  if (_launched) {
+    rte_eal_mp_wait_lcore();
+    _launched = false;
+  }
+  for (int side = 0; side < 2; side++) {
+    if (!_port_started[side]) continue;
+    int rc = rte_eth_dev_stop(_port_id[side]);
+    if (rc != 0) RB_LOG_WARN("port %c: stop failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
+    _port_started[side] = false;
+  }
+}
+
+void bridge::close_ports() {
+  stop();
+  if (_closed) return;
+  for (int side = 0; side < 2; side++) {
+    if (!_port_configured[side]) continue;
+    if (!_promisc_was_on[side]) rte_eth_promiscuous_disable(_port_id[side]);
+    int rc = rte_eth_dev_close(_port_id[side]);
+    if (rc != 0)
+      RB_LOG_WARN("port %c: close failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
+    _port_configured[side] = false;
+  }
+  _closed = true;
+}
+
+bridge::~bridge() {
+  close_ports();
+  if (_pool != nullptr) rte_mempool_free(_pool);
+}
+
+uint64_t bridge::mbufs_in_use() const {
+  return _pool == nullptr ? 0 : rte_mempool_in_use_count(_pool);
+}
+
+bridge_stats bridge::stats() const {
+  bridge_stats st;
+  for (int side = 0; side < 2; side++) {
+    st.ports[side].name = side == 0 ? "a" : "b";
+    st.ports[side].spec = _cfg.specs[side].text;
+  }
+  for (size_t w = 0; w < _counters.size(); w++) {
+    const worker_counters& c = *_counters[w];
+    worker_stats ws;
+    ws.lcore = w < _worker_lcores.size() ? _worker_lcores[w] : 0;
+    ws.cpu = w < _worker_cpus.size() ? _worker_cpus[w] : 0;
+    for (int side = 0; side < 2; side++) {
+      const direction_counters& d = c.dir[side];
+      port_stats& in = st.ports[side];
+      port_stats& out = st.ports[1 - side];
+      in.rx_pkts += d.rx_pkts.get();
+      in.rx_bytes += d.rx_bytes.get();
+      in.forwarded += d.tx_pkts.get();
+      out.tx_pkts += d.tx_pkts.get();
+      out.tx_bytes += d.tx_bytes.get();
+      for (size_t r = 0; r < k_drop_reasons; r++) {
+        in.drops[r] += d.drops[r].get();
+        ws.drops += d.drops[r].get();
+      }
+      ws.rx_pkts += d.rx_pkts.get();
+      ws.tx_pkts += d.tx_pkts.get();
+    }
+    ws.busy_polls = c.busy_polls.get();
+    ws.idle_polls = c.idle_polls.get();
+    st.workers.push_back(ws);
+  }
+  if (!_closed) {
+    for (int side = 0; side < 2; side++) {
+      if (!_port_configured[side]) continue;
+      rte_eth_stats es{};
+      if (rte_eth_stats_get(_port_id[side], &es) == 0) {
+        st.ports[side].nic_imissed = es.imissed;
+        st.ports[side].nic_ierrors = es.ierrors;
+        st.ports[side].nic_oerrors = es.oerrors;
+        st.ports[side].nic_rx_nombuf = es.rx_nombuf;
+      }
+    }
+  }
+  if (_pool != nullptr) {
+    st.mbufs_total = _pool->size;
+    st.mbufs_in_use = rte_mempool_in_use_count(_pool);
+  }
+  return st;
+}
+
+}  // namespace ringbridge::dp

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Config parsing: defaults, every section, and errors that name the key and the fix.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "ringbridge/ctl/config.h"
+
+namespace ringbridge::ctl {
+namespace {
+
+bool parse(const std::string& text, config* c, std::string* err) {
+  return parse_config(text, "test.toml", c, err);
+}
+
+TEST(config, empty_text_gives_embedded_defaults) {
+  config c;
+  std::string err;
+  ASSERT_TRUE(parse("", &c, &err)) << err;
+  EXPECT_EQ(c.dataplane.workers, 1u);
+  EXPECT_EQ(c.dataplane.mtu, 1500u);
+  EXPECT_EQ(c.dataplane.burst, 32);
+  EXPECT_EQ(c.dataplane.tx_flush_us, 100u);
+  EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::automatic);
+  EXPECT_TRUE(c.ports.a.empty());
+}
+
+TEST(config, full_file_is_applied) {
+  config c;
+  std::string err;
+  ASSERT_TRUE(parse(R"(
+[ports]
+a = "xdp:eth0"
+b = "afpacket:eth1"
+[dataplane]
+workers = 2
+mtu = 9000
+burst = 64
+rx_desc = 2048
+tx_desc = 512
+tx_flush_us = 0
+tx_retries = 0
+mbufs = 65535
+[eal]
+hugepages = "off"
+memory_mb = 2048
+file_prefix = "rb-test"
+log_level = "debug"
+[replay]
+idle_ms = 250
+[stats]
+interval_s = 10
+[log]
+level = "info"
+)",
+                    &c, &err))
+      << err;
+  EXPECT_EQ(c.ports.a, "xdp:eth0");
+  EXPECT_EQ(c.ports.b, "afpacket:eth1");
+  EXPECT_EQ(c.dataplane.workers, 2u);
+  EXPECT_EQ(c.dataplane.mtu, 9000u);
+  EXPECT_EQ(c.dataplane.burst, 64);
+  EXPECT_EQ(c.dataplane.rx_desc, 2048);
+  EXPECT_EQ(c.dataplane.tx_desc, 512);
+  EXPECT_EQ(c.dataplane.tx_flush_us, 0u);
+  EXPECT_EQ(c.dataplane.tx_retries, 0);
+  EXPECT_EQ(c.dataplane.mbufs, 65535u);
+  EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::off);
+  EXPECT_EQ(c.eal.memory_mb, 2048u);
+  EXPECT_EQ(c.eal.file_prefix, "rb-test");
+  EXPECT_EQ(c.eal.log_level, "debug");
+  EXPECT_EQ(c.replay.idle_ms, 250u);
+  EXPECT_EQ(c.stats.interval_s, 10u);
+  EXPECT_EQ(c.log.level, "info");
+}
+
+struct bad_case {
+  const char* text;
+  std::vector<const char*> expect;  // substrings the message must contain
+};
+
+class config_errors : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(config_errors, are_rejected_with_a_message_naming_the_problem) {
+  config c;
+  std::string err;
+  EXPECT_FALSE(parse(GetParam().text, &c, &err));
+  for (const char* e : GetParam().expect) EXPECT_NE(err.find(e), std::string::npos) << err;
+  EXPECT_EQ(err.rfind("test.toml:", 0), 0u) << "message starts with the source: " << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    all, config_errors,
+    ::testing::Values(
+        bad_case{"[dataplane]\nwrokers = 2\n", {"unknown key 'dataplane.wrokers'", "workers", ":2:"}},
+        bad_case{"[dataplan]\nworkers = 2\n", {"unknown section 'dataplan'", "dataplane"}},
+        bad_case{"[dataplane]\nworkers = \"two\"\n", {"dataplane.workers", "expected an integer", "a string"}},
+        bad_case{"[dataplane]\nworkers = 0\n", {"dataplane.workers", "between 1 and 64", "got 0"}},
+        bad_case{"[dataplane]\nmtu = 20000\n", {"dataplane.mtu", "between 68 and 9600"}},
+        bad_case{"[dataplane]\nburst = 65\n", {"dataplane.burst"}},
+        bad_case{"[dataplane]\nworkers = 1.5\n", {"dataplane.workers", "a number"}},
+        bad_case{"[eal]\nhugepages = \"yes\"\n", {"eal.hugepages", "\"auto\", \"require\" or \"off\""}},
+        bad_case{"[eal]\nfile_prefix = \"a/b\"\n", {"eal.file_prefix", "'/'"}},
+        bad_case{"[eal]\nlog_level = \"loud\"\n", {"eal.log_level", "notice"}},
+        bad_case{"[log]\nlevel = 3\n", {"log.level", "expected a string"}},
+        bad_case{"[ports]\na = 1\n", {"ports.a", "expected a string"}},
+        bad_case{"ports = \"eth0\"\n", {"'ports' must be a table"}},
+        bad_case{"[ports\na = \"x\"\n", {"test.toml:1:"}},
+        bad_case{"[ports]\na = \"x\"\na = \"y\"\n", {"test.toml:3:"}}));
+
+TEST(config, validate_requires_two_ports) {
+  config c;
+  std::string err;
+  EXPECT_FALSE(validate_config(c, &err));
+  EXPECT_NE(err.find("--port"), std::string::npos) << err;
+  c.ports.a = "xdp:a";
+  c.ports.b = "xdp:b";
+  EXPECT_TRUE(validate_config(c, &err)) << err;
+  c.dataplane.rx_desc = 1000;
+  EXPECT_FALSE(validate_config(c, &err));
+  EXPECT_NE(err.find("powers of two"), std::string::npos) << err;
+}
+
+TEST(config, missing_file_names_the_path) {
+  config c;
+  std::string err;
+  EXPECT_FALSE(load_config_file("/nonexistent/ringbridge.toml", &c, &err));
+  EXPECT_NE(err.find("/nonexistent/ringbridge.toml"), std::string::npos) << err;
+}
+
+TEST(config, example_config_in_deploy_parses) {
+  // The commented example a user copies must stay valid.
+  config c;
+  std::string err;
+  ASSERT_TRUE(load_config_file(RB_SOURCE_ROOT "/deploy/ringbridge.toml", &c, &err)) << err;
+  EXPECT_FALSE(c.ports.a.empty());
+  EXPECT_FALSE(c.ports.b.empty());
+}
+
+}  // namespace
+}  // namespace ringbridge::ctl

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The real bridge and worker loop over DPDK net_ring ports: order, byte-exactness,
+// timed flush, oversize and tx-refused drops, the rx = tx + drops invariant, no leaks.
+#include <gtest/gtest.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_eth_ring.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ringbridge/dp/bridge.h"
+#include "ringbridge/dp/eal.h"
+
+namespace ringbridge::dp {
+namespace {
+
+eal_plan g_plan;
+
+class dpdk_env : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    host_facts h = probe_host();
+    g_plan.file_prefix = "rb-unit-" + std::to_string(h.pid);
+    g_plan.runtime_dir = h.runtime_base + "/" + g_plan.file_prefix;
+    std::string lcores = "0@" + std::to_string(h.cpus[0]) + ",1@" +
+                         std::to_string(h.cpus.size() > 1 ? h.cpus[1] : h.cpus[0]);
+    g_plan.args = {"bridge_ring_test", "--no-huge", "--no-shconf", "-m", "256",
+                   "--file-prefix", g_plan.file_prefix, "--lcores", lcores, "--no-pci",
+                   "--no-telemetry", "--log-level", "warning"};
+    std::string err;
+    ASSERT_TRUE(eal_start(g_plan, &err)) << err;
+  }
+  void TearDown() override { eal_stop(g_plan, true); }
+};
+
+const auto* g_env = ::testing::AddGlobalTestEnvironment(new dpdk_env);
+
+/// Two ring ports and the rings behind them, named uniquely per test.
+struct ring_pair {
+  rte_ring* rx[2];  // what the bridge receives on side a / b (the test enqueues here)
+  rte_ring* tx[2];  // what the bridge sends out of side a / b (the test dequeues here)
+  std::string names[2];
+
+  ring_pair(const std::string& tag, unsigned tx_size_b = 4096) {
+    for (int s = 0; s < 2; s++) {
+      std::string base = tag + (s == 0 ? "a" : "b");
+      rx[s] = rte_ring_create((base + "rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      tx[s] = rte_ring_create((base + "tx").c_str(), s == 1 ? tx_size_b : 4096, SOCKET_ID_ANY,
+                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+      EXPECT_NE(rx[s], nullptr);
+      EXPECT_NE(tx[s], nullptr);
+      EXPECT_GE(rte_eth_from_rings(base.c_str(), &rx[s], 1, &tx[s], 1, SOCKET_ID_ANY), 0);
+      names[s] = "net_ring_" + base;
+    }
+  }
+  ~ring_pair() {
+    for (int s = 0; s < 2; s++) {
+      rte_mbuf* m = nullptr;
+      while (rte_ring_dequeue(tx[s], reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+      while (rte_ring_dequeue(rx[s], reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+      rte_ring_free(rx[s]);
+      rte_ring_free(tx[s]);
+    }
+  }
+};
+
+struct test_pool {
+  rte_mempool* mp;
+  explicit test_pool(const char* name, unsigned n = 8191) {
+    mp = rte_pktmbuf_pool_create(name, n, 0, 0, 10240, SOCKET_ID_ANY);
+    EXPECT_NE(mp, nullptr);
+  }
+  ~test_pool() {
+    EXPECT_EQ(rte_mempool_in_use_count(mp), 0u) << "test mbufs leaked";
+    rte_mempool_free(mp);
+  }
+};
+
+/// A frame whose bytes encode (side, seq) so order and content can be checked.
+rte_mbuf* make_frame(rte_mempool* mp, int side, uint32_t seq, uint32_t len) {
+  rte_mbuf* m = rte_pktmbuf_alloc(mp);
+  if (m == nullptr) return nullptr;
+  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(len)));
+  for (uint32_t i = 0; i < len; i++) p[i] = static_cast<uint8_t>(seq * 7 + i + side);
+  std::memcpy(p, &seq, sizeof(seq));
+  p[4] = static_cast<uint8_t>(side);
+  return m;
+}
+
+bool frame_is(const rte_mbuf* m, int side, uint32_t seq, uint32_t len) {
+  if (rte_pktmbuf_pkt_len(m) != len) return false;
+  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  uint32_t got;
+  std::memcpy(&got, p, sizeof(got));
+  if (got != seq || p[4] != side) return false;
+  for (uint32_t i = 5; i < len; i++)
+    if (p[i] != static_cast<uint8_t>(seq * 7 + i + side)) return false;
+  return true;
+}
+
+bridge_config config_for(const ring_pair& rp) {
+  bridge_config c;
+  for (int s = 0; s < 2; s++) {
+    c.port_names[s] = rp.names[s];
+    c.specs[s].text = rp.names[s];
+    c.specs[s].kind = port_kind::null;
+  }
+  c.workers = 1;
+  c.mbufs = 2047;
+  c.rx_desc = 512;
+  c.tx_desc = 512;
+  c.geometry = frame_geometry_for_mtu(1500);
+  return c;
+}
+
+template <typename Pred>
+bool wait_for(Pred p, int ms = 5000) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return p();
+}
+
+void expect_invariant(const bridge_stats& st) {
+  for (int s = 0; s < 2; s++) {
+    const port_stats& p = st.ports[s];
+    EXPECT_EQ(p.rx_pkts, p.forwarded + p.drops_total()) << "port " << p.name;
+    EXPECT_EQ(p.forwarded, st.ports[1 - s].tx_pkts);
+  }
+}
+
+TEST(bridge_ring, forwards_both_ways_in_order_byte_for_byte) {
+  test_pool pool("t_fwd");
+  ring_pair rp("f");
+  std::string err;
+  auto br = bridge::create(config_for(rp), &err);
+  ASSERT_TRUE(br) << err;
+  ASSERT_TRUE(br->start(&err)) << err;
+
+  const uint32_t n = 3000;
+  const uint32_t lens[] = {60, 14, 1522, 64, 333, 1, 1000};
+  uint32_t sent[2] = {0, 0};
+  uint64_t bytes[2] = {0, 0};
+  // Interleave the two directions and feed in chunks so the rings never overflow.
+  for (uint32_t seq = 0; seq < n; seq++) {
+    for (int s = 0; s < 2; s++) {
+      uint32_t len = lens[(seq + s) % 7];
+      rte_mbuf* m = make_frame(pool.mp, s, seq, len);
+      ASSERT_NE(m, nullptr);
+      while (rte_ring_enqueue(rp.rx[s], m) != 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      sent[s]++;
+      bytes[s] += len;
+    }
+  }
+  std::vector<rte_mbuf*> out[2];
+  ASSERT_TRUE(wait_for([&] {
+    for (int s = 0; s < 2; s++) {
+      rte_mbuf* m = nullptr;
+      while (rte_ring_dequeue(rp.tx[s], reinterpret_cast<void**>(&m)) == 0) out[s].push_back(m);
+    }
+    return out[0].size() == n && out[1].size() == n;
+  })) << "a got " << out[0].size() << ", b got " << out[1].size();
+  br->stop();
+  // out[1] = frames that came in on side a, in order; out[0] the reverse direction.
+  for (int s = 0; s < 2; s++) {
+    const auto& got = out[1 - s];
+    for (uint32_t seq = 0; seq < n; seq++)
+      ASSERT_TRUE(frame_is(got[seq], s, seq, lens[(seq + s) % 7])) << "side " << s << " seq " << seq;
+    for (auto* m : got) rte_pktmbuf_free(m);
+  }
+  bridge_stats st = br->stats();
+  EXPECT_EQ(st.ports[0].rx_pkts, n);
+  EXPECT_EQ(st.ports[1].rx_pkts, n);
+  EXPECT_EQ(st.ports[0].rx_bytes, bytes[0]);
+  EXPECT_EQ(st.ports[1].tx_bytes, bytes[0]);
+  EXPECT_EQ(st.ports[0].drops_total(), 0u);
+  expect_invariant(st);
+  ASSERT_EQ(st.workers.size(), 1u);
+  EXPECT_EQ(st.workers[0].rx_pkts, 2 * n);
+  EXPECT_GT(st.workers[0].busy_polls, 0u);
+  br->close_ports();
+  EXPECT_EQ(br->mbufs_in_use(), 0u);
+}
+
+TEST(bridge_ring, a_lone_frame_leaves_on_the_flush_timer) {
+  test_pool pool("t_flush");
+  ring_pair rp("t");
+  bridge_config cfg = config_for(rp);
+  cfg.tx_flush_us = 200;
+  std::string err;
+  auto br = bridge::create(cfg, &err);
+  ASSERT_TRUE(br) << err;
+  ASSERT_TRUE(br->start(&err)) << err;
+  for (uint32_t seq = 0; seq < 3; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, seq, 64)), 0);
+  // Fewer than a burst: only the timer can send them.
+  ASSERT_TRUE(wait_for([&] { return rte_ring_count(rp.tx[1]) == 3; }, 2000));
+  br->stop();
+  expect_invariant(br->stats());
+}
+
+TEST(bridge_ring, oversize_frames_are_dropped_and_counted) {
+  test_pool pool("t_big");
+  ring_pair rp("o");
+  bridge_config cfg = config_for(rp);
+  std::string err;
+  auto br = bridge::create(cfg, &err);
+  ASSERT_TRUE(br) << err;
+  ASSERT_TRUE(br->start(&err)) << err;
+  const uint32_t max = cfg.geometry.max_frame;
+  ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, 0, max)), 0);
+  ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, 1, max + 1)), 0);
+  ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, 2, 9000)), 0);
+  ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, 3, 60)), 0);
+  ASSERT_TRUE(wait_for([&] { return br->stats().ports[0].rx_pkts == 4; }));
+  br->stop();
+  bridge_stats st = br->stats();
+  EXPECT_EQ(st.ports[0].drops[static_cast<size_t>(drop_reason::oversize)], 2u);
+  EXPECT_EQ(st.ports[1].tx_pkts, 2u);
+  expect_invariant(st);
+  rte_mbuf* m = nullptr;
+  ASSERT_EQ(rte_ring_dequeue(rp.tx[1], reinterpret_cast<void**>(&m)), 0);
+  EXPECT_TRUE(frame_is(m, 0, 0, max));
+  rte_pktmbuf_free(m);
+  ASSERT_EQ(rte_ring_dequeue(rp.tx[1], reinterpret_cast<void**>(&m)), 0);
+  EXPECT_TRUE(frame_is(m, 0, 3, 60));
+  rte_pktmbuf_free(m);
+}
+
+TEST(bridge_ring, a_full_egress_port_costs_counted_drops_not_a_stall) {
+  test_pool pool("t_full");
+  ring_pair rp("r", 256);  // side b can take 255 frames, and nobody drains it
+  bridge_config cfg = config_for(rp);
+  cfg.tx_retries = 3;
+  std::string err;
+  auto br = bridge::create(cfg, &err);
+  ASSERT_TRUE(br) << err;
+  ASSERT_TRUE(br->start(&err)) << err;
+  const uint32_t n = 2000;
+  for (uint32_t seq = 0; seq < n; seq++) {
+    rte_mbuf* m = make_frame(pool.mp, 0, seq, 128);
+    while (rte_ring_enqueue(rp.rx[0], m) != 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  // The other direction keeps flowing while b is stuck.
+  for (uint32_t seq = 0; seq < 100; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 64)), 0);
+  ASSERT_TRUE(wait_for([&] { return br->stats().ports[0].rx_pkts == n && rte_ring_count(rp.tx[0]) == 100; }));
+  br->stop();
+  bridge_stats st = br->stats();
+  EXPECT_EQ(st.ports[1].tx_pkts, 255u);
+  EXPECT_EQ(st.ports[0].drops[static_cast<size_t>(drop_reason::tx_refused)], n - 255);
+  expect_invariant(st);
+  // What did get through is the head of the stream, in order.
+  for (uint32_t seq = 0; seq < 255; seq++) {
+    rte_mbuf* m = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(rp.tx[1], reinterpret_cast<void**>(&m)), 0);
+    ASSERT_TRUE(frame_is(m, 0, seq, 128)) << seq;
+    rte_pktmbuf_free(m);
+  }
+}
+
+TEST(bridge_ring, stop_drains_buffered_frames) {
+  test_pool pool("t_drain");
+  ring_pair rp("d");
+  bridge_config cfg = config_for(rp);
+  cfg.tx_flush_us = 100000;  // 100 ms: only the drain at stop can send them in time
+  std::string err;
+  auto br = bridge::create(cfg, &err);
+  ASSERT_TRUE(br) << err;
+  ASSERT_TRUE(br->start(&err)) << err;
+  for (uint32_t seq = 0; seq < 5; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 100)), 0);
+  ASSERT_TRUE(wait_for([&] { return br->stats().ports[1].rx_pkts == 5; }));
+  EXPECT_EQ(rte_ring_count(rp.tx[0]), 0u) << "still buffered";
+  br->stop();
+  EXPECT_EQ(rte_ring_count(rp.tx[0]), 5u);
+  expect_invariant(br->stats());
+}
+
+TEST(bridge_ring, bad_config_is_refused_before_anything_runs) {
+  ring_pair rp("x");
+  bridge_config cfg = config_for(rp);
+  cfg.burst = 0;
+  std::string err;
+  EXPECT_FALSE(bridge::create(cfg, &err));
+  EXPECT_NE(err.find("dataplane.burst"), std::string::npos) << err;
+  cfg = config_for(rp);
+  cfg.port_names[1] = "net_ring_nosuch";
+  EXPECT_FALSE(bridge::create(cfg, &err));
+  EXPECT_NE(err.find("net_ring_nosuch"), std::string::npos) << err;
+  ring_pair rp2("y");  // the failed create closed rp's ports, as it must
+  cfg = config_for(rp2);
+  cfg.workers = 2;  // ring ports were made with one queue each
+  EXPECT_FALSE(bridge::create(cfg, &err));
+  EXPECT_NE(err.find("lower --workers"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace ringbridge::dp
