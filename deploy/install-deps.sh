@@ -19,11 +19,11 @@ build_pkgs=(
   nlohmann-json3-dev
   libxdp-dev libbpf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping
+  iproute2 iputils-ping ethtool
 )
 test_pkgs=(
   sip-tester tshark netsniff-ng tcpreplay
-  python3 python3-scapy
+  python3 python3-scapy python3-pytest
   valgrind curl netcat-openbsd procps
   python3-matplotlib
 )

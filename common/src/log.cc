@@ -40,19 +40,24 @@ bool parse_log_level(const char* text, log_level* out) {
   return false;
 }
 
-void log_msg(log_level level, const char* fmt, ...) {
+void log_vmsg(log_level level, const char* prefix, const char* fmt, va_list ap) {
   if (static_cast<int>(level) > g_level.load(std::memory_order_relaxed)) return;
   char line[1024];
-  int n = std::snprintf(line, sizeof(line), "ringbridge: %s: ", level_name(level));
-  va_list ap;
-  va_start(ap, fmt);
+  int n = std::snprintf(line, sizeof(line), "ringbridge: %s: %s", level_name(level), prefix);
   int m = std::vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-  va_end(ap);
   size_t len = n + (m < 0 ? 0 : static_cast<size_t>(m));
   if (len > sizeof(line) - 2) len = sizeof(line) - 2;
+  if (len > 0 && line[len - 1] == '\n') len--;
   line[len++] = '\n';
   ssize_t w = ::write(STDERR_FILENO, line, len);
   (void)w;
+}
+
+void log_msg(log_level level, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  log_vmsg(level, "", fmt, ap);
+  va_end(ap);
 }
 
 }  // namespace ringbridge

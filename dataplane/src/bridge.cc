@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "ringbridge/common/log.h"
@@ -30,6 +31,15 @@ uint8_t k_symmetric_rss_key[52] = {
 };
 
 std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+bool iface_is_promiscuous(const std::string& iface) {
+  unsigned flags = 0;
+  FILE* f = std::fopen(("/sys/class/net/" + iface + "/flags").c_str(), "r");
+  if (f == nullptr) return false;
+  if (std::fscanf(f, "%x", &flags) != 1) flags = 0;
+  std::fclose(f);
+  return (flags & 0x100) != 0;  // IFF_PROMISC
+}
 
 }  // namespace
 
@@ -146,14 +156,13 @@ bool bridge::setup_port(int side, std::string* error) {
   }
 
   // A bridge must see frames for every MAC address. Remember the previous state so that
-  // tear-down leaves the interface as it found it.
+  // tear-down leaves the interface as it found it. For kernel interfaces the PMD's own
+  // flag starts at 0 whatever the interface says, so ask the kernel.
+  // Enable it even when it is on already: rte_eth_dev_start() re-applies the PMD's flag.
   rc = rte_eth_promiscuous_get(id);
-  _promisc_was_on[side] = rc == 1;
-  if (rc == 0) {
-    rc = rte_eth_promiscuous_enable(id);
-    if (rc != 0 && rc != -ENOTSUP)
-      return fail("cannot enable promiscuous mode: " + err_text(rc));
-  }
+  _promisc_was_on[side] = spec.is_kernel_iface() ? iface_is_promiscuous(spec.iface) : rc == 1;
+  rc = rte_eth_promiscuous_enable(id);
+  if (rc != 0 && rc != -ENOTSUP) return fail("cannot enable promiscuous mode: " + err_text(rc));
 
   rc = rte_eth_dev_start(id);
   if (rc != 0) return fail("rte_eth_dev_start: " + err_text(rc));
@@ -161,11 +170,9 @@ bool bridge::setup_port(int side, std::string* error) {
 
   rte_eth_link link{};
   rte_eth_link_get_nowait(id, &link);
-  char link_text[RTE_ETH_LINK_MAX_STR_LEN];
-  rte_eth_link_to_str(link_text, sizeof(link_text), &link);
-  RB_LOG_NOTICE("port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, %s",
+  RB_LOG_NOTICE("port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, link %s",
                 side_name, spec.text.c_str(), port_kind_name(spec.kind), info.driver_name, nq,
-                nb_rx, nb_tx, link_text);
+                nb_rx, nb_tx, link.link_status ? "up" : "down");
   return true;
 }
 
@@ -246,6 +253,13 @@ bridge::~bridge() {
 
 uint64_t bridge::mbufs_in_use() const {
   return _pool == nullptr ? 0 : rte_mempool_in_use_count(_pool);
+}
+
+uint64_t bridge::mbufs_pmd_residue_max() const {
+  uint64_t n = 0;
+  for (const auto& spec : _cfg.specs)
+    if (spec.kind == port_kind::af_xdp) n += uint64_t(_cfg.workers) * (2048 + _cfg.tx_desc);
+  return n;
 }
 
 bridge_stats bridge::stats() const {

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
@@ -28,6 +31,17 @@ constexpr uint32_t k_af_xdp_reserve = 4096;
 constexpr uint32_t k_mempool_cache = 256;
 // Memory DPDK needs beside the mempool: rings, AF_XDP/AF_PACKET queues, malloc heap.
 constexpr uint64_t k_overhead_mb = 160;
+
+// libbpf and libxdp (loaded by net_af_xdp) print harmless warnings on every start, e.g.
+// "No bpffs found ... falling back to loading single prog". Keep them at info level.
+int relay_libbpf(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  log_vmsg(level == LIBBPF_WARN ? log_level::info : log_level::debug, "libbpf: ", fmt, ap);
+  return 0;
+}
+int relay_libxdp(enum libxdp_print_level level, const char* fmt, va_list ap) {
+  log_vmsg(level == LIBXDP_WARN ? log_level::info : log_level::debug, "libxdp: ", fmt, ap);
+  return 0;
+}
 
 uint32_t pow2_minus_one_at_least(uint32_t n) {
   uint32_t v = 1;
@@ -197,6 +211,8 @@ bool eal_start(const eal_plan& plan, std::string* error) {
   std::string cmd;
   for (const auto& s : plan.args) cmd += (cmd.empty() ? "" : " ") + s;
   RB_LOG_INFO("EAL arguments: %s", cmd.c_str());
+  libbpf_set_print(relay_libbpf);
+  libxdp_set_print(relay_libxdp);
   int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
   if (rc < 0) {
     *error = std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +

@@ -2,8 +2,11 @@
 // Parsing port specifications and turning them into DPDK EAL device arguments.
 #include "ringbridge/dp/port_spec.h"
 
-#include <dirent.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,16 +107,20 @@ std::string dir_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-unsigned count_rx_queues(const std::string& iface) {
-  std::string dir = "/sys/class/net/" + iface + "/queues";
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return 0;
-  unsigned n = 0;
-  while (dirent* e = readdir(d)) {
-    if (std::string_view(e->d_name).starts_with("rx-")) n++;
-  }
-  closedir(d);
-  return n;
+// The queues net_af_xdp can use: the interface's combined channels, or 1 when it reports
+// none (veth, for one, reports separate rx/tx channels only). Same rule as the PMD's.
+unsigned af_xdp_queues(const std::string& iface) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return 1;
+  ethtool_channels ch{};
+  ch.cmd = ETHTOOL_GCHANNELS;
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface.c_str());
+  ifr.ifr_data = reinterpret_cast<char*>(&ch);
+  int rc = ioctl(fd, SIOCETHTOOL, &ifr);
+  close(fd);
+  if (rc != 0 || ch.max_combined == 0) return 1;
+  return ch.combined_count;
 }
 
 uint32_t round_up(uint32_t v, uint32_t to) { return (v + to - 1) / to * to; }
@@ -188,12 +195,14 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
                     "' does not exist (see `ip link show`; interfaces inside another network "
                     "namespace are not visible here)");
       if (spec.kind == port_kind::af_xdp) {
-        unsigned rxq = count_rx_queues(spec.iface);
-        if (rxq != 0 && rxq < queues)
-          return fail("interface '" + spec.iface + "' has " + std::to_string(rxq) +
-                      " rx queue(s) but " + std::to_string(queues) +
-                      " workers need one each; lower --workers or add queues "
-                      "(ethtool -L " + spec.iface + " combined " + std::to_string(queues) + ")");
+        unsigned nq = af_xdp_queues(spec.iface);
+        if (nq < queues)
+          return fail("interface '" + spec.iface + "' offers AF_XDP " + std::to_string(nq) +
+                      " queue(s) (combined channels) but " + std::to_string(queues) +
+                      " workers need one each; lower --workers, raise the channels with "
+                      "`ethtool -L " + spec.iface + " combined " + std::to_string(queues) +
+                      "`, or use afpacket:" + spec.iface +
+                      " (a veth has no combined channels, so AF_XDP sees one queue)");
       }
       return true;
     }

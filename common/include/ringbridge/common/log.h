@@ -19,6 +19,10 @@ bool parse_log_level(const char* text, log_level* out);
 /// several threads do not interleave. Safe from any thread; not async-signal-safe.
 void log_msg(log_level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/// Same, for messages relayed from libraries: PREFIX is put in front, one trailing
+/// newline in FMT's output is dropped.
+void log_vmsg(log_level level, const char* prefix, const char* fmt, va_list ap);
+
 }  // namespace ringbridge
 
 #define RB_LOG_ERR(...) ::ringbridge::log_msg(::ringbridge::log_level::error, __VA_ARGS__)

@@ -95,6 +95,12 @@ class bridge {
   /// Mbufs not in the mempool (held by rings, PMDs, workers).
   uint64_t mbufs_in_use() const;
 
+  /// After close_ports(): how many mbufs a PMD may legitimately still hold. DPDK 22.11's
+  /// net_af_xdp never returns the mbufs in its fill ring (2048 per queue) nor unreaped tx
+  /// completions when a port closes; they go with the process. 0 for every other PMD, so
+  /// any mbuf still in use there is a leak.
+  uint64_t mbufs_pmd_residue_max() const;
+
   const bridge_config& config() const { return _cfg; }
 
  private:

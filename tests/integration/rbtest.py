@@ -1,0 +1,231 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Helpers for ringbridge's integration tests: network-namespace topologies, the running
+binary (start, counters, clean stop) and pcap files.
+
+Everything a test creates has a unique name and is removed by the context managers here,
+also when the test fails: namespaces and links, processes (by PID), /var/run/dpdk/<prefix>.
+"""
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("RINGBRIDGE_BIN", REPO / "build" / "control" / "ringbridge"))
+TOPOLOGY = REPO / "deploy" / "demo-topology.sh"
+DPDK_RUN = Path("/var/run/dpdk")
+
+
+def run(cmd, check=True, timeout=60, **kw):
+    """Runs CMD (a list), returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run([str(c) for c in cmd], check=check, timeout=timeout,
+                          capture_output=True, text=True, **kw)
+
+
+def in_ns(ns, *cmd):
+    return ["ip", "netns", "exec", ns, *map(str, cmd)]
+
+
+class Topology:
+    """Two namespaces (net side, phone side) whose veths meet only in ringbridge.
+
+    Made by deploy/demo-topology.sh, so the demo and the tests share one definition.
+    """
+
+    def __init__(self, queues=1, subnet="10.77.0", subnet6="fd77"):
+        self.name = "rbt" + secrets.token_hex(3)  # 9 characters, unique per test run
+        self.queues = queues
+        self.subnet = subnet
+        self.net_ns = f"{self.name}-net"
+        self.phone_ns = f"{self.name}-phone"
+        self.net_if = f"{self.name}-net0"
+        self.phone_if = f"{self.name}-ph0"
+        self.net_ip = f"{subnet}.1"
+        self.phone_ip = f"{subnet}.2"
+        self.net_ip6 = f"{subnet6}::1"
+        self.phone_ip6 = f"{subnet6}::2"
+        self._subnet6 = subnet6
+
+    def __enter__(self):
+        run([TOPOLOGY, "up", self.name, "--queues", self.queues, "--subnet", self.subnet,
+             "--subnet6", self._subnet6])
+        return self
+
+    def __exit__(self, *exc):
+        run([TOPOLOGY, "down", self.name], check=False)
+        for ns in (self.net_ns, self.phone_ns):
+            assert ns not in run(["ip", "netns", "list"]).stdout, f"{ns} was not removed"
+
+    def ports(self, kind):
+        return [f"{kind}:{self.net_if}", f"{kind}:{self.phone_if}"]
+
+    def link_flags(self):
+        """Kernel flags of the two root-side ends (IFF_PROMISC = 0x100)."""
+        return [int(Path(f"/sys/class/net/{i}/flags").read_text(), 16)
+                for i in (self.net_if, self.phone_if)]
+
+    def xdp_attached(self):
+        return [" xdp" in run(["ip", "link", "show", i]).stdout
+                for i in (self.net_if, self.phone_if)]
+
+
+def parse_stats(text):
+    """Parses the logfmt 'stats:' blocks and the 'exit:' line ringbridge prints.
+
+    Returns a list of blocks, each {"ports": {"a": {...}, "b": {...}}, "workers": [...],
+    "mbufs": {...}}, and the exit dict (or None)."""
+    blocks, exit_line = [], None
+    for line in text.splitlines():
+        kind, _, rest = line.partition(": ")
+        if kind not in ("stats", "exit"):
+            continue
+        kv = {}
+        for tok in rest.split():
+            k, _, v = tok.partition("=")
+            kv[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+        if kind == "exit":
+            exit_line = kv
+        elif "uptime_s" in kv:
+            blocks.append({"ports": {}, "workers": [], "mbufs": {}})
+        elif "port" in kv:
+            blocks[-1]["ports"][kv["port"]] = kv
+        elif "worker" in kv:
+            blocks[-1]["workers"].append(kv)
+        elif "mbufs_in_use" in kv:
+            blocks[-1]["mbufs"] = kv
+    return blocks, exit_line
+
+
+class Ringbridge:
+    """The ringbridge binary running as a child process, with its stdout/stderr in files."""
+
+    def __init__(self, ports, *args, config=None, workdir=None):
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="rbtest-"))
+        self.args = [str(BIN)]
+        if config is not None:
+            cfg = self.workdir / "ringbridge.toml"
+            cfg.write_text(config)
+            self.args += ["--config", str(cfg)]
+        for p in ports:
+            self.args += ["--port", p]
+        self.args += list(map(str, args))
+        self.proc = None
+        self.returncode = None
+
+    @property
+    def runtime_dir(self):
+        return DPDK_RUN / f"ringbridge-{self.proc.pid}"
+
+    def start(self, ready_timeout=30):
+        self.out = open(self.workdir / "stdout", "w+")
+        self.err = open(self.workdir / "stderr", "w+")
+        self.proc = subprocess.Popen(self.args, stdout=self.out, stderr=self.err)
+        deadline = time.time() + ready_timeout
+        while time.time() < deadline:
+            if "bridging with" in self.stderr():
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ringbridge exited with {self.proc.returncode}:\n"
+                                     f"{self.stderr()}")
+            time.sleep(0.05)
+        raise AssertionError(f"ringbridge not ready after {ready_timeout}s:\n{self.stderr()}")
+
+    def stdout(self):
+        return (self.workdir / "stdout").read_text()
+
+    def stderr(self):
+        return (self.workdir / "stderr").read_text()
+
+    def stats(self, timeout=5):
+        """Asks for the counters (SIGUSR1) and returns the newest block."""
+        before = len(parse_stats(self.stdout())[0])
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            blocks, _ = parse_stats(self.stdout())
+            if len(blocks) > before and blocks[-1]["mbufs"]:
+                return blocks[-1]
+            time.sleep(0.05)
+        raise AssertionError("no stats after SIGUSR1:\n" + self.stderr())
+
+    def wait(self, timeout=60):
+        """Waits for exit (e.g. pcap replay), returns (returncode, final stats, exit line)."""
+        self.returncode = self.proc.wait(timeout=timeout)
+        blocks, exit_line = parse_stats(self.stdout())
+        return self.returncode, (blocks[-1] if blocks else None), exit_line
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait(timeout)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+
+    def kill(self):
+        """Last-resort clean-up: the process (by PID) and its DPDK runtime directory."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def assert_counters_balance(block):
+    """rx = forwarded + drops on each port, and what one port forwarded the other sent."""
+    for side, peer in (("a", "b"), ("b", "a")):
+        p, q = block["ports"][side], block["ports"][peer]
+        drops = sum(v for k, v in p.items() if k.startswith("drop_"))
+        assert p["drops"] == drops, p
+        assert p["rx_pkts"] == p["forwarded"] + p["drops"], p
+        assert p["forwarded"] == q["tx_pkts"], (p, q)
+
+
+# --- pcap files (classic libpcap format, microsecond timestamps, Ethernet) -------------
+
+def write_pcap(path, frames, snaplen=65535):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1))
+        t = 1_700_000_000
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", t + i // 1000, (i % 1000) * 1000, len(fr), len(fr)))
+            f.write(fr)
+
+
+def read_pcap(path):
+    """Returns the frames (bytes) of a pcap file, in order."""
+    data = Path(path).read_bytes()
+    magic = struct.unpack_from("<I", data)[0]
+    if magic in (0xA1B2C3D4, 0xA1B23C4D):
+        end = "<"
+    elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
+        end = ">"
+    else:
+        raise ValueError(f"{path}: not a pcap file")
+    off, frames = 24, []
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack_from(end + "IIII", data, off)
+        off += 16
+        frames.append(data[off:off + incl])
+        off += incl
+    return frames
+
+
+@contextlib.contextmanager
+def no_new_dpdk_dirs():
+    """Asserts that the block leaves nothing new under /var/run/dpdk."""
+    before = set(os.listdir(DPDK_RUN)) if DPDK_RUN.exists() else set()
+    yield
+    after = set(os.listdir(DPDK_RUN)) if DPDK_RUN.exists() else set()
+    assert after <= before, f"left behind in {DPDK_RUN}: {sorted(after - before)}"

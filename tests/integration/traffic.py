@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Traffic endpoints run inside the test namespaces (ip netns exec NS traffic.py ...).
+
+  tcp-recv PORT                    accept one connection, print "<bytes> <sha256>"
+  tcp-send HOST PORT BYTES SEED    send BYTES pseudo-random bytes, print "<bytes> <sha256>"
+  udp-recv PORT COUNT TIMEOUT      receive until COUNT datagrams or TIMEOUT s of silence,
+                                   print "received=N in_order=0|1 missing=M"
+  udp-send HOST PORT PPS COUNT     evenly paced datagrams with sequence numbers
+  send-frames IFACE PCAP           send each frame of PCAP as-is on IFACE (AF_PACKET)
+"""
+import hashlib
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def tcp_recv(port):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", int(port)))
+    srv.listen(1)
+    print("listening", flush=True)
+    conn, _ = srv.accept()
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = conn.recv(1 << 16)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    print(n, h.hexdigest(), flush=True)
+
+
+def tcp_send(host, port, nbytes, seed):
+    rnd = random.Random(int(seed))
+    s = socket.create_connection((host, int(port)), timeout=30)
+    h, left = hashlib.sha256(), int(nbytes)
+    while left:
+        chunk = rnd.randbytes(min(left, 1 << 16))
+        s.sendall(chunk)
+        h.update(chunk)
+        left -= len(chunk)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    s.close()
+    print(int(nbytes), h.hexdigest(), flush=True)
+
+
+def udp_recv(port, count, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(float(timeout))
+    print("listening", flush=True)
+    seen, last, in_order = set(), -1, True
+    try:
+        while len(seen) < int(count):
+            seq = struct.unpack_from("!I", s.recv(2048))[0]
+            in_order &= seq > last
+            last = seq
+            seen.add(seq)
+    except socket.timeout:
+        pass
+    print(f"received={len(seen)} in_order={int(in_order)} missing={int(count) - len(seen)}",
+          flush=True)
+
+
+def udp_send(host, port, pps, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    gap = 1.0 / float(pps)
+    start = time.perf_counter()
+    pad = b"\x00" * 160  # a G.711 20 ms voice frame is 160 bytes
+    for seq in range(int(count)):
+        target = start + seq * gap
+        while time.perf_counter() < target:
+            pass
+        s.sendto(struct.pack("!I", seq) + pad, (host, int(port)))
+    print(f"sent={count} seconds={time.perf_counter() - start:.2f}", flush=True)
+
+
+def send_frames(iface, pcap):
+    data = open(pcap, "rb").read()
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        s.send(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+        n += 1
+        time.sleep(0.001)
+    print(f"sent={n}", flush=True)
+
+
+if __name__ == "__main__":
+    cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
+            "udp-send": udp_send, "send-frames": send_frames}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.exit(__doc__)
+    cmds[sys.argv[1]](*sys.argv[2:])
