@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""pytest set-up for the integration tests: they need root (network namespaces, DPDK) and
+the built binary."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from rbtest import BIN  # noqa: E402
+
+
+def pytest_sessionstart(session):
+    if os.geteuid() != 0:
+        pytest.exit("integration tests need root (network namespaces, DPDK): run tests/run.sh "
+                    "as root", returncode=2)
+    if not BIN.exists():
+        pytest.exit(f"{BIN} is missing: build first (ninja -C build) or set RINGBRIDGE_BIN",
+                    returncode=2)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The whole test suite on a fresh Debian 12 machine, as root: install dependencies, build
+# with warnings as errors, run unit and integration tests, then the unit tests and the
+# pcap/CLI integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "tests/run.sh: run as root (apt-get, network namespaces, DPDK): sudo $0" >&2
+  exit 1
+fi
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "dependencies"
+deploy/install-deps.sh
+
+step "build (werror)"
+[[ -f build-test/build.ninja ]] || meson setup build-test --werror
+ninja -C build-test
+
+step "unit tests"
+meson test -C build-test --print-errorlogs --suite unit
+
+step "integration tests (network namespaces, pcap replay, real binary)"
+meson test -C build-test --print-errorlogs --suite integration --num-processes 1
+
+step "sanitizer build (ASan + UBSan)"
+[[ -f build-asan/build.ninja ]] || \
+  meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --print-errorlogs --num-processes 1 \
+  unit_control unit_dataplane unit_dpdk test_cli test_pcap_replay
+
+step "all tests passed"
