@@ -25,9 +25,13 @@ const char* level_name(log_level l) {
 }
 }  // namespace
 
-void set_log_level(log_level level) { g_level.store(static_cast<int>(level)); }
+void set_log_level(log_level level) {
+  g_level.store(static_cast<int>(level));
+}
 
-log_level get_log_level() { return static_cast<log_level>(g_level.load()); }
+log_level get_log_level() {
+  return static_cast<log_level>(g_level.load());
+}
 
 bool parse_log_level(const char* text, log_level* out) {
   for (int i = 0; i <= static_cast<int>(log_level::debug); i++) {

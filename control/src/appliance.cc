@@ -96,8 +96,8 @@ int run_appliance(int argc, char** argv) {
     return exit_ok;
   }
   if (cli.version) {
-    std::printf("ringbridge %s (git %s), built with %s\n", RINGBRIDGE_VERSION,
-                RINGBRIDGE_GIT_REV, rte_version());
+    std::printf("ringbridge %s (git %s), built with %s\n", RINGBRIDGE_VERSION, RINGBRIDGE_GIT_REV,
+                rte_version());
     return exit_ok;
   }
 
@@ -147,8 +147,7 @@ int run_appliance(int argc, char** argv) {
   }
 
   RB_LOG_NOTICE("ringbridge %s starting: side a = %s, side b = %s, %u worker(s)",
-                RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(),
-                eo.workers);
+                RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(), eo.workers);
   for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
   install_signal_handlers();
 
@@ -179,8 +178,8 @@ int run_appliance(int argc, char** argv) {
       return exit_runtime_error;
     }
 
-    const bool replay = eo.ports[0].kind == dp::port_kind::pcap &&
-                        eo.ports[1].kind == dp::port_kind::pcap;
+    const bool replay =
+        eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
     if (replay)
       RB_LOG_NOTICE("pcap replay: stopping once no frame has arrived for %u ms",
                     cfg.replay.idle_ms);
@@ -221,9 +220,10 @@ int run_appliance(int argc, char** argv) {
     const uint64_t leaked = in_use > residue_max ? in_use - residue_max : 0;
     const uint64_t pmd_held = in_use - leaked;
     if (pmd_held != 0)
-      RB_LOG_INFO("%llu mbufs stay in AF_XDP fill/completion rings: DPDK 22.11's net_af_xdp "
-                  "does not return them on close; they go with the process",
-                  static_cast<unsigned long long>(pmd_held));
+      RB_LOG_INFO(
+          "%llu mbufs stay in AF_XDP fill/completion rings: DPDK 22.11's net_af_xdp "
+          "does not return them on close; they go with the process",
+          static_cast<unsigned long long>(pmd_held));
     if (leaked != 0) {
       RB_LOG_ERR("%llu mbufs were not returned to the pool at exit",
                  static_cast<unsigned long long>(leaked));

@@ -2,13 +2,13 @@
 // TOML parsing (toml++) into config structs, with key-by-key validation.
 #include "ringbridge/ctl/config.h"
 
+#include <toml++/toml.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "ringbridge/common/log.h"
@@ -58,15 +58,22 @@ key_rule str_key(const char* name, std::function<std::string(const std::string&,
           }};
 }
 
-#define RB_INT(key, T, lo, hi, path) \
-  int_key<T>(key, lo, hi, [](config& c) -> T& { return c.path; })
+#define RB_INT(key, T, lo, hi, path) int_key<T>(key, lo, hi, [](config& c) -> T& { return c.path; })
 
 const std::map<std::string, std::vector<key_rule>>& schema() {
   static const std::map<std::string, std::vector<key_rule>> s = {
       {"ports",
        {
-           str_key("a", [](const std::string& v, config& c) { c.ports.a = v; return std::string(); }),
-           str_key("b", [](const std::string& v, config& c) { c.ports.b = v; return std::string(); }),
+           str_key("a",
+                   [](const std::string& v, config& c) {
+                     c.ports.a = v;
+                     return std::string();
+                   }),
+           str_key("b",
+                   [](const std::string& v, config& c) {
+                     c.ports.b = v;
+                     return std::string();
+                   }),
        }},
       {"dataplane",
        {
@@ -83,10 +90,14 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
        {
            str_key("hugepages",
                    [](const std::string& v, config& c) -> std::string {
-                     if (v == "auto") c.eal.hugepages = dp::hugepage_mode::automatic;
-                     else if (v == "require") c.eal.hugepages = dp::hugepage_mode::require;
-                     else if (v == "off") c.eal.hugepages = dp::hugepage_mode::off;
-                     else return "must be \"auto\", \"require\" or \"off\", got \"" + v + "\"";
+                     if (v == "auto")
+                       c.eal.hugepages = dp::hugepage_mode::automatic;
+                     else if (v == "require")
+                       c.eal.hugepages = dp::hugepage_mode::require;
+                     else if (v == "off")
+                       c.eal.hugepages = dp::hugepage_mode::off;
+                     else
+                       return "must be \"auto\", \"require\" or \"off\", got \"" + v + "\"";
                      return "";
                    }),
            RB_INT("memory_mb", uint32_t, 0, 1048576, eal.memory_mb),
@@ -99,15 +110,16 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
            str_key("log_level",
                    [](const std::string& v, config& c) -> std::string {
-                     static const char* k[] = {"emergency", "alert", "critical", "error",
-                                               "warning",   "notice", "info",    "debug"};
+                     static const char* k[] = {"emergency", "alert",  "critical", "error",
+                                               "warning",   "notice", "info",     "debug"};
                      for (const char* l : k)
                        if (v == l) {
                          c.eal.log_level = v;
                          return "";
                        }
                      return "must be one of emergency, alert, critical, error, warning, "
-                            "notice, info, debug; got \"" + v + "\"";
+                            "notice, info, debug; got \"" +
+                            v + "\"";
                    }),
        }},
       {"replay", {RB_INT("idle_ms", uint32_t, 10, 600000, replay.idle_ms)}},
@@ -141,8 +153,7 @@ std::string known_list(const std::vector<std::string>& names) {
 
 }  // namespace
 
-bool parse_config(std::string_view text, std::string_view source, config* out,
-                  std::string* error) {
+bool parse_config(std::string_view text, std::string_view source, config* out, std::string* error) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -165,8 +176,8 @@ bool parse_config(std::string_view text, std::string_view source, config* out,
     }
     const toml::table* tbl = node.as_table();
     if (tbl == nullptr) {
-      *error = where(source, key.source()) + ": '" + section + "' must be a table ([" +
-               section + "]), got " + type_name(node);
+      *error = where(source, key.source()) + ": '" + section + "' must be a table ([" + section +
+               "]), got " + type_name(node);
       return false;
     }
     for (const auto& [k, v] : *tbl) {
@@ -206,8 +217,9 @@ bool load_config_file(const std::string& path, config* out, std::string* error) 
 
 bool validate_config(const config& cfg, std::string* error) {
   if (cfg.ports.a.empty() || cfg.ports.b.empty()) {
-    *error = "two ports are needed: give --port twice (side A, then side B) or set "
-             "[ports] a and b in the config file";
+    *error =
+        "two ports are needed: give --port twice (side A, then side B) or set "
+        "[ports] a and b in the config file";
     return false;
   }
   if (cfg.dataplane.rx_desc & (cfg.dataplane.rx_desc - 1) ||

@@ -26,8 +26,8 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
   appendf(s, "stats: uptime_s=%.1f\n", uptime_s);
   for (const auto& p : st.ports) {
     appendf(s,
-            "stats: port=%s spec=%s rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64
-            " forwarded=%" PRIu64 " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " drops=%" PRIu64,
+            "stats: port=%s spec=%s rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64 " forwarded=%" PRIu64
+            " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " drops=%" PRIu64,
             p.name.c_str(), p.spec.c_str(), p.rx_pkts, p.rx_bytes, p.forwarded, p.tx_pkts,
             p.tx_bytes, p.drops_total());
     for (size_t r = 0; r < dp::k_drop_reasons; r++)

@@ -30,7 +30,9 @@ uint8_t k_symmetric_rss_key[52] = {
     0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
 };
 
-std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+std::string err_text(int rc) {
+  return rte_strerror(rc < 0 ? -rc : rc);
+}
 
 bool iface_is_promiscuous(const std::string& iface) {
   unsigned flags = 0;
@@ -71,10 +73,10 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
     return nullptr;
   }
   std::unique_ptr<bridge> b(new bridge(cfg));
-  b->_pool = rte_pktmbuf_pool_create("rb_mbufs", cfg.mbufs, 256, 0,
-                                     static_cast<uint16_t>(cfg.geometry.mbuf_data_room +
-                                                           RTE_PKTMBUF_HEADROOM),
-                                     static_cast<int>(rte_socket_id()));
+  b->_pool = rte_pktmbuf_pool_create(
+      "rb_mbufs", cfg.mbufs, 256, 0,
+      static_cast<uint16_t>(cfg.geometry.mbuf_data_room + RTE_PKTMBUF_HEADROOM),
+      static_cast<int>(rte_socket_id()));
   if (b->_pool == nullptr) {
     *error = "cannot create the mbuf pool (" + std::to_string(cfg.mbufs) + " mbufs of " +
              std::to_string(cfg.geometry.mbuf_data_room) + " bytes): " + err_text(rte_errno) +
@@ -100,8 +102,7 @@ bool bridge::setup_port(int side, std::string* error) {
 
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
-    return fail("DPDK did not create device " + name +
-                " (see the EAL/PMD messages above for why)");
+    return fail("DPDK did not create device " + name + " (see the EAL/PMD messages above for why)");
   _port_id[side] = id;
 
   rte_eth_dev_info info{};
@@ -179,7 +180,9 @@ bool bridge::setup_port(int side, std::string* error) {
 bool bridge::start(std::string* error) {
   std::vector<unsigned> lcores;
   unsigned lc;
-  RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  RTE_LCORE_FOREACH_WORKER(lc) {
+    lcores.push_back(lc);
+  }
   if (lcores.size() < _cfg.workers) {
     *error = std::to_string(_cfg.workers) + " workers need as many worker lcores, EAL has " +
              std::to_string(lcores.size());
@@ -213,8 +216,8 @@ bool bridge::start(std::string* error) {
     }
     _launched = true;
   }
-  RB_LOG_NOTICE("bridging with %u worker(s), burst %u, tx flush %u us", _cfg.workers,
-                _cfg.burst, _cfg.tx_flush_us);
+  RB_LOG_NOTICE("bridging with %u worker(s), burst %u, tx flush %u us", _cfg.workers, _cfg.burst,
+                _cfg.tx_flush_us);
   return true;
 }
 
@@ -227,7 +230,8 @@ void bridge::stop() {
   for (int side = 0; side < 2; side++) {
     if (!_port_started[side]) continue;
     int rc = rte_eth_dev_stop(_port_id[side]);
-    if (rc != 0) RB_LOG_WARN("port %c: stop failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
+    if (rc != 0)
+      RB_LOG_WARN("port %c: stop failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
     _port_started[side] = false;
   }
 }

@@ -87,8 +87,7 @@ host_facts probe_host() {
   return h;
 }
 
-bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan,
-              std::string* error) {
+bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, std::string* error) {
   eal_plan p;
   if (opt.workers == 0 || opt.workers > 64) {
     *error = "workers must be between 1 and 64 (got " + std::to_string(opt.workers) + ")";
@@ -99,8 +98,8 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan,
     return false;
   }
   p.geometry = frame_geometry_for_mtu(opt.mtu);
-  p.file_prefix = opt.file_prefix.empty() ? "ringbridge-" + std::to_string(host.pid)
-                                          : opt.file_prefix;
+  p.file_prefix =
+      opt.file_prefix.empty() ? "ringbridge-" + std::to_string(host.pid) : opt.file_prefix;
   if (p.file_prefix.find_first_of("/ ") != std::string::npos) {
     *error = "eal.file_prefix '" + p.file_prefix + "' must not contain '/' or spaces";
     return false;
@@ -165,8 +164,8 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan,
                          " are available: CPUs are shared and throughput suffers");
 
   auto& a = p.args;
-  a = {"ringbridge", "--file-prefix", p.file_prefix, "--lcores", lcores, "--main-lcore", "0",
-       "--log-level", opt.log_level, "--no-telemetry"};
+  a = {"ringbridge", "--file-prefix", p.file_prefix, "--lcores",      lcores, "--main-lcore",
+       "0",          "--log-level",   opt.log_level, "--no-telemetry"};
   if (p.no_huge) {
     uint64_t mem = opt.memory_mb != 0 ? opt.memory_mb : std::max<uint64_t>(256, need_mb * 2);
     if (opt.memory_mb != 0 && opt.memory_mb < need_mb) {

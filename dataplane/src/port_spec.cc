@@ -40,7 +40,8 @@ bool valid_iface_name(std::string_view name, std::string* why) {
     return false;
   }
   for (char c : name) {
-    if (c == '/' || c == ':' || c == ',' || c == '=' || std::isspace(static_cast<unsigned char>(c)) ||
+    if (c == '/' || c == ':' || c == ',' || c == '=' ||
+        std::isspace(static_cast<unsigned char>(c)) ||
         !std::isprint(static_cast<unsigned char>(c))) {
       *why = "interface names cannot contain '/', ':', ',', '=' or whitespace";
       return false;
@@ -54,10 +55,14 @@ bool parse_hex(std::string_view s, size_t digits, unsigned* out) {
   unsigned v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return false;
     v = v * 16 + static_cast<unsigned>(d);
   }
   *out = v;
@@ -123,7 +128,9 @@ unsigned af_xdp_queues(const std::string& iface) {
   return ch.combined_count;
 }
 
-uint32_t round_up(uint32_t v, uint32_t to) { return (v + to - 1) / to * to; }
+uint32_t round_up(uint32_t v, uint32_t to) {
+  return (v + to - 1) / to * to;
+}
 
 }  // namespace
 
@@ -148,7 +155,8 @@ bool parse_port_spec(std::string_view text, port_spec* out, std::string* error) 
   };
 
   size_t colon = text.find(':');
-  std::string_view kind = colon == std::string_view::npos ? std::string_view{} : text.substr(0, colon);
+  std::string_view kind =
+      colon == std::string_view::npos ? std::string_view{} : text.substr(0, colon);
   std::string_view rest = colon == std::string_view::npos ? text : text.substr(colon + 1);
 
   if (colon == std::string_view::npos || kind == "xdp" || kind == "afpacket") {
@@ -200,9 +208,9 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
           return fail("interface '" + spec.iface + "' offers AF_XDP " + std::to_string(nq) +
                       " queue(s) (combined channels) but " + std::to_string(queues) +
                       " workers need one each; lower --workers, raise the channels with "
-                      "`ethtool -L " + spec.iface + " combined " + std::to_string(queues) +
-                      "`, or use afpacket:" + spec.iface +
-                      " (a veth has no combined channels, so AF_XDP sees one queue)");
+                      "`ethtool -L " +
+                      spec.iface + " combined " + std::to_string(queues) + "`, or use afpacket:" +
+                      spec.iface + " (a veth has no combined channels, so AF_XDP sees one queue)");
       }
       return true;
     }
@@ -236,12 +244,10 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
       if (access(dir.c_str(), W_OK) != 0)
         return fail("cannot write output file '" + spec.tx_pcap + "': directory '" + dir +
                     "' is missing or not writable");
-      if (queues > 1)
-        return fail("a pcap port has one queue; use --workers 1");
+      if (queues > 1) return fail("a pcap port has one queue; use --workers 1");
       return true;
     }
-    case port_kind::null:
-      return true;
+    case port_kind::null: return true;
   }
   return fail("unknown port kind");
 }
@@ -288,10 +294,8 @@ eal_port_arg port_eal_arg(const port_spec& spec, char side, unsigned queues,
     }
     case port_kind::pcap:
       return {"--vdev", name + ",rx_pcap=" + spec.rx_pcap + ",tx_pcap=" + spec.tx_pcap};
-    case port_kind::null:
-      return {"--vdev", name};
-    case port_kind::pci:
-      return {"-a", spec.pci_addr};
+    case port_kind::null: return {"--vdev", name};
+    case port_kind::pci: return {"-a", spec.pci_addr};
   }
   return {};
 }

@@ -22,7 +22,7 @@ struct worker_ctx {
   uint16_t burst = 32;
   uint16_t tx_retries = 8;
   uint32_t max_frame = 1522;
-  uint64_t flush_tsc = 0;          ///< tx buffer age (TSC cycles) that forces a flush
+  uint64_t flush_tsc = 0;  ///< tx buffer age (TSC cycles) that forces a flush
   worker_counters* counters = nullptr;
   const std::atomic<bool>* running = nullptr;
 };

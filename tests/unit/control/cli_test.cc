@@ -72,17 +72,17 @@ TEST_P(cli_errors, name_the_flag) {
   EXPECT_NE(err.find(GetParam().expect), std::string::npos) << err;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    all, cli_errors,
-    ::testing::Values(bad{{"--frobnicate"}, "unknown option '--frobnicate'"},
-                      bad{{"--workers", "0"}, "--workers '0'"},
-                      bad{{"--workers", "two"}, "--workers 'two'"},
-                      bad{{"--workers", "65"}, "1 to 64"},
-                      bad{{"--port"}, "'--port' needs a value"},
-                      bad{{"--config"}, "'--config' needs a value"},
-                      bad{{"--help=yes"}, "takes no value"},
-                      bad{{"--log-level", "loud"}, "--log-level 'loud'"},
-                      bad{{"-p", "a", "-p", "b", "-p", "c"}, "more than twice"}));
+INSTANTIATE_TEST_SUITE_P(all, cli_errors,
+                         ::testing::Values(bad{{"--frobnicate"}, "unknown option '--frobnicate'"},
+                                           bad{{"--workers", "0"}, "--workers '0'"},
+                                           bad{{"--workers", "two"}, "--workers 'two'"},
+                                           bad{{"--workers", "65"}, "1 to 64"},
+                                           bad{{"--port"}, "'--port' needs a value"},
+                                           bad{{"--config"}, "'--config' needs a value"},
+                                           bad{{"--help=yes"}, "takes no value"},
+                                           bad{{"--log-level", "loud"}, "--log-level 'loud'"},
+                                           bad{{"-p", "a", "-p", "b", "-p", "c"},
+                                               "more than twice"}));
 
 TEST(cli, a_single_port_is_an_error) {
   cli_options o;

@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <rte_eal.h>
+#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <rte_eth_ring.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,9 +33,9 @@ class dpdk_env : public ::testing::Environment {
     g_plan.runtime_dir = h.runtime_base + "/" + g_plan.file_prefix;
     std::string lcores = "0@" + std::to_string(h.cpus[0]) + ",1@" +
                          std::to_string(h.cpus.size() > 1 ? h.cpus[1] : h.cpus[0]);
-    g_plan.args = {"bridge_ring_test", "--no-huge", "--no-shconf", "-m", "256",
-                   "--file-prefix", g_plan.file_prefix, "--lcores", lcores, "--no-pci",
-                   "--no-telemetry", "--log-level", "warning"};
+    g_plan.args = {"bridge_ring_test", "--no-huge",        "--no-shconf", "-m",   "256",
+                   "--file-prefix",    g_plan.file_prefix, "--lcores",    lcores, "--no-pci",
+                   "--no-telemetry",   "--log-level",      "warning"};
     std::string err;
     ASSERT_TRUE(eal_start(g_plan, &err)) << err;
   }
@@ -53,7 +53,8 @@ struct ring_pair {
   ring_pair(const std::string& tag, unsigned tx_size_b = 4096) {
     for (int s = 0; s < 2; s++) {
       std::string base = tag + (s == 0 ? "a" : "b");
-      rx[s] = rte_ring_create((base + "rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      rx[s] = rte_ring_create((base + "rx").c_str(), 4096, SOCKET_ID_ANY,
+                              RING_F_SP_ENQ | RING_F_SC_DEQ);
       tx[s] = rte_ring_create((base + "tx").c_str(), s == 1 ? tx_size_b : 4096, SOCKET_ID_ANY,
                               RING_F_SP_ENQ | RING_F_SC_DEQ);
       EXPECT_NE(rx[s], nullptr);
@@ -158,7 +159,8 @@ TEST(bridge_ring, forwards_both_ways_in_order_byte_for_byte) {
       uint32_t len = lens[(seq + s) % 7];
       rte_mbuf* m = make_frame(pool.mp, s, seq, len);
       ASSERT_NE(m, nullptr);
-      while (rte_ring_enqueue(rp.rx[s], m) != 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      while (rte_ring_enqueue(rp.rx[s], m) != 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
       sent[s]++;
       bytes[s] += len;
     }
@@ -170,13 +172,15 @@ TEST(bridge_ring, forwards_both_ways_in_order_byte_for_byte) {
       while (rte_ring_dequeue(rp.tx[s], reinterpret_cast<void**>(&m)) == 0) out[s].push_back(m);
     }
     return out[0].size() == n && out[1].size() == n;
-  })) << "a got " << out[0].size() << ", b got " << out[1].size();
+  })) << "a got "
+      << out[0].size() << ", b got " << out[1].size();
   br->stop();
   // out[1] = frames that came in on side a, in order; out[0] the reverse direction.
   for (int s = 0; s < 2; s++) {
     const auto& got = out[1 - s];
     for (uint32_t seq = 0; seq < n; seq++)
-      ASSERT_TRUE(frame_is(got[seq], s, seq, lens[(seq + s) % 7])) << "side " << s << " seq " << seq;
+      ASSERT_TRUE(frame_is(got[seq], s, seq, lens[(seq + s) % 7]))
+          << "side " << s << " seq " << seq;
     for (auto* m : got) rte_pktmbuf_free(m);
   }
   bridge_stats st = br->stats();
@@ -202,7 +206,8 @@ TEST(bridge_ring, a_lone_frame_leaves_on_the_flush_timer) {
   auto br = bridge::create(cfg, &err);
   ASSERT_TRUE(br) << err;
   ASSERT_TRUE(br->start(&err)) << err;
-  for (uint32_t seq = 0; seq < 3; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, seq, 64)), 0);
+  for (uint32_t seq = 0; seq < 3; seq++)
+    ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, seq, 64)), 0);
   // Fewer than a burst: only the timer can send them.
   ASSERT_TRUE(wait_for([&] { return rte_ring_count(rp.tx[1]) == 3; }, 2000));
   br->stop();
@@ -249,11 +254,14 @@ TEST(bridge_ring, a_full_egress_port_costs_counted_drops_not_a_stall) {
   const uint32_t n = 2000;
   for (uint32_t seq = 0; seq < n; seq++) {
     rte_mbuf* m = make_frame(pool.mp, 0, seq, 128);
-    while (rte_ring_enqueue(rp.rx[0], m) != 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    while (rte_ring_enqueue(rp.rx[0], m) != 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   // The other direction keeps flowing while b is stuck.
-  for (uint32_t seq = 0; seq < 100; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 64)), 0);
-  ASSERT_TRUE(wait_for([&] { return br->stats().ports[0].rx_pkts == n && rte_ring_count(rp.tx[0]) == 100; }));
+  for (uint32_t seq = 0; seq < 100; seq++)
+    ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 64)), 0);
+  ASSERT_TRUE(wait_for(
+      [&] { return br->stats().ports[0].rx_pkts == n && rte_ring_count(rp.tx[0]) == 100; }));
   br->stop();
   bridge_stats st = br->stats();
   EXPECT_EQ(st.ports[1].tx_pkts, 255u);
@@ -277,7 +285,8 @@ TEST(bridge_ring, stop_drains_buffered_frames) {
   auto br = bridge::create(cfg, &err);
   ASSERT_TRUE(br) << err;
   ASSERT_TRUE(br->start(&err)) << err;
-  for (uint32_t seq = 0; seq < 5; seq++) ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 100)), 0);
+  for (uint32_t seq = 0; seq < 5; seq++)
+    ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 100)), 0);
   ASSERT_TRUE(wait_for([&] { return br->stats().ports[1].rx_pkts == 5; }));
   EXPECT_EQ(rte_ring_count(rp.tx[0]), 0u) << "still buffered";
   br->stop();

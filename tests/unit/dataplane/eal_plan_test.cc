@@ -88,8 +88,9 @@ TEST(eal_plan, workers_beyond_cpus_share_them_with_a_warning) {
   ASSERT_TRUE(plan_eal(o, two_cpus_no_huge(), &p, &err)) << err;
   EXPECT_TRUE(has(p.args, "0@0,1@1,2@1,3@1"));
   EXPECT_EQ(p.worker_cpus, (std::vector<unsigned>{1, 1, 1}));
-  EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(),
-                          [](const std::string& w) { return w.find("CPUs") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
+    return w.find("CPUs") != std::string::npos;
+  }));
   EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=3"));
 }
 

@@ -58,16 +58,14 @@ TEST_P(port_spec_errors, name_the_spec_and_the_fix) {
 
 INSTANTIATE_TEST_SUITE_P(
     all, port_spec_errors,
-    ::testing::Values(bad{"", "empty"}, bad{"xdp:", "empty"},
-                      bad{"tap:eth0", "unknown port kind 'tap'"},
-                      bad{"xdp:averyveryverylongname0", "at most 15"},
-                      bad{"xdp:a/b", "cannot contain"}, bad{"xdp:a b", "cannot contain"},
-                      bad{"pci:03:00", "DDDD:BB:DD.F"}, bad{"pci:0000:03:20.0", "not a PCI address"},
-                      bad{"pci:0000:03:00.8", "not a PCI address"},
-                      bad{"pci:zz:00.0", "not a PCI address"},
-                      bad{"pcap:in.pcap", "pcap:IN.pcap,OUT.pcap"},
-                      bad{"pcap:a=b.pcap,out.pcap", "','"}, bad{"pcap:x.pcap,x.pcap", "same file"},
-                      bad{"null:x", "no argument"}));
+    ::testing::Values(
+        bad{"", "empty"}, bad{"xdp:", "empty"}, bad{"tap:eth0", "unknown port kind 'tap'"},
+        bad{"xdp:averyveryverylongname0", "at most 15"}, bad{"xdp:a/b", "cannot contain"},
+        bad{"xdp:a b", "cannot contain"}, bad{"pci:03:00", "DDDD:BB:DD.F"},
+        bad{"pci:0000:03:20.0", "not a PCI address"}, bad{"pci:0000:03:00.8", "not a PCI address"},
+        bad{"pci:zz:00.0", "not a PCI address"}, bad{"pcap:in.pcap", "pcap:IN.pcap,OUT.pcap"},
+        bad{"pcap:a=b.pcap,out.pcap", "','"}, bad{"pcap:x.pcap,x.pcap", "same file"},
+        bad{"null:x", "no argument"}));
 
 TEST(port_spec, host_checks) {
   std::string err;

@@ -11,13 +11,13 @@
 namespace ringbridge::ctl {
 
 struct cli_options {
-  std::string config_path;          ///< --config FILE ("" = embedded defaults)
-  std::vector<std::string> ports;   ///< --port SPEC, in order: side A, then side B
-  std::optional<unsigned> workers;  ///< --workers N
+  std::string config_path;               ///< --config FILE ("" = embedded defaults)
+  std::vector<std::string> ports;        ///< --port SPEC, in order: side A, then side B
+  std::optional<unsigned> workers;       ///< --workers N
   std::optional<std::string> log_level;  ///< --log-level LEVEL
   bool help = false;
   bool version = false;
-  bool check = false;               ///< --check: validate, print the plan, exit
+  bool check = false;  ///< --check: validate, print the plan, exit
 };
 
 /// Parses ARGV (argv[0] skipped). Accepts "--opt value", "--opt=value" and short forms.

@@ -53,8 +53,7 @@ struct config {
 /// Parses TOML TEXT into *OUT (starting from the defaults). SOURCE names the text in
 /// messages (a file path). Unknown sections and keys, wrong types and out-of-range values
 /// are errors: false, with *error as "SOURCE:LINE:COL: KEY: what is wrong; the fix".
-bool parse_config(std::string_view text, std::string_view source, config* out,
-                  std::string* error);
+bool parse_config(std::string_view text, std::string_view source, config* out, std::string* error);
 
 /// Reads and parses the file at PATH.
 bool load_config_file(const std::string& path, config* out, std::string* error);

@@ -22,22 +22,22 @@ struct worker_ctx;
 enum side : uint8_t { side_a = 0, side_b = 1 };
 
 struct bridge_config {
-  std::array<port_spec, 2> specs;          ///< as parsed, for messages
-  std::array<std::string, 2> port_names;   ///< DPDK device names (eal_plan::port_names)
-  unsigned workers = 1;                    ///< one queue pair per worker on each port
+  std::array<port_spec, 2> specs;         ///< as parsed, for messages
+  std::array<std::string, 2> port_names;  ///< DPDK device names (eal_plan::port_names)
+  unsigned workers = 1;                   ///< one queue pair per worker on each port
   frame_geometry geometry;
   uint32_t mbufs = 8191;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
-  uint16_t burst = 32;                     ///< rx burst and tx buffer size, 1..64
-  uint32_t tx_flush_us = 100;              ///< flush a partly filled tx buffer after this long
-  uint16_t tx_retries = 8;                 ///< extra tx_burst attempts before dropping the rest
+  uint16_t burst = 32;         ///< rx burst and tx buffer size, 1..64
+  uint32_t tx_flush_us = 100;  ///< flush a partly filled tx buffer after this long
+  uint16_t tx_retries = 8;     ///< extra tx_burst attempts before dropping the rest
 };
 
 /// Totals of one port, summed over workers. Drops are counted on the ingress port.
 struct port_stats {
-  std::string name;          ///< "a" / "b"
-  std::string spec;          ///< the port spec as given
+  std::string name;  ///< "a" / "b"
+  std::string spec;  ///< the port spec as given
   uint64_t rx_pkts = 0, rx_bytes = 0;
   uint64_t tx_pkts = 0, tx_bytes = 0;  ///< frames sent out of this port (coming from the peer)
   uint64_t forwarded = 0;              ///< frames received here and accepted by the peer

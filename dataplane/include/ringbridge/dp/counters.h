@@ -11,8 +11,8 @@ namespace ringbridge::dp {
 /// Every reason the dataplane drops a frame it received: name, help text.
 /// Each becomes a drop_reason value, a string, and (control side) a metric label.
 /// Invariant per ingress port: rx = forwarded + sum(drops), exactly, once workers stop.
-#define RB_DP_FOREACH_DROP(_)                                                              \
-  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)")        \
+#define RB_DP_FOREACH_DROP(_)                                                        \
+  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)") \
   _(tx_refused, "the egress port refused the frame after the bounded tx retries")
 
 enum class drop_reason : uint8_t {
@@ -34,7 +34,9 @@ const char* drop_reason_help(drop_reason r);
 /// see a value that is at most a few updates old, never a torn one.
 class counter {
  public:
-  void add(uint64_t n) { _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(uint64_t n) {
+    _v.store(_v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   void inc() { add(1); }
   uint64_t get() const { return _v.load(std::memory_order_relaxed); }
 
@@ -44,9 +46,9 @@ class counter {
 
 /// Counters of one direction (ingress port → its peer) in one worker.
 struct direction_counters {
-  counter rx_pkts;   ///< frames received on the ingress port
+  counter rx_pkts;  ///< frames received on the ingress port
   counter rx_bytes;
-  counter tx_pkts;   ///< frames the egress port accepted
+  counter tx_pkts;  ///< frames the egress port accepted
   counter tx_bytes;
   std::array<counter, k_drop_reasons> drops;
 

@@ -24,7 +24,7 @@ struct host_facts {
   bool hugetlbfs_mounted = false;
   std::vector<unsigned> cpus;  ///< CPUs this process may run on, ascending
   int pid = 0;
-  std::string runtime_base;    ///< /var/run/dpdk for root, else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk
+  std::string runtime_base;  ///< /var/run/dpdk for root, else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk
 };
 
 /// Reads /proc/meminfo, /proc/mounts, the CPU affinity mask, pid and uid.
@@ -34,33 +34,32 @@ struct eal_options {
   std::array<port_spec, 2> ports;  ///< [0] = side A (network), [1] = side B (phone/PBX)
   unsigned workers = 1;
   uint32_t mtu = 1500;
-  uint32_t mbufs = 0;              ///< 0 = derived from queues and descriptors
+  uint32_t mbufs = 0;  ///< 0 = derived from queues and descriptors
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   hugepage_mode hugepages = hugepage_mode::automatic;
-  uint32_t memory_mb = 0;          ///< --no-huge memory; 0 = derived from the mempool size
-  std::string file_prefix;         ///< empty = "ringbridge-<pid>"
+  uint32_t memory_mb = 0;            ///< --no-huge memory; 0 = derived from the mempool size
+  std::string file_prefix;           ///< empty = "ringbridge-<pid>"
   std::string log_level = "notice";  ///< DPDK log level (--log-level)
 };
 
 /// Everything decided before rte_eal_init(). Plain value.
 struct eal_plan {
-  std::vector<std::string> args;        ///< argv for rte_eal_init, argv[0] included
+  std::vector<std::string> args;  ///< argv for rte_eal_init, argv[0] included
   bool no_huge = false;
   std::string file_prefix;
-  std::string runtime_dir;              ///< runtime_base/file_prefix, removed at exit
+  std::string runtime_dir;                ///< runtime_base/file_prefix, removed at exit
   std::array<std::string, 2> port_names;  ///< DPDK device names of side A and B
   frame_geometry geometry;
-  uint32_t mbufs = 0;                   ///< mempool size
-  uint32_t mbuf_size = 0;               ///< bytes per mbuf incl. headroom and header
-  std::vector<unsigned> worker_cpus;    ///< CPU of each worker lcore (lcore i+1)
-  std::vector<std::string> warnings;    ///< to be logged by the caller
+  uint32_t mbufs = 0;                 ///< mempool size
+  uint32_t mbuf_size = 0;             ///< bytes per mbuf incl. headroom and header
+  std::vector<unsigned> worker_cpus;  ///< CPU of each worker lcore (lcore i+1)
+  std::vector<std::string> warnings;  ///< to be logged by the caller
 };
 
 /// Derives the EAL plan. Pure: everything it looks at comes in through OPT and HOST.
 /// Returns false with *error naming the option and the fix when no usable plan exists.
-bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan,
-              std::string* error);
+bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, std::string* error);
 
 /// Runs rte_eal_init() with the plan's arguments. Main thread only, once per process.
 bool eal_start(const eal_plan& plan, std::string* error);

@@ -44,10 +44,10 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
 
 /// Frame geometry the ports must carry, derived from the configured MTU.
 struct frame_geometry {
-  uint32_t max_frame = 1522;        ///< largest L2 frame forwarded (no FCS): mtu + 14 + 2 VLAN tags
-  uint32_t mbuf_data_room = 2048;   ///< data room of one mbuf segment
-  uint32_t afpacket_frame = 2048;   ///< AF_PACKET ring frame size (must fit one mbuf segment)
-  uint32_t afpacket_block = 4096;   ///< AF_PACKET ring block size (page multiple >= frame)
+  uint32_t max_frame = 1522;       ///< largest L2 frame forwarded (no FCS): mtu + 14 + 2 VLAN tags
+  uint32_t mbuf_data_room = 2048;  ///< data room of one mbuf segment
+  uint32_t afpacket_frame = 2048;  ///< AF_PACKET ring frame size (must fit one mbuf segment)
+  uint32_t afpacket_block = 4096;  ///< AF_PACKET ring block size (page multiple >= frame)
 };
 
 /// Computes the geometry for MTU (IP MTU, 68..9600).
