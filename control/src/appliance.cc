@@ -134,6 +134,7 @@ int run_appliance(int argc, char** argv) {
   eo.memory_mb = cfg.eal.memory_mb;
   eo.file_prefix = cfg.eal.file_prefix;
   eo.log_level = cfg.eal.log_level;
+  eo.af_xdp_busy_budget = cfg.dataplane.af_xdp_busy_budget;
   dp::host_facts host = dp::probe_host();
   dp::eal_plan plan;
   if (!dp::plan_eal(eo, host, &plan, &err)) {
@@ -170,6 +171,7 @@ int run_appliance(int argc, char** argv) {
     bc.burst = cfg.dataplane.burst;
     bc.tx_flush_us = cfg.dataplane.tx_flush_us;
     bc.tx_retries = cfg.dataplane.tx_retries;
+    bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
     if (!br || !br->start(&err)) {
       RB_LOG_ERR("%s", err.c_str());

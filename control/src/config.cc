@@ -50,6 +50,15 @@ key_rule int_key(const char* name, int64_t lo, int64_t hi, T& (*field)(config&))
           }};
 }
 
+key_rule bool_key(const char* name, bool& (*field)(config&)) {
+  return {name, [=](const toml::node& n, config& c) -> std::string {
+            auto v = n.value_exact<bool>();
+            if (!v) return "expected true or false, got " + type_name(n);
+            field(c) = *v;
+            return "";
+          }};
+}
+
 key_rule str_key(const char* name, std::function<std::string(const std::string&, config&)> set) {
   return {name, [=](const toml::node& n, config& c) -> std::string {
             auto v = n.value_exact<std::string>();
@@ -85,6 +94,9 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            RB_INT("tx_flush_us", uint32_t, 0, 100000, dataplane.tx_flush_us),
            RB_INT("tx_retries", uint16_t, 0, 1000, dataplane.tx_retries),
            RB_INT("mbufs", uint32_t, 0, 16777215, dataplane.mbufs),
+           RB_INT("af_xdp_busy_budget", uint32_t, 0, 1024, dataplane.af_xdp_busy_budget),
+           bool_key("af_xdp_tune_napi",
+                    [](config& c) -> bool& { return c.dataplane.af_xdp_tune_napi; }),
        }},
       {"eal",
        {

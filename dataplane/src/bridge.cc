@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "iface_tuning.h"
 #include "ringbridge/common/log.h"
 #include "worker.h"
 
@@ -65,7 +66,7 @@ const char* drop_reason_help(drop_reason r) {
   return "?";
 }
 
-bridge::bridge(const bridge_config& cfg) : _cfg(cfg) {}
+bridge::bridge(const bridge_config& cfg) : _cfg(cfg), _tuning(std::make_unique<iface_tuning>()) {}
 
 std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* error) {
   if (cfg.burst == 0 || cfg.burst > k_max_burst) {
@@ -112,6 +113,14 @@ bool bridge::setup_port(int side, std::string* error) {
   if (info.max_rx_queues < nq || info.max_tx_queues < nq)
     return fail("supports " + std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) +
                 " queue(s), " + std::to_string(nq) + " workers need one each; lower --workers");
+
+  if (spec.kind == port_kind::af_xdp && _cfg.af_xdp_tune_napi) {
+    std::string why;
+    if (!_tuning->set(spec.iface, "napi_defer_hard_irqs", "2", &why) ||
+        !_tuning->set(spec.iface, "gro_flush_timeout", "200000", &why))
+      RB_LOG_WARN("port %c: AF_XDP busy polling left untuned (%s); expect lower throughput",
+                  side_name, why.c_str());
+  }
 
   rte_eth_conf conf{};
   if (spec.kind == port_kind::pci) {
@@ -247,6 +256,7 @@ void bridge::close_ports() {
       RB_LOG_WARN("port %c: close failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
     _port_configured[side] = false;
   }
+  _tuning->restore();
   _closed = true;
 }
 

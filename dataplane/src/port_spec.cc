@@ -279,12 +279,13 @@ std::string port_device_name(const port_spec& spec, char side) {
 }
 
 eal_port_arg port_eal_arg(const port_spec& spec, char side, unsigned queues,
-                          const frame_geometry& geo) {
+                          const frame_geometry& geo, uint32_t af_xdp_busy_budget) {
   std::string name = port_device_name(spec, side);
   std::string q = std::to_string(queues);
   switch (spec.kind) {
     case port_kind::af_xdp:
-      return {"--vdev", name + ",iface=" + spec.iface + ",start_queue=0,queue_count=" + q};
+      return {"--vdev", name + ",iface=" + spec.iface + ",start_queue=0,queue_count=" + q +
+                            ",busy_budget=" + std::to_string(af_xdp_busy_budget)};
     case port_kind::af_packet: {
       std::string v = name + ",iface=" + spec.iface + ",qpairs=" + q;
       if (geo.afpacket_frame != 2048)

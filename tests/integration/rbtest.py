@@ -71,6 +71,12 @@ class Topology:
         return [int(Path(f"/sys/class/net/{i}/flags").read_text(), 16)
                 for i in (self.net_if, self.phone_if)]
 
+    def napi_settings(self):
+        """(napi_defer_hard_irqs, gro_flush_timeout) of the two root-side ends."""
+        return [tuple(Path(f"/sys/class/net/{i}/{a}").read_text().strip()
+                      for a in ("napi_defer_hard_irqs", "gro_flush_timeout"))
+                for i in (self.net_if, self.phone_if)]
+
     def xdp_attached(self):
         return [" xdp" in run(["ip", "link", "show", i]).stdout
                 for i in (self.net_if, self.phone_if)]

@@ -22,11 +22,13 @@ def bridge(request, tmp_path_factory):
     """A topology with ringbridge running between its two sides."""
     with Topology() as topo:
         flags_before = topo.link_flags()
+        napi_before = topo.napi_settings()
         rb = Ringbridge(topo.ports(request.param), workdir=tmp_path_factory.mktemp(request.param))
         with rb:
             rb.topo = topo
             rb.kind = request.param
             rb.flags_before = flags_before
+            rb.napi_before = napi_before
             # The first frames (ARP) can race the XDP program attach; wait for a path.
             deadline = time.time() + 10
             while run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip), check=False).returncode:
@@ -144,6 +146,9 @@ def test_sigterm_stops_cleanly(bridge):
     topo = bridge.topo
     runtime = bridge.runtime_dir
     assert topo.xdp_attached() == [bridge.kind == "xdp"] * 2
+    # AF_XDP busy polling: NAPI deferred to the worker while running, restored afterwards.
+    tuned = [("2", "200000")] * 2 if bridge.kind == "xdp" else bridge.napi_before
+    assert topo.napi_settings() == tuned
     rc, final, exit_line = bridge.stop(signal.SIGTERM)
     assert rc == 0, bridge.stderr()
     assert "signal 15" in bridge.stderr()
@@ -154,6 +159,7 @@ def test_sigterm_stops_cleanly(bridge):
     assert not runtime.exists(), f"{runtime} left behind"
     assert topo.xdp_attached() == [False, False], "XDP program left on the interface"
     assert topo.link_flags() == bridge.flags_before, "interface flags not restored"
+    assert topo.napi_settings() == bridge.napi_before, "NAPI settings not restored"
     # With the bridge gone nothing crosses any more.
     r = run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip), check=False)
     assert r.returncode != 0

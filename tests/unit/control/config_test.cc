@@ -22,6 +22,8 @@ TEST(config, empty_text_gives_embedded_defaults) {
   EXPECT_EQ(c.dataplane.burst, 32);
   EXPECT_EQ(c.dataplane.tx_flush_us, 100u);
   EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::automatic);
+  EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 64u);
+  EXPECT_TRUE(c.dataplane.af_xdp_tune_napi);
   EXPECT_TRUE(c.ports.a.empty());
 }
 
@@ -41,6 +43,8 @@ tx_desc = 512
 tx_flush_us = 0
 tx_retries = 0
 mbufs = 65535
+af_xdp_busy_budget = 0
+af_xdp_tune_napi = false
 [eal]
 hugepages = "off"
 memory_mb = 2048
@@ -65,6 +69,8 @@ level = "info"
   EXPECT_EQ(c.dataplane.tx_flush_us, 0u);
   EXPECT_EQ(c.dataplane.tx_retries, 0);
   EXPECT_EQ(c.dataplane.mbufs, 65535u);
+  EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 0u);
+  EXPECT_FALSE(c.dataplane.af_xdp_tune_napi);
   EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::off);
   EXPECT_EQ(c.eal.memory_mb, 2048u);
   EXPECT_EQ(c.eal.file_prefix, "rb-test");
@@ -101,6 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[dataplane]\nmtu = 20000\n", {"dataplane.mtu", "between 68 and 9600"}},
         bad_case{"[dataplane]\nburst = 65\n", {"dataplane.burst"}},
         bad_case{"[dataplane]\nworkers = 1.5\n", {"dataplane.workers", "a number"}},
+        bad_case{"[dataplane]\naf_xdp_tune_napi = 1\n",
+                 {"dataplane.af_xdp_tune_napi", "true or false"}},
         bad_case{"[eal]\nhugepages = \"yes\"\n",
                  {"eal.hugepages", "\"auto\", \"require\" or \"off\""}},
         bad_case{"[eal]\nfile_prefix = \"a/b\"\n", {"eal.file_prefix", "'/'"}},

@@ -43,7 +43,7 @@ TEST(eal_plan, no_hugepages_falls_back_with_a_warning) {
   EXPECT_EQ(p.file_prefix, "ringbridge-4242");
   EXPECT_EQ(p.runtime_dir, "/var/run/dpdk/ringbridge-4242");
   EXPECT_TRUE(has(p.args, "0@0,1@1"));
-  EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=1"));
+  EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=1,busy_budget=64"));
   EXPECT_TRUE(has(p.args, "net_af_packet_b,iface=rbB,qpairs=1"));
   EXPECT_EQ(p.port_names[0], "net_af_xdp_a");
   EXPECT_EQ(p.port_names[1], "net_af_packet_b");
@@ -91,7 +91,7 @@ TEST(eal_plan, workers_beyond_cpus_share_them_with_a_warning) {
   EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
     return w.find("CPUs") != std::string::npos;
   }));
-  EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=3"));
+  EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=3,busy_budget=64"));
 }
 
 TEST(eal_plan, pci_ports_are_allow_listed) {

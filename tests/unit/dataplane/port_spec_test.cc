@@ -98,7 +98,7 @@ TEST(port_spec, eal_arguments) {
   EXPECT_EQ(g.mbuf_data_room, 2048u);
   auto a = port_eal_arg(ok("xdp:eth0"), 'a', 2, g);
   EXPECT_EQ(a.flag, "--vdev");
-  EXPECT_EQ(a.value, "net_af_xdp_a,iface=eth0,start_queue=0,queue_count=2");
+  EXPECT_EQ(a.value, "net_af_xdp_a,iface=eth0,start_queue=0,queue_count=2,busy_budget=64");
   EXPECT_EQ(port_eal_arg(ok("afpacket:eth1"), 'b', 1, g).value,
             "net_af_packet_b,iface=eth1,qpairs=1");
   EXPECT_EQ(port_eal_arg(ok("pcap:i.pcap,o.pcap"), 'a', 1, g).value,

@@ -17,6 +17,7 @@ struct rte_mempool;
 namespace ringbridge::dp {
 
 struct worker_ctx;
+class iface_tuning;
 
 /// Side A is the network/provider side, side B the phone/PBX side.
 enum side : uint8_t { side_a = 0, side_b = 1 };
@@ -32,6 +33,10 @@ struct bridge_config {
   uint16_t burst = 32;         ///< rx burst and tx buffer size, 1..64
   uint32_t tx_flush_us = 100;  ///< flush a partly filled tx buffer after this long
   uint16_t tx_retries = 8;     ///< extra tx_burst attempts before dropping the rest
+  /// AF_XDP ports with busy polling: defer the interface's NAPI to the worker's busy poll
+  /// (napi_defer_hard_irqs = 2, gro_flush_timeout = 200 us) while running, as DPDK's
+  /// net_af_xdp guide recommends; the old values come back at close.
+  bool af_xdp_tune_napi = false;
 };
 
 /// Totals of one port, summed over workers. Drops are counted on the ingress port.
@@ -113,6 +118,7 @@ class bridge {
   std::array<bool, 2> _port_started{};
   std::array<bool, 2> _port_configured{};
   std::array<bool, 2> _promisc_was_on{};
+  std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
   std::vector<unsigned> _worker_lcores;

@@ -41,6 +41,7 @@ struct eal_options {
   uint32_t memory_mb = 0;            ///< --no-huge memory; 0 = derived from the mempool size
   std::string file_prefix;           ///< empty = "ringbridge-<pid>"
   std::string log_level = "notice";  ///< DPDK log level (--log-level)
+  uint32_t af_xdp_busy_budget = 64;  ///< net_af_xdp busy_budget; 0 = no busy polling
 };
 
 /// Everything decided before rte_eal_init(). Plain value.

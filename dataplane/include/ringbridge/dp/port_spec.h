@@ -63,7 +63,8 @@ struct eal_port_arg {
   std::string flag;
   std::string value;
 };
+/// AF_XDP_BUSY_BUDGET is net_af_xdp's busy_budget (0 turns preferred busy polling off).
 eal_port_arg port_eal_arg(const port_spec& spec, char side, unsigned queues,
-                          const frame_geometry& geo);
+                          const frame_geometry& geo, uint32_t af_xdp_busy_budget = 64);
 
 }  // namespace ringbridge::dp
