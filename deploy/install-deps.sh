@@ -18,13 +18,14 @@ build_pkgs=(
   libcivetweb-dev
   nlohmann-json3-dev
   libxdp-dev libbpf-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libnetfilter-queue-dev
   iproute2 iputils-ping ethtool
 )
 test_pkgs=(
   sip-tester tshark netsniff-ng tcpreplay
   python3 python3-scapy python3-pytest
   valgrind curl netcat-openbsd procps
+  iptables
   python3-matplotlib
 )
 

@@ -172,6 +172,7 @@ int run_appliance(int argc, char** argv) {
     bc.tx_flush_us = cfg.dataplane.tx_flush_us;
     bc.tx_retries = cfg.dataplane.tx_retries;
     bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
+    bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
     if (!br || !br->start(&err)) {
       RB_LOG_ERR("%s", err.c_str());

@@ -97,6 +97,7 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            RB_INT("af_xdp_busy_budget", uint32_t, 0, 1024, dataplane.af_xdp_busy_budget),
            bool_key("af_xdp_tune_napi",
                     [](config& c) -> bool& { return c.dataplane.af_xdp_tune_napi; }),
+           RB_INT("af_xdp_gro_flush_us", uint32_t, 1, 10000, dataplane.af_xdp_gro_flush_us),
        }},
       {"eal",
        {

@@ -117,7 +117,8 @@ bool bridge::setup_port(int side, std::string* error) {
   if (spec.kind == port_kind::af_xdp && _cfg.af_xdp_tune_napi) {
     std::string why;
     if (!_tuning->set(spec.iface, "napi_defer_hard_irqs", "2", &why) ||
-        !_tuning->set(spec.iface, "gro_flush_timeout", "200000", &why))
+        !_tuning->set(spec.iface, "gro_flush_timeout",
+                      std::to_string(uint64_t(_cfg.af_xdp_gro_flush_us) * 1000), &why))
       RB_LOG_WARN("port %c: AF_XDP busy polling left untuned (%s); expect lower throughput",
                   side_name, why.c_str());
   }

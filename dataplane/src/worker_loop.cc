@@ -1,107 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Hot path: the worker's run-to-completion loop (rx burst → checks → buffered tx burst).
-//
-// Rules here: no heap, no locks, no syscalls of our own, no logging, no exceptions.
-// Counters are updated once per burst, not per packet.
-#include <rte_branch_prediction.h>
-#include <rte_cycles.h>
-#include <rte_ethdev.h>
-#include <rte_mbuf.h>
-
-#include "worker.h"
+// The worker lcore's run-to-completion loop; the per-packet code is in worker_fastpath.h.
+#include "worker_fastpath.h"
 
 namespace ringbridge::dp {
 
-namespace {
-
-/// Frames waiting to go out of one port's queue. Flushed when it holds a burst, or when
-/// its oldest frame has waited flush_tsc cycles.
-struct tx_buffer {
-  uint16_t port = 0;
-  uint16_t queue = 0;
-  uint16_t count = 0;
-  uint64_t bytes = 0;
-  uint64_t first_tsc = 0;  ///< when the oldest buffered frame arrived
-  rte_mbuf* pkts[k_max_burst];
-};
-
-/// Sends everything buffered; retries a bounded number of times, then frees what the port
-/// refused and counts it. Frames are never reordered: a retry resends the unsent tail.
-inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
-  const uint16_t n = b.count;
-  if (n == 0) return;
-  uint16_t sent = rte_eth_tx_burst(b.port, b.queue, b.pkts, n);
-  for (uint16_t r = 0; unlikely(sent < n) && r < retries; r++)
-    sent += rte_eth_tx_burst(b.port, b.queue, b.pkts + sent, n - sent);
-  uint64_t bytes = b.bytes;
-  if (unlikely(sent < n)) {
-    for (uint16_t i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
-    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
-    c.drop(drop_reason::tx_refused, n - sent);
-  }
-  c.tx_pkts.add(sent);
-  c.tx_bytes.add(bytes);
-  b.count = 0;
-  b.bytes = 0;
-}
-
-}  // namespace
-
 int worker_main(void* arg) {
   const worker_ctx& w = *static_cast<const worker_ctx*>(arg);
-  worker_counters& wc = *w.counters;
-  // txb[s] carries frames that came in on side s out of the other side.
-  tx_buffer txb[2];
-  for (int s = 0; s < 2; s++) {
-    txb[s].port = w.port[1 - s];
-    txb[s].queue = w.queue;
-  }
-  rte_mbuf* pkts[k_max_burst];
-  const uint16_t burst = w.burst;
-  const uint32_t max_frame = w.max_frame;
-
-  while (likely(w.running->load(std::memory_order_relaxed))) {
-    bool busy = false;
-    for (int s = 0; s < 2; s++) {
-      const uint16_t n = rte_eth_rx_burst(w.port[s], w.queue, pkts, burst);
-      if (n == 0) continue;
-      busy = true;
-      direction_counters& c = wc.dir[s];
-      tx_buffer& tx = txb[s];
-      if (tx.count == 0) tx.first_tsc = rte_rdtsc();
-      uint64_t rx_bytes = 0;
-      for (uint16_t i = 0; i < n; i++) {
-        rte_mbuf* m = pkts[i];
-        const uint32_t len = rte_pktmbuf_pkt_len(m);
-        rx_bytes += len;
-        if (unlikely(len > max_frame)) {
-          c.drop(drop_reason::oversize);
-          rte_pktmbuf_free(m);
-          continue;
-        }
-        tx.pkts[tx.count++] = m;
-        tx.bytes += len;
-        if (tx.count == burst) {
-          tx_flush(tx, c, w.tx_retries);
-          tx.first_tsc = rte_rdtsc();
-        }
-      }
-      c.rx_pkts.add(n);
-      c.rx_bytes.add(rx_bytes);
-    }
-    (busy ? wc.busy_polls : wc.idle_polls).inc();
-
-    // Timed flush: a partly filled buffer leaves once its oldest frame is flush_tsc old.
-    if (txb[0].count | txb[1].count) {
-      const uint64_t now = rte_rdtsc();
-      for (int s = 0; s < 2; s++)
-        if (txb[s].count != 0 && now - txb[s].first_tsc >= w.flush_tsc)
-          tx_flush(txb[s], wc.dir[s], w.tx_retries);
-    }
-  }
-
+  worker_state st(w);
+  while (likely(w.running->load(std::memory_order_relaxed))) poll_once(w, st);
   // Drain: what is buffered goes out (or is counted as refused) before the ports stop.
-  for (int s = 0; s < 2; s++) tx_flush(txb[s], wc.dir[s], w.tx_retries);
+  drain(w, st);
   return 0;
 }
 

@@ -147,7 +147,7 @@ def test_sigterm_stops_cleanly(bridge):
     runtime = bridge.runtime_dir
     assert topo.xdp_attached() == [bridge.kind == "xdp"] * 2
     # AF_XDP busy polling: NAPI deferred to the worker while running, restored afterwards.
-    tuned = [("2", "200000")] * 2 if bridge.kind == "xdp" else bridge.napi_before
+    tuned = [("2", "50000")] * 2 if bridge.kind == "xdp" else bridge.napi_before
     assert topo.napi_settings() == tuned
     rc, final, exit_line = bridge.stop(signal.SIGTERM)
     assert rc == 0, bridge.stderr()

@@ -45,6 +45,7 @@ tx_retries = 0
 mbufs = 65535
 af_xdp_busy_budget = 0
 af_xdp_tune_napi = false
+af_xdp_gro_flush_us = 200
 [eal]
 hugepages = "off"
 memory_mb = 2048
@@ -71,6 +72,7 @@ level = "info"
   EXPECT_EQ(c.dataplane.mbufs, 65535u);
   EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 0u);
   EXPECT_FALSE(c.dataplane.af_xdp_tune_napi);
+  EXPECT_EQ(c.dataplane.af_xdp_gro_flush_us, 200u);
   EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::off);
   EXPECT_EQ(c.eal.memory_mb, 2048u);
   EXPECT_EQ(c.eal.file_prefix, "rb-test");

@@ -11,14 +11,17 @@
 #include <rte_ring.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
+#include "worker_fastpath.h"
 
 namespace ringbridge::dp {
 namespace {
@@ -197,23 +200,6 @@ TEST(bridge_ring, forwards_both_ways_in_order_byte_for_byte) {
   EXPECT_EQ(br->mbufs_in_use(), 0u);
 }
 
-TEST(bridge_ring, a_lone_frame_leaves_on_the_flush_timer) {
-  test_pool pool("t_flush");
-  ring_pair rp("t");
-  bridge_config cfg = config_for(rp);
-  cfg.tx_flush_us = 200;
-  std::string err;
-  auto br = bridge::create(cfg, &err);
-  ASSERT_TRUE(br) << err;
-  ASSERT_TRUE(br->start(&err)) << err;
-  for (uint32_t seq = 0; seq < 3; seq++)
-    ASSERT_EQ(rte_ring_enqueue(rp.rx[0], make_frame(pool.mp, 0, seq, 64)), 0);
-  // Fewer than a burst: only the timer can send them.
-  ASSERT_TRUE(wait_for([&] { return rte_ring_count(rp.tx[1]) == 3; }, 2000));
-  br->stop();
-  expect_invariant(br->stats());
-}
-
 TEST(bridge_ring, oversize_frames_are_dropped_and_counted) {
   test_pool pool("t_big");
   ring_pair rp("o");
@@ -276,22 +262,86 @@ TEST(bridge_ring, a_full_egress_port_costs_counted_drops_not_a_stall) {
   }
 }
 
-TEST(bridge_ring, stop_drains_buffered_frames) {
-  test_pool pool("t_drain");
-  ring_pair rp("d");
-  bridge_config cfg = config_for(rp);
-  cfg.tx_flush_us = 100000;  // 100 ms: only the drain at stop can send them in time
-  std::string err;
-  auto br = bridge::create(cfg, &err);
-  ASSERT_TRUE(br) << err;
-  ASSERT_TRUE(br->start(&err)) << err;
-  for (uint32_t seq = 0; seq < 5; seq++)
-    ASSERT_EQ(rte_ring_enqueue(rp.rx[1], make_frame(pool.mp, 1, seq, 100)), 0);
-  ASSERT_TRUE(wait_for([&] { return br->stats().ports[1].rx_pkts == 5; }));
-  EXPECT_EQ(rte_ring_count(rp.tx[0]), 0u) << "still buffered";
-  br->stop();
-  EXPECT_EQ(rte_ring_count(rp.tx[0]), 5u);
-  expect_invariant(br->stats());
+/// poll_once() stepped by hand on ring ports (no worker thread): when frames leave.
+class fastpath : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    tag = "p" + std::to_string(n++);
+    rp = std::make_unique<ring_pair>(tag);
+    for (int s = 0; s < 2; s++) {
+      uint16_t id;
+      ASSERT_EQ(rte_eth_dev_get_port_by_name(rp->names[s].c_str(), &id), 0);
+      rte_eth_conf conf{};
+      ASSERT_EQ(rte_eth_dev_configure(id, 1, 1, &conf), 0);
+      ASSERT_EQ(rte_eth_rx_queue_setup(id, 0, 512, SOCKET_ID_ANY, nullptr, pool.mp), 0);
+      ASSERT_EQ(rte_eth_tx_queue_setup(id, 0, 512, SOCKET_ID_ANY, nullptr), 0);
+      ASSERT_EQ(rte_eth_dev_start(id), 0);
+      w.port[s] = id;
+    }
+    w.counters = &counters;
+    w.running = &running;
+    w.flush_tsc = UINT64_MAX;  // the timer never fires unless a test says so
+  }
+  void TearDown() override {
+    for (int s = 0; s < 2; s++) {
+      rte_eth_dev_stop(w.port[s]);
+      rte_eth_dev_close(w.port[s]);
+    }
+    rp.reset();
+  }
+  void feed(int side, uint32_t first, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+      ASSERT_EQ(rte_ring_enqueue(rp->rx[side], make_frame(pool.mp, side, first + i, 64)), 0);
+  }
+  unsigned out(int side) { return rte_ring_count(rp->tx[side]); }
+
+  test_pool pool{"t_fp"};
+  std::string tag;
+  std::unique_ptr<ring_pair> rp;
+  worker_counters counters;
+  std::atomic<bool> running{true};
+  worker_ctx w;
+};
+
+TEST_F(fastpath, a_partial_burst_leaves_as_soon_as_its_queue_runs_dry) {
+  worker_state st(w);
+  feed(0, 0, 3);
+  EXPECT_TRUE(poll_once(w, st));
+  EXPECT_EQ(out(1), 0u) << "held for one poll, in case more frames follow";
+  EXPECT_FALSE(poll_once(w, st));
+  EXPECT_EQ(out(1), 3u) << "the queue ran dry: sent without waiting for the timer";
+}
+
+TEST_F(fastpath, full_bursts_leave_at_once_and_a_busy_queue_is_batched) {
+  worker_state st(w);
+  feed(0, 0, 40);  // burst 32: one full tx burst now, 8 buffered
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 32u);
+  feed(0, 40, 4);  // the queue is not dry: keep batching
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 32u);
+  EXPECT_EQ(st.txb[0].count, 12);
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 44u);
+}
+
+TEST_F(fastpath, the_timer_bounds_the_wait_when_the_queue_never_runs_dry) {
+  w.flush_tsc = 0;  // any buffered frame is old enough
+  worker_state st(w);
+  feed(0, 0, 3);
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 3u);
+}
+
+TEST_F(fastpath, drain_sends_what_is_buffered_when_stopping) {
+  worker_state st(w);
+  feed(1, 0, 5);
+  poll_once(w, st);
+  EXPECT_EQ(out(0), 0u);
+  drain(w, st);
+  EXPECT_EQ(out(0), 5u);
+  EXPECT_EQ(counters.dir[1].tx_pkts.get(), 5u);
 }
 
 TEST(bridge_ring, bad_config_is_refused_before_anything_runs) {

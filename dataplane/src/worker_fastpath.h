@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Hot path: one poll of both directions (rx burst → checks → buffered tx burst).
+//
+// Rules here: no heap, no locks, no syscalls of our own, no logging, no exceptions.
+// Counters are updated once per burst, not per packet. Included by worker_loop.cc and by
+// the microbenchmarks in perf/bench/.
+#pragma once
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "worker.h"
+
+namespace ringbridge::dp {
+
+/// Frames waiting to go out of one port's queue. Flushed when it holds a burst, when the
+/// rx queue feeding it has run dry (nothing more to batch with), or when its oldest frame
+/// has waited flush_tsc cycles (a queue that never runs dry).
+struct tx_buffer {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+  uint16_t count = 0;
+  uint64_t bytes = 0;
+  uint64_t first_tsc = 0;  ///< when the oldest buffered frame arrived
+  rte_mbuf* pkts[k_max_burst];
+};
+
+/// A worker's mutable state between polls.
+struct worker_state {
+  tx_buffer txb[2];  ///< txb[s] carries frames that came in on side s out of the other side
+
+  explicit worker_state(const worker_ctx& w) {
+    for (int s = 0; s < 2; s++) {
+      txb[s].port = w.port[1 - s];
+      txb[s].queue = w.queue;
+    }
+  }
+};
+
+/// Sends everything buffered; retries a bounded number of times, then frees what the port
+/// refused and counts it. Frames are never reordered: a retry resends the unsent tail.
+inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
+  const uint16_t n = b.count;
+  if (n == 0) return;
+  uint16_t sent = rte_eth_tx_burst(b.port, b.queue, b.pkts, n);
+  for (uint16_t r = 0; unlikely(sent < n) && r < retries; r++)
+    sent += rte_eth_tx_burst(b.port, b.queue, b.pkts + sent, n - sent);
+  uint64_t bytes = b.bytes;
+  if (unlikely(sent < n)) {
+    for (uint16_t i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
+    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+    c.drop(drop_reason::tx_refused, n - sent);
+  }
+  c.tx_pkts.add(sent);
+  c.tx_bytes.add(bytes);
+  b.count = 0;
+  b.bytes = 0;
+}
+
+/// One iteration of the worker loop: an rx burst from each side, forwarded into the peer's
+/// tx buffer, then the flushes. Returns whether anything was received.
+///
+/// Batching without holding frames back: a buffer is sent as soon as the rx queue that
+/// fills it comes back empty, so at low rates a frame leaves after one extra poll, and at
+/// high rates (full rx bursts) frames leave in full tx bursts — one kernel crossing per
+/// burst on AF_XDP/AF_PACKET instead of one per poll.
+inline bool poll_once(const worker_ctx& w, worker_state& st) {
+  worker_counters& wc = *w.counters;
+  rte_mbuf* pkts[k_max_burst];
+  bool busy = false;
+  for (int s = 0; s < 2; s++) {
+    const uint16_t n = rte_eth_rx_burst(w.port[s], w.queue, pkts, w.burst);
+    if (n == 0) {
+      if (st.txb[s].count != 0) tx_flush(st.txb[s], wc.dir[s], w.tx_retries);
+      continue;
+    }
+    busy = true;
+    direction_counters& c = wc.dir[s];
+    tx_buffer& tx = st.txb[s];
+    if (tx.count == 0) tx.first_tsc = rte_rdtsc();
+    uint64_t rx_bytes = 0;
+    for (uint16_t i = 0; i < n; i++) {
+      rte_mbuf* m = pkts[i];
+      const uint32_t len = rte_pktmbuf_pkt_len(m);
+      rx_bytes += len;
+      if (unlikely(len > w.max_frame)) {
+        c.drop(drop_reason::oversize);
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      tx.pkts[tx.count++] = m;
+      tx.bytes += len;
+      if (tx.count == w.burst) {
+        tx_flush(tx, c, w.tx_retries);
+        tx.first_tsc = rte_rdtsc();
+      }
+    }
+    c.rx_pkts.add(n);
+    c.rx_bytes.add(rx_bytes);
+  }
+  (busy ? wc.busy_polls : wc.idle_polls).inc();
+
+  // Timed flush: a partly filled buffer leaves once its oldest frame is flush_tsc old, even
+  // when its rx queue never runs dry.
+  if (st.txb[0].count | st.txb[1].count) {
+    const uint64_t now = rte_rdtsc();
+    for (int s = 0; s < 2; s++)
+      if (st.txb[s].count != 0 && now - st.txb[s].first_tsc >= w.flush_tsc)
+        tx_flush(st.txb[s], wc.dir[s], w.tx_retries);
+  }
+  return busy;
+}
+
+/// Sends what is still buffered (or counts it as refused). Called once, when stopping.
+inline void drain(const worker_ctx& w, worker_state& st) {
+  for (int s = 0; s < 2; s++) tx_flush(st.txb[s], w.counters->dir[s], w.tx_retries);
+}
+
+}  // namespace ringbridge::dp

@@ -1,0 +1,275 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The test topology and the devices under test.
+
+    bridged:  [PREFIX-gen] eth0 ── in0 [PREFIX-dut: the DUT] out0 ── eth0 [PREFIX-sink]
+    direct:   [PREFIX-dgen] eth0 ───────────────────────────────── eth0 [PREFIX-dsink]
+
+Everything, the DUT included, lives in namespaces the harness creates and removes; the
+root namespace is not touched. The generator and sink use fixed MAC/IP addresses, static
+neighbour entries, no IPv6 (no background chatter) and software checksums (a veth's
+checksum offload would leave probes incomplete after an AF_XDP/AF_PACKET hop)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from . import frames, parse
+
+NS_SYSCTLS = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
+
+
+def sh(cmd, check=True, timeout=120, **kw):
+    return subprocess.run([str(c) for c in cmd], check=check, timeout=timeout,
+                          capture_output=True, text=True, **kw)
+
+
+def in_ns(ns, *cmd):
+    return ["ip", "netns", "exec", ns, *map(str, cmd)]
+
+
+class Env:
+    """A generator namespace and a sink namespace, joined directly or through a DUT
+    namespace."""
+
+    def __init__(self, prefix, direct):
+        self.direct = direct
+        self.gen = f"{prefix}-{'d' if direct else ''}gen"
+        self.sink = f"{prefix}-{'d' if direct else ''}sink"
+        self.dut = None if direct else f"{prefix}-dut"
+        self.namespaces = [self.gen, self.sink] + ([] if direct else [self.dut])
+
+    def up(self):
+        self.down()
+        for ns in self.namespaces:
+            sh(["ip", "netns", "add", ns])
+            sh(in_ns(ns, "ip", "link", "set", "lo", "up"))
+            for s in NS_SYSCTLS:
+                sh(in_ns(ns, "sysctl", "-qw", s))
+        if self.direct:
+            sh(["ip", "link", "add", "eth0", "netns", self.gen, "type", "veth", "peer", "name",
+                "eth0", "netns", self.sink])
+        else:
+            sh(["ip", "link", "add", "eth0", "netns", self.gen, "type", "veth", "peer", "name",
+                "in0", "netns", self.dut])
+            sh(["ip", "link", "add", "eth0", "netns", self.sink, "type", "veth", "peer", "name",
+                "out0", "netns", self.dut])
+            for i in ("in0", "out0"):
+                sh(in_ns(self.dut, "ip", "link", "set", i, "promisc", "on", "up"))
+        for ns, mac, ip, peer_ip, peer_mac in (
+                (self.gen, frames.GEN_MAC, frames.GEN_IP, frames.SINK_IP, frames.SINK_MAC),
+                (self.sink, frames.SINK_MAC, frames.SINK_IP, frames.GEN_IP, frames.GEN_MAC)):
+            sh(in_ns(ns, "ip", "link", "set", "eth0", "address", mac, "up"))
+            sh(in_ns(ns, "ip", "addr", "add", f"{ip}/24", "dev", "eth0"))
+            sh(in_ns(ns, "ip", "neigh", "replace", peer_ip, "lladdr", peer_mac, "nud",
+                     "permanent", "dev", "eth0"))
+            sh(in_ns(ns, "ethtool", "-K", "eth0", "tx", "off"), check=False)
+        return self
+
+    def down(self):
+        for ns in self.namespaces:
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+    def link_stats(self, ns):
+        j = json.loads(sh(["ip", "-n", ns, "-s", "-j", "link", "show", "dev", "eth0"]).stdout)
+        s = j[0]["stats64"]
+        return {"rx": s["rx"]["packets"], "tx": s["tx"]["packets"],
+                "rx_dropped": s["rx"]["dropped"], "tx_dropped": s["tx"]["dropped"]}
+
+    def counters(self):
+        return {"gen": self.link_stats(self.gen), "sink": self.link_stats(self.sink)}
+
+
+class Dut:
+    """A device under test: started before its trials, stopped after them."""
+    name = "?"
+    direct = False
+    description = ""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.env = ctx.direct_env if self.direct else ctx.bridged_env
+        self.info = {}
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+class DirectDut(Dut):
+    name = "direct"
+    direct = True
+    description = "generator → sink on one veth, no bridge: the box's (and generator's) ceiling"
+
+
+class KernelBridgeDut(Dut):
+    name = "kbridge"
+    description = "Linux bridge, no netfilter hooks on bridged frames"
+    netfilter = "0"
+
+    def start(self):
+        ns = self.env.dut
+        sh(in_ns(ns, "ip", "link", "add", "br0", "type", "bridge"))
+        for i in ("in0", "out0"):
+            sh(in_ns(ns, "ip", "link", "set", i, "master", "br0"))
+        sh(in_ns(ns, "ip", "link", "set", "br0", "up"))
+        for f in ("iptables", "ip6tables", "arptables"):
+            sh(in_ns(ns, "sysctl", "-qw", f"net.bridge.bridge-nf-call-{f}={self.netfilter}"),
+               check=False)
+        time.sleep(0.2)
+
+    def stop(self):
+        sh(in_ns(self.env.dut, "ip", "link", "del", "br0"), check=False)
+
+
+class NfqueueDut(KernelBridgeDut):
+    """The seed's design: kernel bridge + iptables NFQUEUE on SIP + a userspace reader."""
+    name = "nfqueue"
+    description = "kernel bridge + iptables-legacy NFQUEUE (udp/5060) + userspace SIP reader"
+    netfilter = "1"
+
+    def start(self):
+        super().start()
+        ns = self.env.dut
+        sh(in_ns(ns, "iptables-legacy", "-A", "FORWARD", "-p", "udp", "--dport", "5060",
+                 "-j", "NFQUEUE", "--queue-num", "0"))
+        self.proc = subprocess.Popen(in_ns(ns, self.ctx.tool("rb_nfq_reader"), 0),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening" not in line:
+            err = self.proc.stderr.read()
+            self.proc.kill()
+            self.proc.wait()
+            self.stop()
+            raise RuntimeError("rb_nfq_reader did not start: " + err)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=20)
+        self.info["reader"] = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        sh(in_ns(self.env.dut, "iptables-legacy", "-F", "FORWARD"), check=False)
+        super().stop()
+
+
+class RingbridgeDut(Dut):
+    description = "ringbridge, default configuration"
+
+    def __init__(self, ctx, pmd):
+        super().__init__(ctx)
+        self.pmd = pmd
+        self.name = f"rb-{pmd}"
+        self.description = f"ringbridge, {pmd} ports, 1 worker, default configuration"
+
+    def start(self):
+        self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-rb-"))
+        cmd = [self.ctx.ringbridge, "--port", f"{self.pmd}:in0", "--port", f"{self.pmd}:out0"]
+        cmd += self.ctx.ringbridge_args
+        self.out = open(self.workdir / "stdout", "w")
+        self.err = open(self.workdir / "stderr", "w")
+        self.proc = subprocess.Popen(in_ns(self.env.dut, *cmd), stdout=self.out, stderr=self.err)
+        self.info["command"] = " ".join(map(str, cmd))
+        deadline = time.time() + 30
+        while "bridging with" not in (self.workdir / "stderr").read_text():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("ringbridge did not start:\n" +
+                                   (self.workdir / "stderr").read_text())
+            time.sleep(0.05)
+        time.sleep(0.5)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=30)
+        self.out.close()
+        self.err.close()
+        self.info["exit_status"] = rc
+        self.info["stats"] = parse.ringbridge_stats((self.workdir / "stdout").read_text())
+        shutil.rmtree(f"/var/run/dpdk/ringbridge-{self.proc.pid}", ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class TestpmdDut(Dut):
+    """dpdk-testpmd io forwarding on the same PMD and interface tuning as ringbridge: the
+    'no features' ceiling that shows ringbridge's own overhead."""
+
+    def __init__(self, ctx, pmd):
+        super().__init__(ctx)
+        self.pmd = pmd
+        self.name = f"testpmd-{pmd}"
+        self.description = (f"dpdk-testpmd io-forward, {pmd} ports, 1 forwarding core, same "
+                            f"NAPI busy-poll tuning as ringbridge")
+        self.saved = {}
+
+    def _sysfs(self, iface, attr, value=None):
+        path = f"/sys/class/net/{iface}/{attr}"
+        if value is None:
+            return sh(in_ns(self.env.dut, "cat", path)).stdout.strip()
+        sh(in_ns(self.env.dut, "sh", "-c", f"echo {value} > {path}"))
+
+    def start(self):
+        ns = self.env.dut
+        self.prefix = f"rbperf-tp-{os.getpid()}"
+        if self.pmd == "xdp":
+            for i in ("in0", "out0"):
+                for attr, v in (("napi_defer_hard_irqs", 2), ("gro_flush_timeout", 50000)):
+                    self.saved[(i, attr)] = self._sysfs(i, attr)
+                    self._sysfs(i, attr, v)
+            vdevs = ["--vdev", "net_af_xdp0,iface=in0", "--vdev", "net_af_xdp1,iface=out0"]
+        else:
+            vdevs = ["--vdev", "net_af_packet0,iface=in0", "--vdev", "net_af_packet1,iface=out0"]
+        cmd = ["dpdk-testpmd", "--no-huge", "--no-shconf", "-m", "1024", "--file-prefix",
+               self.prefix, "-l", "0,1", "--no-pci", "--log-level", "warning", *vdevs, "--",
+               "--forward-mode=io", "--auto-start", "--stats-period", "1000", "--rxd", "1024",
+               "--txd", "1024", "--burst", "32", "--total-num-mbufs", "32768"]
+        self.info["command"] = " ".join(cmd)
+        self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-tp-"))
+        self.out = open(self.workdir / "out", "w")
+        self.proc = subprocess.Popen(in_ns(ns, *cmd), stdout=self.out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while "io packet forwarding" not in (self.workdir / "out").read_text():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                self.stop()
+                raise RuntimeError("testpmd did not start:\n" + (self.workdir / "out").read_text())
+            time.sleep(0.05)
+        time.sleep(0.5)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        for (i, attr), v in self.saved.items():
+            self._sysfs(i, attr, v)
+        shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def make_duts(ctx, names):
+    table = {
+        "direct": lambda: DirectDut(ctx),
+        "kbridge": lambda: KernelBridgeDut(ctx),
+        "rb-xdp": lambda: RingbridgeDut(ctx, "xdp"),
+        "rb-afpacket": lambda: RingbridgeDut(ctx, "afpacket"),
+        "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),
+        "testpmd-afpacket": lambda: TestpmdDut(ctx, "afpacket"),
+        "nfqueue": lambda: NfqueueDut(ctx),
+    }
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise SystemExit(f"rbperf: unknown DUT(s) {', '.join(unknown)}; known: {', '.join(table)}")
+    return [table[n]() for n in names]

@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The perf harness's own logic, without traffic: throughput search, CPU accounting,
+ratios, parsers of tool output, test frames."""
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "perf"))
+from harness import frames, parse, procstat, search, summary  # noqa: E402
+
+
+def fake_dut(capacity_pps, sender_limit_pps=10**9, stall_at=None):
+    """A DUT that loses what exceeds CAPACITY, a sender that cannot exceed SENDER_LIMIT,
+    and optionally one 'stall' trial (small loss) at the STALL_AT-th call."""
+    calls = []
+
+    def trial(rate):
+        calls.append(rate)
+        achieved = min(rate, sender_limit_pps)
+        sent = int(achieved)
+        lost = max(0, int(achieved - capacity_pps))
+        if stall_at is not None and len(calls) == stall_at:
+            lost = 1000
+        return search.Trial(offered_pps=rate, sent=sent, received=sent - lost, seconds=1.0)
+    return trial, calls
+
+
+def test_search_finds_the_capacity_within_the_resolution():
+    trial, calls = fake_dut(612_345)
+    rate, best, trials = search.search(trial, 0, 1_000_000, resolution=0.01, max_trials=20)
+    assert 612_345 - 10_000 <= rate <= 612_345
+    assert best.lost == 0 and best.offered_pps == rate
+    assert calls[0] == 1_000_000, "the generator's ceiling is tried first"
+    assert len(trials) == len(calls) <= 12
+
+
+def test_a_dut_faster_than_the_generator_passes_at_once():
+    trial, calls = fake_dut(2_000_000)
+    rate, best, trials = search.search(trial, 0, 900_000)
+    assert rate == 900_000 and len(calls) == 1
+
+
+def test_a_throttled_sender_is_not_a_pass():
+    """The kernel bridge loses nothing but slows the sender down: that rate was not offered."""
+    trial, _ = fake_dut(10**9, sender_limit_pps=420_000)
+    rate, best, _ = search.search(trial, 0, 1_000_000, max_trials=20)
+    assert 400_000 <= rate <= 420_000 / 0.98  # 2 % tolerance on the achieved rate
+    assert best.sustained()
+
+
+def test_nothing_passes():
+    trial, _ = fake_dut(0)
+    rate, best, trials = search.search(trial, 0, 1_000_000, max_trials=6)
+    assert rate == 0 and best is None and len(trials) == 6
+
+
+def test_pdr_allows_half_a_percent():
+    def trial(rate):  # loses 0.3 % from 500 kpps, 5 % from 700 kpps
+        ratio = 0 if rate <= 500_000 else (0.003 if rate <= 700_000 else 0.05)
+        return search.Trial(rate, int(rate), int(rate * (1 - ratio)), 1.0)
+    ndr, _, _ = search.search(trial, 0, 1_000_000, search.NDR_LOSS, max_trials=20)
+    pdr, _, _ = search.search(trial, ndr, 1_000_000, search.PDR_LOSS, max_trials=20)
+    assert 490_000 <= ndr <= 500_000
+    assert 690_000 <= pdr <= 700_000
+
+
+def test_a_single_stall_is_retried_once_and_kept_in_the_record():
+    trial, calls = fake_dut(700_000, stall_at=2)
+    rate, best, trials = search.search(trial, 0, 1_000_000, max_trials=20,
+                                       retry_small_loss=True)
+    assert 690_000 <= rate <= 700_000
+    assert calls[1] == calls[2], "the stalled rate was tried again"
+    assert trials[2].extra.get("retry") is True
+    assert len(trials) == len(calls)
+    # Without retries the stall decides the search.
+    trial, _ = fake_dut(700_000, stall_at=2)
+    rate2, _, _ = search.search(trial, 0, 1_000_000, max_trials=20)
+    assert rate2 < 500_000
+
+
+def test_small_loss_is_bounded_by_a_stall_worth_of_frames():
+    t = search.Trial(offered_pps=500_000, sent=500_000, received=500_000 - 4_000, seconds=1)
+    assert search.small_loss(t)  # 4000 <= 10 ms x 500 kpps = 5000
+    t = search.Trial(offered_pps=500_000, sent=500_000, received=500_000 - 9_000, seconds=1)
+    assert not search.small_loss(t)
+    t = search.Trial(offered_pps=500_000, sent=400_000, received=399_000, seconds=1)
+    assert not search.small_loss(t), "a throttled sender is not a stall"
+
+
+def test_best_from_trials():
+    ts = [search.Trial(1000, 1000, 1000, 1), search.Trial(2000, 2000, 1995, 1),
+          search.Trial(3000, 3000, 2900, 1)]
+    assert search.best_from_trials(ts, search.NDR_LOSS)[0] == 1000
+    assert search.best_from_trials(ts, search.PDR_LOSS)[0] == 2000
+
+
+PROC_STAT_0 = """cpu  100 0 50 1000 0 0 10 0 0 0
+cpu0 50 0 25 500 0 0 5 0 0 0
+cpu1 50 0 25 500 0 0 5 0 0 0
+intr 1 2 3
+"""
+PROC_STAT_1 = """cpu  200 0 150 1050 0 0 60 0 0 0
+cpu0 60 0 75 550 0 0 5 0 0 0
+cpu1 140 0 75 500 0 0 55 0 0 0
+"""
+
+
+def test_cpu_accounting():
+    a, b = procstat.parse_proc_stat(PROC_STAT_0), procstat.parse_proc_stat(PROC_STAT_1)
+    assert procstat.busy_seconds(a, b, hz=100) == pytest.approx(2.5)  # 100+100+50 ticks
+    assert procstat.busy_seconds(a, b, cpu="cpu1", hz=100) == pytest.approx(1.9)
+    br = procstat.breakdown(a, b)
+    assert br["cpu0"] == {"user": 9.1, "system": 45.5, "softirq": 0.0, "irq": 0.0, "idle": 45.5}
+    assert br["cpu1"]["idle"] == 0.0 and br["cpu1"]["softirq"] == 26.3
+    assert procstat.cycles_per_packet(2.5, 2.6e9, 1_000_000) == pytest.approx(6500)
+    assert procstat.cycles_per_packet(1, 1e9, 0) is None
+    assert procstat.cpu_hz("processor: 0\ncpu MHz\t\t: 2596.118\n") == pytest.approx(2596.118e6)
+
+
+def test_ratios_and_flags():
+    assert summary.median([3, 1, None, 2]) == 2
+    assert summary.median([]) is None
+    # Ratios are taken per repeat, then the median.
+    assert summary.median_ratio([600, 900, 700], [400, 450, 500]) == pytest.approx(1.5)
+    assert summary.ratio(1, 0) is None
+    assert summary.generator_bound(950_000, 1_000_000)
+    assert summary.generator_bound(900_000, 1_000_000)
+    assert not summary.generator_bound(899_000, 1_000_000)
+    assert not summary.generator_bound(None, 1_000_000)
+
+
+def test_parse_tcpreplay_and_rb_gen_summary():
+    out = ("Actual: 3000000 packets (180000000 bytes) sent in 7.50 seconds\n"
+           "Rated: 23999884.8 Bps, 191.99 Mbps, 399998.08 pps\nFlows: ...\n")
+    assert parse.tcpreplay(out) == {"sent": 3000000, "bytes": 180000000, "seconds": 7.5,
+                                    "pps": 399998.08}
+    with pytest.raises(ValueError):
+        parse.tcpreplay("tcpreplay: error")
+
+
+def test_parse_ringbridge_stats_keeps_the_last_block():
+    out = """stats: uptime_s=1.0
+stats: port=a spec=xdp:in0 rx_pkts=1 forwarded=1 drops=0
+stats: uptime_s=2.0
+stats: port=a spec=xdp:in0 rx_pkts=10 forwarded=9 drops=1
+stats: port=b spec=xdp:out0 rx_pkts=3 forwarded=3 drops=0
+stats: worker=0 lcore=1 cpu=1 rx_pkts=13 busy_pct=2.5
+exit: mbufs_leaked=0 status=0
+"""
+    st = parse.ringbridge_stats(out)
+    assert st["a"]["rx_pkts"] == 10 and st["b"]["forwarded"] == 3
+    assert st["workers"][0]["rx_pkts"] == 13 and st["workers"][0]["busy_pct"] == "2.5"
+
+
+def test_parse_testpmd_sipp_callgrind():
+    tp = ("  ---------------------- Forward statistics for port 0  ----------------------\n"
+          "  RX-packets: 5 RX-dropped: 0\n"
+          "  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++\n"
+          "  RX-packets: 198441728      RX-dropped: 0             RX-total: 198441728\n")
+    assert parse.testpmd_rx_total(tp) == 198441728
+    csv = ("StartTime;LastResetTime;CurrentTime;TotalCallCreated;SuccessfulCall(C);FailedCall(C);\n"
+           "a;b;c;10;9;1;\n")
+    assert parse.sipp_stat_csv(csv) == {"successful": 9, "failed": 1, "created": 10}
+    assert parse.callgrind_totals("events: Ir\nsummary: 24758729461\n") == 24758729461
+
+
+def test_frames_have_the_rfc2544_sizes(tmp_path):
+    for size in frames.SIZES:
+        f = frames.udp_frame(size, flow=3)
+        assert len(f) == size - 4, "pcap frames are the size minus the FCS"
+        ihl_sum = sum(struct.unpack("!10H", f[14:34]))
+        while ihl_sum >> 16:
+            ihl_sum = (ihl_sum & 0xFFFF) + (ihl_sum >> 16)
+        assert ihl_sum == 0xFFFF, "valid IPv4 header checksum"
+    n, mean = frames.make_pcap(tmp_path / "imix.pcap", "imix", count=1200)
+    assert n == 1200 and mean == pytest.approx(361.8, abs=0.5)
+    inv = frames.invite_frame(7)
+    assert len(inv) + 4 == 413 and inv[42:].startswith(b"INVITE sip:")
+    assert b"\r\n\r\n" in inv
+    data = (tmp_path / "imix.pcap").read_bytes()
+    assert struct.unpack_from("<I", data)[0] == 0xA1B2C3D4
