@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Zero-copy, bounded SIP (RFC 3261) and SDP (RFC 4566) parsing for the worker's hot path.
+//
+// Everything here is a view into the caller's buffer: nothing is allocated or copied, and no
+// length from the wire is trusted (every index is checked against the buffer). Pure C++, no
+// DPDK, so it is unit-tested and fuzzed on its own. Any thread; no shared state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ringbridge::dp::sip {
+
+/// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
+#define RB_SIP_FOREACH_METHOD(_)                                                                 \
+  _(invite, "INVITE")                                                                            \
+  _(ack, "ACK") _(bye, "BYE") _(cancel, "CANCEL") _(register_, "REGISTER") _(options, "OPTIONS") \
+      _(notify, "NOTIFY") _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE")          \
+          _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
+
+enum class method : uint8_t {
+  none = 0,  ///< a response, or no method parsed
+#define RB_SIP_METHOD_ENUM(id, text) id,
+  RB_SIP_FOREACH_METHOD(RB_SIP_METHOD_ENUM)
+#undef RB_SIP_METHOD_ENUM
+      other,  ///< a syntactically valid extension method
+};
+
+/// "INVITE", ..., "other", "none".
+const char* method_name(method m);
+/// Methods are case-sensitive (RFC 3261 §7.1).
+method method_from_token(std::string_view token);
+
+/// Why a message could not be parsed. Declared once: enum, names and counters.
+#define RB_SIP_FOREACH_PARSE_ERROR(_)                                                       \
+  _(not_sip, "no SIP request or status line")                                               \
+  _(bad_start_line, "malformed request or status line")                                     \
+  _(bad_header, "a header line without a name and colon, or a continuation with no header") \
+  _(no_header_end, "the headers do not end with an empty line within the datagram")         \
+  _(bad_content_length, "Content-Length missing on a stream, not a number, or too large")   \
+  _(truncated_body, "the body is shorter than Content-Length")                              \
+  _(missing_call_id, "no Call-ID header")                                                   \
+  _(bad_cseq, "CSeq missing or malformed")
+
+enum class parse_status : uint8_t {
+  ok = 0,
+  incomplete,  ///< stream only: more bytes are needed
+#define RB_SIP_PARSE_ENUM(name, help) name,
+  RB_SIP_FOREACH_PARSE_ERROR(RB_SIP_PARSE_ENUM)
+#undef RB_SIP_PARSE_ENUM
+};
+
+const char* parse_status_name(parse_status s);
+
+/// A From / To / Contact / P-Asserted-Identity / Remote-Party-ID value: name-addr or
+/// addr-spec with header parameters. Views may span folded lines (CRLF + whitespace).
+struct name_addr {
+  bool present = false;
+  std::string_view display;  ///< display name without quotes; may hold \" escapes
+  std::string_view uri;      ///< the whole URI
+  std::string_view scheme;   ///< "sip", "sips", "tel", ...
+  std::string_view user;     ///< user part (sip) or number (tel), raw (%XX escapes kept)
+  std::string_view host;
+  std::string_view tag;     ///< the tag header parameter
+  std::string_view params;  ///< header parameters after the URI, raw (";party=calling...")
+};
+
+/// The audio part of an SDP body.
+struct sdp_info {
+  bool present = false;
+  std::string_view conn_addr;  ///< c= address applying to the audio stream
+  uint8_t conn_family = 0;     ///< 4 or 6
+  uint16_t audio_port = 0;     ///< first m=audio line
+  uint16_t rtcp_port = 0;      ///< a=rtcp (0 = audio_port + 1 by convention)
+  uint8_t pt_count = 0;        ///< payload types listed on the m= line (first 16)
+  uint8_t pts[16] = {};
+  int16_t telephone_event_pt = -1;  ///< a=rtpmap:N telephone-event/...
+  std::string_view direction;       ///< sendrecv / sendonly / recvonly / inactive, if given
+};
+
+/// One parsed message. Valid as long as the buffer it was parsed from.
+struct message {
+  bool is_request = false;
+  method req_method = method::none;
+  std::string_view method_token;
+  std::string_view request_uri;
+  uint16_t status = 0;  ///< responses: 100..699
+  std::string_view reason;
+
+  std::string_view call_id;
+  uint32_t cseq = 0;
+  method cseq_method = method::none;
+  name_addr from, to, contact, pai, rpid;
+  std::string_view privacy;       ///< raw Privacy header value
+  std::string_view content_type;  ///< raw, parameters included
+  int64_t content_length = -1;    ///< -1 = no header
+  std::string_view body;
+  sdp_info sdp;
+  uint16_t header_count = 0;
+  size_t length = 0;  ///< bytes from the start line to the end of the body
+};
+
+/// Parses one message at the start of BUF. DATAGRAM: a UDP payload (the message must be
+/// complete; a missing Content-Length means "the rest of the datagram"). Otherwise a TCP
+/// stream: `incomplete` asks for more bytes, and Content-Length is required. Never reads
+/// outside [buf, buf + len).
+parse_status parse(const char* buf, size_t len, bool datagram, message* out);
+
+/// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
+/// no more than 10 bytes. False positives are fine (the full check follows).
+bool could_be_sip(const char* buf, size_t len);
+
+/// Parses a name-addr / addr-spec value (exposed for tests and the filter code).
+bool parse_name_addr(std::string_view value, name_addr* out);
+
+/// Parses an SDP body into the audio description.
+void parse_sdp(std::string_view body, sdp_info* out);
+
+/// Case-insensitive ASCII comparison.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace ringbridge::dp::sip

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SIP/SDP parser: ordinary messages, the odd-but-valid forms a caller-ID filter must not
+// be fooled by (compact headers, folding, escapes, multipart bodies), and malformed input.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ringbridge/dp/sip_parser.h"
+
+namespace ringbridge::dp::sip {
+namespace {
+
+std::string crlf(std::string s) {  // write tests with \n, send them with CRLF
+  std::string out;
+  for (char c : s) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
+parse_status parse_dgram(const std::string& s, message* m) {
+  return parse(s.data(), s.size(), true, m);
+}
+
+const std::string k_sdp = crlf(
+    "v=0\n"
+    "o=alice 2890844526 2890844526 IN IP4 192.0.2.10\n"
+    "s=-\n"
+    "c=IN IP4 192.0.2.10\n"
+    "t=0 0\n"
+    "m=audio 49170 RTP/AVP 0 8 101\n"
+    "a=rtpmap:101 telephone-event/8000\n");
+
+const std::string k_invite =
+    crlf(
+        "INVITE sip:+15551230000@pbx.example.com SIP/2.0\n"
+        "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds\n"
+        "Max-Forwards: 70\n"
+        "From: \"Alice Caller\" <sip:+15557654321@example.net>;tag=1928301774\n"
+        "To: <sip:+15551230000@pbx.example.com>\n"
+        "Call-ID: a84b4c76e66710@192.0.2.10\n"
+        "CSeq: 314159 INVITE\n"
+        "Contact: <sip:alice@192.0.2.10:5060>\n"
+        "P-Asserted-Identity: \"Alice A.\" <sip:+15557654321@example.net>, <tel:+15557654321>\n"
+        "Content-Type: application/sdp\n"
+        "Content-Length: ") +
+    std::to_string(k_sdp.size()) + "\r\n\r\n" + k_sdp;
+
+TEST(sip_parser, an_ordinary_invite) {
+  message m;
+  ASSERT_EQ(parse_dgram(k_invite, &m), parse_status::ok);
+  EXPECT_TRUE(m.is_request);
+  EXPECT_EQ(m.req_method, method::invite);
+  EXPECT_EQ(m.request_uri, "sip:+15551230000@pbx.example.com");
+  EXPECT_EQ(m.call_id, "a84b4c76e66710@192.0.2.10");
+  EXPECT_EQ(m.cseq, 314159u);
+  EXPECT_EQ(m.cseq_method, method::invite);
+  EXPECT_EQ(m.from.display, "Alice Caller");
+  EXPECT_EQ(m.from.user, "+15557654321");
+  EXPECT_EQ(m.from.host, "example.net");
+  EXPECT_EQ(m.from.tag, "1928301774");
+  EXPECT_EQ(m.to.user, "+15551230000");
+  EXPECT_TRUE(m.to.tag.empty());
+  EXPECT_EQ(m.contact.user, "alice");
+  EXPECT_EQ(m.contact.host, "192.0.2.10");
+  EXPECT_EQ(m.pai.display, "Alice A.");
+  EXPECT_EQ(m.pai.user, "+15557654321");
+  EXPECT_EQ(m.content_length, static_cast<int64_t>(k_sdp.size()));
+  EXPECT_EQ(m.length, k_invite.size());
+  ASSERT_TRUE(m.sdp.present);
+  EXPECT_EQ(m.sdp.conn_addr, "192.0.2.10");
+  EXPECT_EQ(m.sdp.conn_family, 4);
+  EXPECT_EQ(m.sdp.audio_port, 49170);
+  ASSERT_EQ(m.sdp.pt_count, 3);
+  EXPECT_EQ(m.sdp.pts[0], 0);
+  EXPECT_EQ(m.sdp.pts[1], 8);
+  EXPECT_EQ(m.sdp.pts[2], 101);
+  EXPECT_EQ(m.sdp.telephone_event_pt, 101);
+}
+
+TEST(sip_parser, responses) {
+  message m;
+  std::string r = crlf(
+      "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\n"
+      "From: <sip:a@b>;tag=1\nTo: <sip:c@d>;tag=2\nCall-ID: x\nCSeq: 1 INVITE\n"
+      "Content-Length: 0\n\n");
+  ASSERT_EQ(parse_dgram(r, &m), parse_status::ok);
+  EXPECT_FALSE(m.is_request);
+  EXPECT_EQ(m.status, 180);
+  EXPECT_EQ(m.reason, "Ringing");
+  EXPECT_EQ(m.cseq_method, method::invite);
+  EXPECT_EQ(m.to.tag, "2");
+  r = crlf("SIP/2.0 486 Busy Here\nCall-ID: y\nCSeq: 2 INVITE\nl: 0\n\n");
+  ASSERT_EQ(parse_dgram(r, &m), parse_status::ok);
+  EXPECT_EQ(m.status, 486);
+}
+
+TEST(sip_parser, compact_forms_case_and_spacing) {
+  message m;
+  std::string s = crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "v: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\n"
+      "f:Mallory<sip:+15550001111@evil.example>;tag=abc\n"  // no space before '<', none after ':'
+      "t  : sip:bob@example.com\n"                          // space before the colon
+      "i:compact-call-id\n"
+      "cSeQ:   7   INVITE\n"
+      "m: <sip:m@192.0.2.1>\n"
+      "c: application/sdp\n"
+      "l: 0\n\n");
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  EXPECT_EQ(m.from.display, "Mallory");
+  EXPECT_EQ(m.from.user, "+15550001111");
+  EXPECT_EQ(m.from.tag, "abc");
+  EXPECT_EQ(m.to.user, "bob");
+  EXPECT_EQ(m.call_id, "compact-call-id");
+  EXPECT_EQ(m.cseq, 7u);
+  EXPECT_EQ(m.contact.user, "m");
+  EXPECT_EQ(m.content_type, "application/sdp");
+  EXPECT_EQ(m.content_length, 0);
+}
+
+TEST(sip_parser, folded_headers_are_one_value) {
+  message m;
+  std::string s = crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "From: \"Folded\n"
+      "  Name\"\n"
+      "\t<sip:+15552223333@example.net>\n"
+      "  ;tag=fold1\n"
+      "To: <sip:bob@example.com>\n"
+      "Call-ID: fold\n"
+      "CSeq: 1\n INVITE\n"
+      "Content-Length: 0\n\n");
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  EXPECT_EQ(m.from.user, "+15552223333");
+  EXPECT_EQ(m.from.tag, "fold1");
+  EXPECT_NE(m.from.display.find("Folded"), std::string_view::npos);
+  EXPECT_EQ(m.cseq_method, method::invite);
+}
+
+TEST(sip_parser, escapes_quotes_and_addr_spec) {
+  message m;
+  std::string s = crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "From: \"\\\"Bank\\\" <sip:fake@x>\" <sip:%2B1555%20444@example.net;user=phone>;tag=q\n"
+      "To: sip:bob@example.com;tag=t2\n"
+      "Call-ID: esc\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  // The display name holds a fake URI: the real one is the one in angle brackets.
+  EXPECT_EQ(m.from.user, "%2B1555%20444");
+  EXPECT_EQ(m.from.host, "example.net");
+  EXPECT_EQ(m.from.tag, "q");
+  EXPECT_EQ(m.to.user, "bob");
+  EXPECT_EQ(m.to.tag, "t2") << "addr-spec: parameters after the URI are header parameters";
+}
+
+TEST(sip_parser, tel_uri_rpid_privacy_and_anonymous) {
+  message m;
+  std::string s = crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "From: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag=a\n"
+      "To: <sip:bob@example.com>\n"
+      "Remote-Party-ID: \"Real Name\" "
+      "<tel:+15559990000;phone-context=x>;party=calling;privacy=full\n"
+      "Privacy: id; header\n"
+      "Call-ID: anon\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  EXPECT_EQ(m.from.user, "anonymous");
+  EXPECT_EQ(m.rpid.scheme, "tel");
+  EXPECT_EQ(m.rpid.user, "+15559990000");
+  EXPECT_EQ(m.rpid.display, "Real Name");
+  EXPECT_NE(m.rpid.params.find("privacy=full"), std::string_view::npos);
+  EXPECT_EQ(m.privacy, "id; header");
+}
+
+TEST(sip_parser, repeated_headers_first_wins) {
+  message m;
+  std::string s = crlf(
+      "INVITE sip:bob@example.com SIP/2.0\n"
+      "From: <sip:first@a>;tag=1\nFrom: <sip:second@b>;tag=2\n"
+      "To: <sip:bob@example.com>\nCall-ID: one\nCall-ID: two\nCSeq: 1 INVITE\n"
+      "Content-Length: 0\n\n");
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  EXPECT_EQ(m.from.user, "first");
+  EXPECT_EQ(m.call_id, "one");
+}
+
+TEST(sip_parser, lf_only_line_ends_and_extension_methods) {
+  message m;
+  std::string s = "FOOBAR sip:x@y SIP/2.0\nCall-ID: lf\nCSeq: 3 FOOBAR\nContent-Length: 0\n\n";
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  EXPECT_EQ(m.req_method, method::other);
+  EXPECT_EQ(m.method_token, "FOOBAR");
+  EXPECT_EQ(m.cseq_method, method::other);
+}
+
+TEST(sip_parser, multipart_body_sdp_part_is_found) {
+  message m;
+  std::string body = crlf(
+      "--boundary42\n"
+      "Content-Type: application/isup\n\n"
+      "binary-ish\n"
+      "--boundary42\n"
+      "Content-Type: application/sdp\n\n"
+      "v=0\nc=IN IP6 2001:db8::1\nm=audio 4000 RTP/AVP 9\n"
+      "--boundary42--\n");
+  std::string s = crlf(
+                      "INVITE sip:bob@example.com SIP/2.0\nCall-ID: mp\nCSeq: 1 INVITE\n"
+                      "Content-Type: multipart/mixed;boundary=boundary42\n"
+                      "Content-Length: ") +
+                  std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(parse_dgram(s, &m), parse_status::ok);
+  ASSERT_TRUE(m.sdp.present);
+  EXPECT_EQ(m.sdp.audio_port, 4000);
+  EXPECT_EQ(m.sdp.conn_addr, "2001:db8::1");
+  EXPECT_EQ(m.sdp.conn_family, 6);
+}
+
+TEST(sip_parser, sdp_media_level_connection_and_rtcp) {
+  sdp_info sdp;
+  parse_sdp(crlf("v=0\nc=IN IP4 198.51.100.1\nt=0 0\nm=video 5000 RTP/AVP 96\n"
+                 "m=audio 6000 RTP/AVP 18 0\nc=IN IP4 198.51.100.2/127\na=rtcp:6005\n"
+                 "a=sendonly\nm=audio 7000 RTP/AVP 0\n"),
+            &sdp);
+  EXPECT_TRUE(sdp.present);
+  EXPECT_EQ(sdp.audio_port, 6000) << "the first audio stream";
+  EXPECT_EQ(sdp.conn_addr, "198.51.100.2");
+  EXPECT_EQ(sdp.rtcp_port, 6005);
+  EXPECT_EQ(sdp.direction, "sendonly");
+  ASSERT_EQ(sdp.pt_count, 2);
+  EXPECT_EQ(sdp.pts[0], 18);
+}
+
+TEST(sip_parser, streams_ask_for_more_and_frame_by_content_length) {
+  const std::string two = k_invite + k_invite;
+  message m;
+  for (size_t cut : {size_t{5}, size_t{60}, k_invite.size() - 150, k_invite.size() - 1})
+    EXPECT_EQ(parse(two.data(), cut, false, &m), parse_status::incomplete) << cut;
+  ASSERT_EQ(parse(two.data(), two.size(), false, &m), parse_status::ok);
+  EXPECT_EQ(m.length, k_invite.size()) << "only the first message is consumed";
+  std::string no_len = crlf("BYE sip:x SIP/2.0\nCall-ID: s\nCSeq: 2 BYE\n\n");
+  EXPECT_EQ(parse(no_len.data(), no_len.size(), false, &m), parse_status::bad_content_length);
+}
+
+struct bad_case {
+  const char* text;
+  parse_status expect;
+};
+class sip_parser_malformed : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(sip_parser_malformed, is_refused_with_a_reason) {
+  message m;
+  std::string s = crlf(GetParam().text);
+  EXPECT_EQ(parse_dgram(s, &m), GetParam().expect) << GetParam().text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    all, sip_parser_malformed,
+    ::testing::Values(
+        bad_case{"GET / HTTP/1.1\nHost: x\n\n", parse_status::not_sip},
+        bad_case{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", parse_status::not_sip},
+        bad_case{"INVITE sip:x SIP/3.0\nCall-ID: a\n\n", parse_status::bad_start_line},
+        bad_case{"INVITE  SIP/2.0\nCall-ID: a\n\n", parse_status::bad_start_line},
+        bad_case{"SIP/2.0 99 Too Low\nCall-ID: a\n\n", parse_status::bad_start_line},
+        bad_case{"SIP/2.0 1234 x\nCall-ID: a\n\n", parse_status::bad_start_line},
+        bad_case{"INVITE sip:x SIP/2.0\nNoColonHere\n\n", parse_status::bad_header},
+        bad_case{"INVITE sip:x SIP/2.0\n continuation first\n\n", parse_status::bad_header},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 1 INVITE\n", parse_status::no_header_end},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 1 INVITE\nContent-Length: x1\n\n",
+                 parse_status::bad_content_length},
+        bad_case{
+            "INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 1 INVITE\nContent-Length: 99999999999\n\n",
+            parse_status::bad_content_length},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 1 INVITE\nContent-Length: 5\nl: 6\n\n",
+                 parse_status::bad_content_length},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 1 INVITE\nContent-Length: 500\n\nshort",
+                 parse_status::truncated_body},
+        bad_case{"INVITE sip:x SIP/2.0\nCSeq: 1 INVITE\nContent-Length: 0\n\n",
+                 parse_status::missing_call_id},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: INVITE\nContent-Length: 0\n\n",
+                 parse_status::bad_cseq},
+        bad_case{"INVITE sip:x SIP/2.0\nCall-ID: a\nCSeq: 99999999999 INVITE\n\n",
+                 parse_status::bad_cseq}));
+
+TEST(sip_parser, hostile_name_addrs_do_not_read_past_the_value) {
+  name_addr na;
+  for (const char* v : {"\"unterminated <sip:a@b>", "<sip:a@b", "\"x\" sip:a@b", "", "   ", "\"\\",
+                        "<>", "<sip:>", "<sip:@>;tag", ";tag=x", "\"a\"<", "sip:"}) {
+    std::string s = v;  // exact-size buffer so ASan sees any overread
+    parse_name_addr(s, &na);
+  }
+  EXPECT_TRUE(parse_name_addr("<sip:>", &na));
+  EXPECT_TRUE(na.user.empty());
+}
+
+TEST(sip_parser, the_probe_is_cheap_and_permissive) {
+  EXPECT_TRUE(could_be_sip("INVITE sip:", 11));
+  EXPECT_TRUE(could_be_sip("SIP/2.0 200", 11));
+  EXPECT_TRUE(could_be_sip("FOO sip:x y", 11));
+  EXPECT_FALSE(could_be_sip("\x80\x00\x12\x34\x56\x78\x9a\xbc", 8));  // RTP
+  EXPECT_FALSE(could_be_sip("GET", 3));
+  EXPECT_FALSE(could_be_sip("invite sip:x", 12));
+  EXPECT_FALSE(could_be_sip("\r\n\r\n", 4));
+}
+
+TEST(sip_parser, every_prefix_of_every_fixture_is_safe) {
+  // Truncation at any byte must give an error or incomplete, never a crash or overread.
+  message m;
+  for (size_t n = 0; n <= k_invite.size(); n++) {
+    std::string cut = k_invite.substr(0, n);
+    parse(cut.data(), cut.size(), true, &m);
+    parse(cut.data(), cut.size(), false, &m);
+  }
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace ringbridge::dp::sip
