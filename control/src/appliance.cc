@@ -3,8 +3,12 @@
 #include "ringbridge/ctl/appliance.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -15,7 +19,10 @@
 #include "ringbridge/common/log.h"
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
+#include "ringbridge/ctl/control_loop.h"
+#include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"
+#include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge_build_info.h"
@@ -80,6 +87,22 @@ void print_plan(const config& cfg, const std::array<dp::port_spec, 2>& specs,
 void sleep_ms(long ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, nullptr);
+}
+
+// Creates DIR (one level, mode 0750) unless it exists.
+bool ensure_dir(const std::string& dir, std::string* error) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return true;
+    *error = "[storage] state_dir '" + dir + "' exists and is not a directory";
+    return false;
+  }
+  if (mkdir(dir.c_str(), 0750) != 0) {
+    *error = "cannot create [storage] state_dir '" + dir + "': " + std::strerror(errno) +
+             " (create its parent, or choose another directory)";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -147,6 +170,33 @@ int run_appliance(int argc, char** argv) {
     return exit_ok;
   }
 
+  // The state directory, call log and API token: checked before DPDK starts too.
+  std::unique_ptr<store> db;
+  http_settings hs;
+  if (cfg.sip.enabled || cfg.http.enabled) {
+    if (!ensure_dir(cfg.storage.state_dir, &err) ||
+        !(db = store::open(cfg.storage.state_dir + "/ringbridge.db", &err))) {
+      RB_LOG_ERR("%s", err.c_str());
+      return exit_usage_error;
+    }
+  }
+  if (cfg.http.enabled) {
+    hs.listen = cfg.http.listen;
+    hs.public_metrics = cfg.http.public_metrics;
+    hs.public_status = cfg.http.public_status;
+    hs.token = cfg.http.token;
+    if (hs.token.empty()) {
+      const std::string path = cfg.storage.state_dir + "/api-token";
+      bool created = false;
+      if (!load_or_create_token(path, &hs.token, &created, &err)) {
+        RB_LOG_ERR("%s", err.c_str());
+        return exit_usage_error;
+      }
+      RB_LOG_NOTICE("API token %s %s (send it as \"Authorization: Bearer <token>\")",
+                    created ? "generated into" : "read from", path.c_str());
+    }
+  }
+
   RB_LOG_NOTICE("ringbridge %s starting: side a = %s, side b = %s, %u worker(s)",
                 RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(), eo.workers);
   for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
@@ -173,6 +223,9 @@ int run_appliance(int argc, char** argv) {
     bc.tx_retries = cfg.dataplane.tx_retries;
     bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
     bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
+    bc.sip.enabled = cfg.sip.enabled;
+    bc.sip.hint_ports = cfg.sip.hint_ports;
+    bc.sip.tcp_streams = cfg.sip.tcp_streams;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
     if (!br || !br->start(&err)) {
       RB_LOG_ERR("%s", err.c_str());
@@ -180,6 +233,31 @@ int run_appliance(int argc, char** argv) {
       dp::eal_stop(plan, true);
       return exit_runtime_error;
     }
+
+    control_counters counters;
+    api_context api;
+    api.bridge = br.get();
+    api.counters = &counters;
+    api.db_path = cfg.storage.state_dir + "/ringbridge.db";
+    api.state_dir = cfg.storage.state_dir;
+    api.started = std::chrono::steady_clock::now();
+    std::unique_ptr<http_api> http;
+    if (cfg.http.enabled) {
+      http = http_api::start(hs, &api, &err);
+      if (!http) {
+        RB_LOG_ERR("%s", err.c_str());
+        br.reset();
+        dp::eal_stop(plan, true);
+        return exit_runtime_error;
+      }
+      RB_LOG_NOTICE("HTTP API on http://%s/api/v1/ and /metrics", hs.listen.c_str());
+    }
+    call_limits limits;
+    limits.max_calls = cfg.calls.max_active;
+    limits.ringing_timeout_s = cfg.calls.ringing_timeout_s;
+    limits.answered_timeout_s = cfg.calls.answered_timeout_s;
+    std::unique_ptr<control_loop> loop;
+    if (db) loop = std::make_unique<control_loop>(*br, *db, api, counters, limits);
 
     const bool replay =
         eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
@@ -189,10 +267,17 @@ int run_appliance(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto last_periodic = t0;
     auto last_rx_change = t0;
+    auto last_housekeeping = t0;
     uint64_t last_rx = 0;
     while (!g_stop.load()) {
-      sleep_ms(10);
+      // Events first: the rings are drained as fast as they fill, the loop naps only when
+      // they are empty.
+      if (loop == nullptr || loop->drain() == 0) sleep_ms(2);
       const auto now = std::chrono::steady_clock::now();
+      if (loop && now - last_housekeeping >= std::chrono::seconds(1)) {
+        last_housekeeping = now;
+        loop->housekeeping();
+      }
       if (g_dump_stats.exchange(false)) print_stats(*br, t0);
       if (cfg.stats.interval_s != 0 &&
           now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
@@ -216,6 +301,12 @@ int run_appliance(int argc, char** argv) {
       RB_LOG_NOTICE("signal %d (%s): stopping", sig, strsignal(sig));
 
     br->stop();
+    if (loop) {  // what the workers handed over before they stopped
+      while (loop->drain() != 0) {
+      }
+      loop->housekeeping();
+    }
+    http.reset();
     print_stats(*br, t0);
     br->close_ports();
     const uint64_t in_use = br->mbufs_in_use();

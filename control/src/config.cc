@@ -59,6 +59,22 @@ key_rule bool_key(const char* name, bool& (*field)(config&)) {
           }};
 }
 
+key_rule port_list_key(const char* name, std::vector<uint16_t>& (*field)(config&)) {
+  return {name, [=](const toml::node& n, config& c) -> std::string {
+            const toml::array* arr = n.as_array();
+            if (arr == nullptr) return "expected an array of port numbers, got " + type_name(n);
+            std::vector<uint16_t> ports;
+            for (const auto& item : *arr) {
+              auto v = item.value_exact<int64_t>();
+              if (!v || *v < 1 || *v > 65535) return "every entry must be a port from 1 to 65535";
+              ports.push_back(static_cast<uint16_t>(*v));
+            }
+            if (ports.size() > 64) return "at most 64 ports";
+            field(c) = ports;
+            return "";
+          }};
+}
+
 key_rule str_key(const char* name, std::function<std::string(const std::string&, config&)> set) {
   return {name, [=](const toml::node& n, config& c) -> std::string {
             auto v = n.value_exact<std::string>();
@@ -136,6 +152,57 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
        }},
       {"replay", {RB_INT("idle_ms", uint32_t, 10, 600000, replay.idle_ms)}},
+      {"sip",
+       {
+           bool_key("enabled", [](config& c) -> bool& { return c.sip.enabled; }),
+           port_list_key("hint_ports",
+                         [](config& c) -> std::vector<uint16_t>& { return c.sip.hint_ports; }),
+           RB_INT("tcp_streams", uint32_t, 16, 65536, sip.tcp_streams),
+       }},
+      {"storage",
+       {
+           str_key("state_dir",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.empty() || v[0] != '/') return "must be an absolute path";
+                     c.storage.state_dir = v;
+                     return "";
+                   }),
+       }},
+      {"http",
+       {
+           bool_key("enabled", [](config& c) -> bool& { return c.http.enabled; }),
+           str_key("listen",
+                   [](const std::string& v, config& c) -> std::string {
+                     const size_t colon = v.rfind(':');
+                     if (colon == std::string::npos || colon == 0 || colon + 1 == v.size())
+                       return "must be HOST:PORT, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\"";
+                     const std::string port = v.substr(colon + 1);
+                     if (port.find_first_not_of("0123456789") != std::string::npos ||
+                         port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535)
+                       return "the port in \"" + v + "\" must be 1 to 65535";
+                     c.http.listen = v;
+                     return "";
+                   }),
+           str_key("token",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.size() < 16)
+                       return "must be at least 16 characters (or leave it out: a random "
+                              "token is generated into <state_dir>/api-token)";
+                     for (unsigned char ch : v)
+                       if (ch <= 0x20 || ch >= 0x7f)
+                         return "must be printable ASCII without spaces";
+                     c.http.token = v;
+                     return "";
+                   }),
+           bool_key("public_metrics", [](config& c) -> bool& { return c.http.public_metrics; }),
+           bool_key("public_status", [](config& c) -> bool& { return c.http.public_status; }),
+       }},
+      {"calls",
+       {
+           RB_INT("max_active", uint32_t, 16, 1000000, calls.max_active),
+           RB_INT("ringing_timeout_s", uint32_t, 10, 86400, calls.ringing_timeout_s),
+           RB_INT("answered_timeout_s", uint32_t, 60, 604800, calls.answered_timeout_s),
+       }},
       {"stats", {RB_INT("interval_s", uint32_t, 0, 86400, stats.interval_s)}},
       {"log",
        {

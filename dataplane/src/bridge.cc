@@ -56,6 +56,26 @@ const char* drop_reason_name(drop_reason r) {
   return "?";
 }
 
+const char* sip_counter_name(sip_counter c) {
+  switch (c) {
+#define RB_DP_SIP_CASE(name, help) \
+  case sip_counter::name: return #name;
+    RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_CASE)
+#undef RB_DP_SIP_CASE
+  }
+  return "?";
+}
+
+const char* sip_counter_help(sip_counter c) {
+  switch (c) {
+#define RB_DP_SIP_CASE(name, help) \
+  case sip_counter::name: return help;
+    RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_CASE)
+#undef RB_DP_SIP_CASE
+  }
+  return "?";
+}
+
 const char* drop_reason_help(drop_reason r) {
   switch (r) {
 #define RB_DP_DROP_CASE(name, help) \
@@ -89,6 +109,15 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
   }
   for (unsigned w = 0; w < cfg.workers; w++)
     b->_counters.push_back(std::make_unique<worker_counters>());
+  if (cfg.sip.enabled) {
+    b->_sip_db = sip_database::compile(error);
+    if (!b->_sip_db) return nullptr;
+    for (unsigned w = 0; w < cfg.workers; w++) {
+      auto sw = std::make_unique<sip_worker>();
+      if (!sw->init(*b->_sip_db, cfg.sip, error)) return nullptr;
+      b->_sip.push_back(std::move(sw));
+    }
+  }
   return b;
 }
 
@@ -212,6 +241,7 @@ bool bridge::start(std::string* error) {
     c.flush_tsc = flush_tsc;
     c.counters = _counters[w].get();
     c.running = &_running;
+    c.sip = w < _sip.size() ? _sip[w].get() : nullptr;
     _worker_lcores.push_back(lcores[w]);
     rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
     unsigned cpu = 0;
@@ -306,6 +336,10 @@ bridge_stats bridge::stats() const {
     }
     ws.busy_polls = c.busy_polls.get();
     ws.idle_polls = c.idle_polls.get();
+    for (size_t k = 0; k < k_sip_counters; k++) st.sip.c[k] += c.sip.c[k].get();
+    for (size_t k = 0; k < k_sip_methods; k++) st.sip.requests[k] += c.sip.requests[k].get();
+    for (size_t k = 0; k < 6; k++) st.sip.responses[k] += c.sip.responses[k].get();
+    for (size_t k = 0; k < k_sip_parse_errors; k++) st.sip.parse_errors[k] += c.sip.parse[k].get();
     st.workers.push_back(ws);
   }
   if (!_closed) {

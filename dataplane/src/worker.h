@@ -15,8 +15,11 @@ inline constexpr uint16_t k_max_burst = 64;
 
 /// Everything one worker needs, fixed before launch. Owned by the bridge; the worker only
 /// reads it (and writes its own counters).
+struct sip_worker;
+
 struct worker_ctx {
   unsigned index = 0;
+  sip_worker* sip = nullptr;       ///< SIP inspection state; nullptr = inspection off
   std::array<uint16_t, 2> port{};  ///< DPDK port id of side A and side B
   uint16_t queue = 0;              ///< the rx and tx queue this worker owns on both ports
   uint16_t burst = 32;

@@ -10,7 +10,9 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
+#include "sip_fastpath.h"
 #include "worker.h"
 
 namespace ringbridge::dp {
@@ -79,7 +81,8 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     busy = true;
     direction_counters& c = wc.dir[s];
     tx_buffer& tx = st.txb[s];
-    if (tx.count == 0) tx.first_tsc = rte_rdtsc();
+    const uint64_t now = rte_rdtsc();
+    if (tx.count == 0) tx.first_tsc = now;
     uint64_t rx_bytes = 0;
     for (uint16_t i = 0; i < n; i++) {
       rte_mbuf* m = pkts[i];
@@ -89,6 +92,10 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
         c.drop(drop_reason::oversize);
         rte_pktmbuf_free(m);
         continue;
+      }
+      if (w.sip != nullptr) {
+        if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
+        sip_inspect(*w.sip, wc.sip, m, s, w.index, now);
       }
       tx.pkts[tx.count++] = m;
       tx.bytes += len;

@@ -25,6 +25,11 @@ TEST(config, empty_text_gives_embedded_defaults) {
   EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 64u);
   EXPECT_TRUE(c.dataplane.af_xdp_tune_napi);
   EXPECT_TRUE(c.ports.a.empty());
+  EXPECT_TRUE(c.sip.enabled);
+  EXPECT_EQ(c.sip.hint_ports, (std::vector<uint16_t>{5060, 5061, 10000}));
+  EXPECT_EQ(c.http.listen, "127.0.0.1:8080");
+  EXPECT_TRUE(c.http.token.empty()) << "no default secret";
+  EXPECT_FALSE(c.http.public_metrics);
 }
 
 TEST(config, full_file_is_applied) {
@@ -57,6 +62,22 @@ idle_ms = 250
 interval_s = 10
 [log]
 level = "info"
+[sip]
+enabled = false
+hint_ports = [5060, 7000]
+tcp_streams = 64
+[storage]
+state_dir = "/tmp/rb-state"
+[http]
+enabled = true
+listen = "[::1]:9090"
+token = "0123456789abcdef0123"
+public_metrics = true
+public_status = true
+[calls]
+max_active = 100
+ringing_timeout_s = 60
+answered_timeout_s = 3600
 )",
                     &c, &err))
       << err;
@@ -80,6 +101,17 @@ level = "info"
   EXPECT_EQ(c.replay.idle_ms, 250u);
   EXPECT_EQ(c.stats.interval_s, 10u);
   EXPECT_EQ(c.log.level, "info");
+  EXPECT_FALSE(c.sip.enabled);
+  EXPECT_EQ(c.sip.hint_ports, (std::vector<uint16_t>{5060, 7000}));
+  EXPECT_EQ(c.sip.tcp_streams, 64u);
+  EXPECT_EQ(c.storage.state_dir, "/tmp/rb-state");
+  EXPECT_EQ(c.http.listen, "[::1]:9090");
+  EXPECT_EQ(c.http.token, "0123456789abcdef0123");
+  EXPECT_TRUE(c.http.public_metrics);
+  EXPECT_TRUE(c.http.public_status);
+  EXPECT_EQ(c.calls.max_active, 100u);
+  EXPECT_EQ(c.calls.ringing_timeout_s, 60u);
+  EXPECT_EQ(c.calls.answered_timeout_s, 3600u);
 }
 
 struct bad_case {
@@ -116,6 +148,14 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[eal]\nfile_prefix = \"a/b\"\n", {"eal.file_prefix", "'/'"}},
         bad_case{"[eal]\nlog_level = \"loud\"\n", {"eal.log_level", "notice"}},
         bad_case{"[log]\nlevel = 3\n", {"log.level", "expected a string"}},
+        bad_case{"[sip]\nhint_ports = [5060, 70000]\n", {"sip.hint_ports", "1 to 65535"}},
+        bad_case{"[sip]\nhint_ports = 5060\n", {"sip.hint_ports", "an array"}},
+        bad_case{"[storage]\nstate_dir = \"relative/dir\"\n", {"storage.state_dir", "absolute"}},
+        bad_case{"[http]\nlisten = \"8080\"\n", {"http.listen", "HOST:PORT"}},
+        bad_case{"[http]\nlisten = \"127.0.0.1:99999\"\n", {"http.listen", "1 to 65535"}},
+        bad_case{"[http]\ntoken = \"short\"\n", {"http.token", "at least 16"}},
+        bad_case{"[http]\npublic_metrics = \"yes\"\n", {"http.public_metrics", "true or false"}},
+        bad_case{"[calls]\nmax_active = 1\n", {"calls.max_active"}},
         bad_case{"[ports]\na = 1\n", {"ports.a", "expected a string"}},
         bad_case{"ports = \"eth0\"\n", {"'ports' must be a table"}},
         bad_case{"[ports\na = \"x\"\n", {"test.toml:1:"}},

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ringbridge/dp/eal.h"
 
@@ -51,6 +52,30 @@ struct config {
   struct log_section {
     std::string level = "notice";
   } log;
+
+  struct sip_section {
+    bool enabled = true;  ///< inspect SIP; off = a plain bridge
+    std::vector<uint16_t> hint_ports = {5060, 5061, 10000};
+    uint32_t tcp_streams = 256;
+  } sip;
+
+  struct storage_section {
+    std::string state_dir = "/var/lib/ringbridge";
+  } storage;
+
+  struct http_section {
+    bool enabled = true;
+    std::string listen = "127.0.0.1:8080";
+    std::string token;  ///< empty: generated into <state_dir>/api-token at first start
+    bool public_metrics = false;
+    bool public_status = false;
+  } http;
+
+  struct calls_section {
+    uint32_t max_active = 4096;
+    uint32_t ringing_timeout_s = 300;
+    uint32_t answered_timeout_s = 86400;
+  } calls;
 };
 
 /// Parses TOML TEXT into *OUT (starting from the defaults). SOURCE names the text in

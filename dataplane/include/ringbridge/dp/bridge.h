@@ -11,6 +11,8 @@
 
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/port_spec.h"
+#include "ringbridge/dp/sip_event.h"
+#include "ringbridge/dp/sip_inspect.h"
 
 struct rte_mempool;
 
@@ -40,6 +42,7 @@ struct bridge_config {
   /// The timer that runs a deferred NAPI when no busy poll did. It must fire before the
   /// device's receive queue fills: a veth queues only 256 frames (0.37 ms at 700 kpps).
   uint32_t af_xdp_gro_flush_us = 50;
+  sip_config sip;
 };
 
 /// Totals of one port, summed over workers. Drops are counted on the ingress port.
@@ -67,9 +70,20 @@ struct worker_stats {
   uint64_t busy_polls = 0, idle_polls = 0;
 };
 
+/// SIP inspection totals over all workers.
+struct sip_stats {
+  std::array<uint64_t, k_sip_counters> c{};
+  std::array<uint64_t, k_sip_methods> requests{};
+  std::array<uint64_t, 6> responses{};
+  std::array<uint64_t, k_sip_parse_errors> parse_errors{};
+
+  uint64_t operator[](sip_counter k) const { return c[static_cast<size_t>(k)]; }
+};
+
 struct bridge_stats {
   std::array<port_stats, 2> ports;
   std::vector<worker_stats> workers;
+  sip_stats sip;
   uint64_t mbufs_total = 0, mbufs_in_use = 0;
 };
 
@@ -111,6 +125,13 @@ class bridge {
 
   const bridge_config& config() const { return _cfg; }
 
+  /// Worker W's event ring, or nullptr when SIP inspection is off. The control thread is
+  /// its only consumer.
+  event_ring* events(unsigned w) const {
+    return w < _sip.size() && _sip[w] ? _sip[w]->ring.get() : nullptr;
+  }
+  unsigned workers() const { return _cfg.workers; }
+
  private:
   explicit bridge(const bridge_config& cfg);
   bool setup_port(int side, std::string* error);
@@ -124,6 +145,8 @@ class bridge {
   std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
+  std::unique_ptr<sip_database> _sip_db;
+  std::vector<std::unique_ptr<sip_worker>> _sip;
   std::vector<unsigned> _worker_lcores;
   std::vector<unsigned> _worker_cpus;
   std::atomic<bool> _running{false};

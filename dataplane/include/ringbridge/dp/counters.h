@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ringbridge/dp/sip_parser.h"
+
 namespace ringbridge::dp {
 
 /// Every reason the dataplane drops a frame it received: name, help text.
@@ -55,11 +57,54 @@ struct direction_counters {
   void drop(drop_reason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
 };
 
+/// What SIP inspection saw and did (never a drop: inspected frames are forwarded). Each
+/// becomes a stats field and a metric.
+#define RB_DP_FOREACH_SIP_COUNTER(_)                                                         \
+  _(sip_messages, "SIP messages parsed")                                                     \
+  _(sip_events, "call events handed to the control thread")                                  \
+  _(ring_full, "call events lost: the event ring was full (the control thread fell behind)") \
+  _(not_sip, "payloads on a SIP hint port that are not SIP")                                 \
+  _(ip_fragments, "IP fragments forwarded without SIP inspection (no reassembly)")           \
+  _(malformed_headers, "frames whose IP/UDP/TCP headers do not fit the frame (forwarded)")   \
+  _(truncated_fields, "events with a field cut to its fixed size")                           \
+  _(tcp_streams, "TCP streams followed for SIP")                                             \
+  _(tcp_out_of_order, "TCP segments after a gap: the stream restarts at the next message")   \
+  _(tcp_overflow, "TCP messages larger than the stream buffer (skipped)")                    \
+  _(tcp_evicted, "TCP streams evicted from the full stream table")
+
+enum class sip_counter : uint8_t {
+#define RB_DP_SIP_ENUM(name, help) name,
+  RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_ENUM)
+#undef RB_DP_SIP_ENUM
+};
+#define RB_DP_SIP_COUNT(name, help) +1
+inline constexpr size_t k_sip_counters = 0 RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_COUNT);
+#undef RB_DP_SIP_COUNT
+const char* sip_counter_name(sip_counter c);
+const char* sip_counter_help(sip_counter c);
+
+inline constexpr size_t k_sip_methods = static_cast<size_t>(sip::method::other) + 1;
+#define RB_DP_PARSE_COUNT(name, help) +1
+inline constexpr size_t k_sip_parse_errors =
+    2 RB_SIP_FOREACH_PARSE_ERROR(RB_DP_PARSE_COUNT);  // indexed by sip::parse_status
+#undef RB_DP_PARSE_COUNT
+
+struct sip_counters {
+  std::array<counter, k_sip_counters> c;
+  std::array<counter, k_sip_methods> requests;    ///< by sip::method
+  std::array<counter, 6> responses;               ///< by class: [0] = 1xx ... [5] = 6xx
+  std::array<counter, k_sip_parse_errors> parse;  ///< by sip::parse_status (ok unused)
+
+  counter& operator[](sip_counter k) { return c[static_cast<size_t>(k)]; }
+  const counter& operator[](sip_counter k) const { return c[static_cast<size_t>(k)]; }
+};
+
 /// One worker's counters, on their own cache lines. Written by that worker lcore only.
 struct alignas(64) worker_counters {
   std::array<direction_counters, 2> dir;  ///< [0] = A→B, [1] = B→A (index = ingress side)
   counter busy_polls;                     ///< loop iterations that received something
   counter idle_polls;                     ///< loop iterations that received nothing
+  alignas(64) sip_counters sip;
 };
 
 }  // namespace ringbridge::dp

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The control thread's work: drain the workers' event rings, keep call state, persist the
+// call log and phonebook, publish what the HTTP API serves. Control thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ringbridge/ctl/calls.h"
+#include "ringbridge/ctl/http_api.h"
+#include "ringbridge/ctl/metrics.h"
+#include "ringbridge/ctl/store.h"
+#include "ringbridge/dp/bridge.h"
+
+namespace ringbridge::ctl {
+
+class control_loop {
+ public:
+  control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
+               call_limits limits);
+
+  /// Takes up to MAX events from each worker ring and applies them. Returns how many.
+  /// Writes to the database in one transaction per call.
+  size_t drain(size_t max = 4096);
+
+  /// Once a second or so: times out stale calls, publishes the active calls.
+  void housekeeping();
+
+ private:
+  void apply(const dp::sip_event& ev);
+  void persist(call_change& ch);
+  void publish_active();
+  double wall_time(uint64_t tsc) const;
+
+  dp::bridge& _br;
+  store& _db;
+  api_context& _api;
+  control_counters& _cc;
+  call_table _table;
+  uint64_t _tsc0 = 0;
+  double _wall0 = 0;
+  double _hz = 1;
+  bool _active_dirty = false;
+};
+
+}  // namespace ringbridge::ctl

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The embedded HTTP server (civetweb): REST under /api/v1/ (JSON) and /metrics.
+//
+// Threads: civetweb's own. Handlers read the call log and phonebook through their own
+// SQLite connection (one per server thread), the dataplane counters through
+// bridge::stats(), and the active calls from a snapshot the control thread publishes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ringbridge/ctl/calls.h"
+#include "ringbridge/ctl/metrics.h"
+#include "ringbridge/dp/bridge.h"
+
+class CivetServer;
+
+namespace ringbridge::ctl {
+
+struct http_settings {
+  std::string listen = "127.0.0.1:8080";  ///< host:port; IPv6 as [::1]:8080
+  std::string token;                      ///< bearer token (never empty when serving)
+  bool public_metrics = false;            ///< /metrics without the token
+  bool public_status = false;             ///< /api/v1/status without the token
+  unsigned threads = 4;
+};
+
+/// What the handlers read. The control thread writes `active` under `mu`.
+struct api_context {
+  const dp::bridge* bridge = nullptr;
+  const control_counters* counters = nullptr;
+  std::string db_path;
+  std::string state_dir;
+  std::chrono::steady_clock::time_point started;
+
+  std::mutex mu;
+  std::vector<call_record> active;  ///< guarded by mu
+};
+
+class http_api {
+ public:
+  /// Starts serving. nullptr with *error naming the listen address when it cannot bind.
+  static std::unique_ptr<http_api> start(const http_settings& s, api_context* ctx,
+                                         std::string* error);
+  ~http_api();  ///< stops the server (waits for its threads)
+
+ private:
+  http_api() = default;
+  struct handler;
+  std::unique_ptr<handler> _handler;
+  std::unique_ptr<CivetServer> _server;
+};
+
+/// A call as the API returns it (also used by tests and notifications later).
+std::string call_json(const call_record& c);
+
+/// Reads the token from PATH, or creates PATH (mode 0600) with a new random token.
+/// False with *error when neither works.
+bool load_or_create_token(const std::string& path, std::string* token, bool* created,
+                          std::string* error);
+
+}  // namespace ringbridge::ctl

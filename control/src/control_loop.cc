@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Event draining, call-state persistence and publication.
+#include "ringbridge/ctl/control_loop.h"
+
+#include <ctime>
+
+#include "ringbridge/dp/clock.h"
+
+namespace ringbridge::ctl {
+
+namespace {
+double realtime_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+}  // namespace
+
+control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
+                           call_limits limits)
+    : _br(br), _db(db), _api(api), _cc(counters), _table(limits) {
+  _tsc0 = dp::tsc_now();
+  _wall0 = realtime_s();
+  _hz = static_cast<double>(dp::tsc_hz());
+}
+
+double control_loop::wall_time(uint64_t tsc) const {
+  return _wall0 + (static_cast<double>(static_cast<int64_t>(tsc - _tsc0)) / _hz);
+}
+
+size_t control_loop::drain(size_t max) {
+  size_t n = 0;
+  bool in_tx = false;
+  dp::sip_event ev;
+  for (unsigned w = 0; w < _br.workers(); w++) {
+    dp::event_ring* ring = _br.events(w);
+    if (ring == nullptr) continue;
+    for (size_t i = 0; i < max && ring->pop(ev); i++) {
+      if (!in_tx) {
+        _db.begin();
+        in_tx = true;
+      }
+      apply(ev);
+      n++;
+    }
+  }
+  if (in_tx) _db.commit();
+  _cc.events += n;
+  if (_active_dirty) publish_active();
+  return n;
+}
+
+void control_loop::apply(const dp::sip_event& ev) {
+  using dp::sip::method;
+  if (!ev.is_request && ev.cseq_method == method::register_ && ev.status >= 200) {
+    if (ev.status < 300)
+      _cc.registrations_ok++;
+    else if (ev.status == 401 || ev.status == 407)
+      _cc.registrations_challenged++;
+    else
+      _cc.registrations_failed++;
+    return;
+  }
+  for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) persist(ch);
+}
+
+void control_loop::persist(call_change& ch) {
+  call_record& c = ch.call;
+  _active_dirty = true;
+  if (ch.what == call_change::created) {
+    // The phonebook names the caller: a name the user set, else what the caller sent
+    // earlier; a new name as sent fills an automatic entry.
+    if (!c.from_number.empty()) {
+      auto entry = _db.phonebook_get(c.from_number);
+      if (entry && entry->source == "user")
+        c.caller_name = entry->name;
+      else if (c.from_name.empty() && entry)
+        c.caller_name = entry->name;
+      if (c.direction == call_direction::inbound && !c.from_name.empty() &&
+          (!entry || entry->source == "auto"))
+        _db.phonebook_set(c.from_number, c.from_name, "auto");
+    }
+    c.id = _db.insert_call(c);
+    _table.set_row_id(c.call_id, c.id);
+    _table.set_caller_name(c.call_id, c.caller_name);
+    return;
+  }
+  _db.update_call(c);
+  if (ch.what == call_change::finished)
+    _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;
+}
+
+void control_loop::publish_active() {
+  std::vector<call_record> active = _table.active();
+  uint64_t by_dir[2] = {0, 0};
+  for (const auto& c : active) by_dir[static_cast<int>(c.direction)]++;
+  _cc.active[0] = by_dir[0];
+  _cc.active[1] = by_dir[1];
+  {
+    std::lock_guard<std::mutex> g(_api.mu);
+    _api.active = std::move(active);
+  }
+  _active_dirty = false;
+}
+
+void control_loop::housekeeping() {
+  auto changes = _table.expire(realtime_s());
+  if (!changes.empty()) {
+    _db.begin();
+    for (call_change& ch : changes) persist(ch);
+    _db.commit();
+  }
+  _cc.calls_evicted = _table.evicted();
+  if (_active_dirty) publish_active();
+}
+
+}  // namespace ringbridge::ctl

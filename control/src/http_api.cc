@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// REST handlers, bearer-token auth and /metrics over civetweb.
+#include "ringbridge/ctl/http_api.h"
+
+#include <CivetServer.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "ringbridge/common/log.h"
+#include "ringbridge/ctl/store.h"
+#include "ringbridge_build_info.h"
+
+namespace ringbridge::ctl {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr size_t k_max_body = 64 * 1024;
+
+json iso_time(double t) {
+  if (t <= 0) return nullptr;
+  const auto secs = static_cast<time_t>(t);
+  const int ms = static_cast<int>((t - static_cast<double>(secs)) * 1000);
+  tm utc{};
+  gmtime_r(&secs, &utc);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
+  return buf;
+}
+
+json call_to_json(const call_record& c) {
+  return json{{"id", c.id},
+              {"call_id", c.call_id},
+              {"direction", direction_name(c.direction)},
+              {"from_number", c.from_number},
+              {"from_name", c.from_name},
+              {"caller_name", c.caller_name},
+              {"to_number", c.to_number},
+              {"state", call_state_name(c.state)},
+              {"status_code", c.status_code},
+              {"started_at", iso_time(c.started_at)},
+              {"answered_at", iso_time(c.answered_at)},
+              {"ended_at", iso_time(c.ended_at)},
+              {"duration_s", c.duration_s()}};
+}
+
+void reply(mg_connection* conn, int status, const std::string& body,
+           const char* type = "application/json", const char* extra = "") {
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+            status, mg_get_response_code_text(conn, status), type, body.size(), extra);
+  mg_write(conn, body.data(), body.size());
+}
+
+void reply_json(mg_connection* conn, int status, const json& j) {
+  reply(conn, status, j.dump() + "\n");
+}
+
+void reply_error(mg_connection* conn, int status, const std::string& msg) {
+  reply_json(conn, status, json{{"error", msg}});
+}
+
+// Constant-time comparison: the time taken does not depend on where they differ.
+bool token_equals(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0 && !b.empty();
+}
+
+std::string url_decode(const std::string& s) {
+  std::string out(s.size() + 1, '\0');
+  const int n = mg_url_decode(s.data(), static_cast<int>(s.size()), out.data(),
+                              static_cast<int>(out.size()), 0);
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  return out;
+}
+
+bool valid_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (unsigned char c : n)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string call_json(const call_record& c) {
+  return call_to_json(c).dump();
+}
+
+bool load_or_create_token(const std::string& path, std::string* token, bool* created,
+                          std::string* error) {
+  *created = false;
+  std::ifstream in(path);
+  if (in) {
+    std::getline(in, *token);
+    while (!token->empty() && (token->back() == '\r' || token->back() == ' ')) token->pop_back();
+    if (token->size() >= 16) return true;
+    *error = "token file '" + path + "' holds no token of at least 16 characters";
+    return false;
+  }
+  std::random_device rd;  // the kernel's CSPRNG (getrandom)
+  static const char k_hex[] = "0123456789abcdef";
+  token->clear();
+  for (int i = 0; i < 16; i++) {
+    const unsigned v = rd();
+    for (int k = 0; k < 4; k++) *token += k_hex[(v >> (k * 4)) & 15];
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    *error = "cannot create token file '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  const std::string line = *token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) {
+    *error = "cannot write token file '" + path + "'";
+    return false;
+  }
+  *created = true;
+  return true;
+}
+
+struct http_api::handler : public CivetHandler {
+  http_settings settings;
+  api_context* ctx = nullptr;
+
+  store* db() {
+    thread_local std::unique_ptr<store> s;  // one connection per server thread
+    if (!s) {
+      std::string err;
+      s = store::open(ctx->db_path, &err);
+      if (!s) RB_LOG_WARN("HTTP: %s", err.c_str());
+    }
+    return s.get();
+  }
+
+  bool authorized(mg_connection* conn) {
+    const char* h = mg_get_header(conn, "Authorization");
+    if (h == nullptr || std::strncmp(h, "Bearer ", 7) != 0) return false;
+    return token_equals(h + 7, settings.token);
+  }
+
+  bool handle(mg_connection* conn, const std::string& method) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    const std::string path = ri->local_uri ? ri->local_uri : "/";
+    const std::string query = ri->query_string ? ri->query_string : "";
+    const bool is_public = (path == "/metrics" && settings.public_metrics) ||
+                           (path == "/api/v1/status" && settings.public_status);
+    if (!is_public && !authorized(conn)) {
+      reply(conn, 401, json{{"error", "missing or wrong bearer token"}}.dump() + "\n",
+            "application/json", "WWW-Authenticate: Bearer realm=\"ringbridge\"\r\n");
+      return true;
+    }
+    try {
+      route(conn, method, path, query);
+    } catch (const std::exception& e) {
+      reply_error(conn, 500, e.what());
+    }
+    return true;
+  }
+
+  void route(mg_connection* conn, const std::string& method, const std::string& path,
+             const std::string& query) {
+    const std::string calls = "/api/v1/calls";
+    const std::string pb = "/api/v1/phonebook";
+    auto get_only = [&]() {
+      if (method == "GET") return true;
+      reply_error(conn, 405, method + " is not allowed on " + path);
+      return false;
+    };
+    if (path == "/metrics") {
+      if (!get_only()) return;
+      const double up =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx->started).count();
+      reply(conn, 200, render_metrics(ctx->bridge->stats(), *ctx->counters, up),
+            "text/plain; version=0.0.4; charset=utf-8");
+    } else if (path == "/api/v1/status") {
+      if (get_only()) reply_json(conn, 200, status());
+    } else if (path == calls) {
+      if (get_only()) list_calls(conn, query);
+    } else if (path == calls + "/active") {
+      if (!get_only()) return;
+      json arr = json::array();
+      std::lock_guard<std::mutex> g(ctx->mu);
+      for (const auto& c : ctx->active) arr.push_back(call_to_json(c));
+      reply_json(conn, 200, arr);
+    } else if (path.rfind(calls + "/", 0) == 0) {
+      if (!get_only()) return;
+      const std::string id = path.substr(calls.size() + 1);
+      char* end = nullptr;
+      const long long n = std::strtoll(id.c_str(), &end, 10);
+      if (id.empty() || *end != '\0' || n <= 0) return reply_error(conn, 404, "no call " + id);
+      store* s = db();
+      auto c = s ? s->call(n) : std::nullopt;
+      if (!c) return reply_error(conn, 404, "no call " + id);
+      reply_json(conn, 200, call_to_json(*c));
+    } else if (path == pb) {
+      if (!get_only()) return;
+      json arr = json::array();
+      if (store* s = db())
+        for (const auto& e : s->phonebook_list())
+          arr.push_back({{"number", e.number},
+                         {"name", e.name},
+                         {"source", e.source},
+                         {"updated_at", iso_time(e.updated_at)}});
+      reply_json(conn, 200, arr);
+    } else if (path.rfind(pb + "/", 0) == 0) {
+      phonebook_entry_route(conn, method, normalize_number(url_decode(path.substr(pb.size() + 1))));
+    } else {
+      reply_error(conn, 404, "no such resource: " + path);
+    }
+  }
+
+  json status() {
+    const dp::bridge_stats st = ctx->bridge->stats();
+    json ports = json::object();
+    for (const auto& p : st.ports) {
+      json drops = json::object();
+      for (size_t r = 0; r < dp::k_drop_reasons; r++)
+        drops[dp::drop_reason_name(static_cast<dp::drop_reason>(r))] = p.drops[r];
+      ports[p.name] = {{"spec", p.spec},         {"rx_pkts", p.rx_pkts},
+                       {"rx_bytes", p.rx_bytes}, {"tx_pkts", p.tx_pkts},
+                       {"tx_bytes", p.tx_bytes}, {"forwarded", p.forwarded},
+                       {"drops", drops},         {"nic_imissed", p.nic_imissed}};
+    }
+    json sip = json::object();
+    for (size_t k = 0; k < dp::k_sip_counters; k++)
+      sip[dp::sip_counter_name(static_cast<dp::sip_counter>(k))] = st.sip.c[k];
+    size_t active;
+    {
+      std::lock_guard<std::mutex> g(ctx->mu);
+      active = ctx->active.size();
+    }
+    store* s = db();
+    return json{
+        {"version", RINGBRIDGE_VERSION},
+        {"uptime_s",
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx->started).count()},
+        {"ports", ports},
+        {"workers", st.workers.size()},
+        {"sip", sip},
+        {"calls", {{"active", active}, {"logged", s ? s->call_count() : 0}}},
+        {"state_dir", ctx->state_dir}};
+  }
+
+  void list_calls(mg_connection* conn, const std::string& query) {
+    char buf[128];
+    int limit = 50;
+    if (mg_get_var(query.c_str(), query.size(), "limit", buf, sizeof(buf)) > 0) {
+      char* end = nullptr;
+      const long v = std::strtol(buf, &end, 10);
+      if (*end != '\0' || v < 1 || v > 1000)
+        return reply_error(conn, 400, "limit must be a number from 1 to 1000");
+      limit = static_cast<int>(v);
+    }
+    std::string number;
+    const int n = mg_get_var(query.c_str(), query.size(), "number", buf, sizeof(buf));
+    if (n == -2) return reply_error(conn, 400, "number is too long");
+    if (n > 0) number = normalize_number(buf);
+    json arr = json::array();
+    if (store* s = db())
+      for (const auto& c : s->calls(limit, number)) arr.push_back(call_to_json(c));
+    reply_json(conn, 200, arr);
+  }
+
+  void phonebook_entry_route(mg_connection* conn, const std::string& method,
+                             const std::string& number) {
+    if (number.empty() || number.size() > 64)
+      return reply_error(conn, 400, "the number in the path is empty or too long");
+    store* s = db();
+    if (s == nullptr) return reply_error(conn, 503, "the database is not available");
+    if (method == "GET") {
+      auto e = s->phonebook_get(number);
+      if (!e) return reply_error(conn, 404, "no phonebook entry for " + number);
+      return reply_json(conn, 200,
+                        {{"number", e->number},
+                         {"name", e->name},
+                         {"source", e->source},
+                         {"updated_at", iso_time(e->updated_at)}});
+    }
+    if (method == "DELETE") {
+      if (!s->phonebook_delete(number))
+        return reply_error(conn, 404, "no phonebook entry for " + number);
+      return reply(conn, 204, "", "application/json");
+    }
+    if (method != "PUT") return reply_error(conn, 405, method + " is not allowed here");
+    const mg_request_info* ri = mg_get_request_info(conn);
+    if (ri->content_length < 0 || static_cast<size_t>(ri->content_length) > k_max_body)
+      return reply_error(conn, 413, "the body must have a Content-Length of at most 64 KiB");
+    std::string body(static_cast<size_t>(ri->content_length), '\0');
+    size_t got = 0;
+    while (got < body.size()) {
+      const int r = mg_read(conn, body.data() + got, body.size() - got);
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    body.resize(got);
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
+      return reply_error(conn, 400, "expected a JSON object like {\"name\": \"Mom\"}");
+    const std::string name = j["name"].get<std::string>();
+    if (!valid_name(name))
+      return reply_error(conn, 400, "name must be 1 to 64 characters without control characters");
+    s->phonebook_set(number, name, "user");
+    auto e = s->phonebook_get(number);
+    reply_json(conn, 200,
+               {{"number", number},
+                {"name", name},
+                {"source", "user"},
+                {"updated_at", iso_time(e ? e->updated_at : 0)}});
+  }
+
+  bool handleGet(CivetServer*, mg_connection* c) override { return handle(c, "GET"); }
+  bool handlePut(CivetServer*, mg_connection* c) override { return handle(c, "PUT"); }
+  bool handleDelete(CivetServer*, mg_connection* c) override { return handle(c, "DELETE"); }
+  bool handlePost(CivetServer*, mg_connection* c) override { return handle(c, "POST"); }
+  bool handlePatch(CivetServer*, mg_connection* c) override { return handle(c, "PATCH"); }
+};
+
+std::unique_ptr<http_api> http_api::start(const http_settings& s, api_context* ctx,
+                                          std::string* error) {
+  if (s.token.size() < 16) {
+    *error = "[http] token must be at least 16 characters";
+    return nullptr;
+  }
+  std::unique_ptr<http_api> api(new http_api());
+  api->_handler = std::make_unique<handler>();
+  api->_handler->settings = s;
+  api->_handler->ctx = ctx;
+  std::vector<std::string> opts = {
+      "listening_ports",          s.listen, "num_threads",        std::to_string(s.threads),
+      "enable_directory_listing", "no",     "request_timeout_ms", "10000"};
+  try {
+    api->_server = std::make_unique<CivetServer>(opts);
+  } catch (const CivetException& e) {
+    *error = "cannot serve HTTP on [http] listen = \"" + s.listen + "\" (" + e.what() +
+             "); is the port in use, or the address not on this host?";
+    return nullptr;
+  }
+  api->_server->addHandler("/", api->_handler.get());
+  return api;
+}
+
+http_api::~http_api() {
+  if (_server) _server->close();
+}
+
+}  // namespace ringbridge::ctl

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Builds prometheus-cpp metric families from the counters and serializes them.
+#include "ringbridge/ctl/metrics.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+#include <vector>
+
+namespace ringbridge::ctl {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+struct families {
+  std::vector<MetricFamily> all;
+
+  MetricFamily& add(const std::string& name, const std::string& help, MetricType type) {
+    all.push_back(MetricFamily{name, help, type, {}});
+    return all.back();
+  }
+};
+
+void sample(MetricFamily& f, double v, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter)
+    m.counter.value = v;
+  else
+    m.gauge.value = v;
+  f.metric.push_back(std::move(m));
+}
+
+}  // namespace
+
+std::string render_metrics(const dp::bridge_stats& st, const control_counters& cc,
+                           double uptime_s) {
+  families fs;
+  auto& up =
+      fs.add("ringbridge_uptime_seconds", "Seconds since ringbridge started", MetricType::Gauge);
+  sample(up, uptime_s);
+
+  auto& rx = fs.add("ringbridge_port_rx_packets_total", "Frames received on the port",
+                    MetricType::Counter);
+  auto& rxb =
+      fs.add("ringbridge_port_rx_bytes_total", "Bytes received on the port", MetricType::Counter);
+  auto& tx = fs.add("ringbridge_port_tx_packets_total", "Frames sent out of the port",
+                    MetricType::Counter);
+  auto& txb =
+      fs.add("ringbridge_port_tx_bytes_total", "Bytes sent out of the port", MetricType::Counter);
+  auto& drops = fs.add("ringbridge_port_drops_total",
+                       "Frames received on the port and dropped, by reason "
+                       "(rx = forwarded + drops)",
+                       MetricType::Counter);
+  auto& nic = fs.add("ringbridge_port_nic_errors_total",
+                     "Frames lost or failed below ringbridge, as the PMD reports them",
+                     MetricType::Counter);
+  for (const auto& p : st.ports) {
+    sample(rx, static_cast<double>(p.rx_pkts), {{"port", p.name}});
+    sample(rxb, static_cast<double>(p.rx_bytes), {{"port", p.name}});
+    sample(tx, static_cast<double>(p.tx_pkts), {{"port", p.name}});
+    sample(txb, static_cast<double>(p.tx_bytes), {{"port", p.name}});
+    for (size_t r = 0; r < dp::k_drop_reasons; r++)
+      sample(drops, static_cast<double>(p.drops[r]),
+             {{"port", p.name}, {"reason", dp::drop_reason_name(static_cast<dp::drop_reason>(r))}});
+    sample(nic, static_cast<double>(p.nic_imissed), {{"port", p.name}, {"kind", "missed"}});
+    sample(nic, static_cast<double>(p.nic_ierrors), {{"port", p.name}, {"kind", "rx_error"}});
+    sample(nic, static_cast<double>(p.nic_oerrors), {{"port", p.name}, {"kind", "tx_error"}});
+    sample(nic, static_cast<double>(p.nic_rx_nombuf), {{"port", p.name}, {"kind", "rx_nombuf"}});
+  }
+  auto& polls = fs.add("ringbridge_worker_polls_total",
+                       "Worker loop iterations that received something (busy) or not (idle)",
+                       MetricType::Counter);
+  auto& wrx = fs.add("ringbridge_worker_rx_packets_total", "Frames received by the worker",
+                     MetricType::Counter);
+  for (size_t w = 0; w < st.workers.size(); w++) {
+    const std::string id = std::to_string(w);
+    sample(polls, static_cast<double>(st.workers[w].busy_polls),
+           {{"worker", id}, {"kind", "busy"}});
+    sample(polls, static_cast<double>(st.workers[w].idle_polls),
+           {{"worker", id}, {"kind", "idle"}});
+    sample(wrx, static_cast<double>(st.workers[w].rx_pkts), {{"worker", id}});
+  }
+
+  auto& req =
+      fs.add("ringbridge_sip_requests_total", "SIP requests seen, by method", MetricType::Counter);
+  for (size_t m = 1; m < dp::k_sip_methods; m++)
+    sample(req, static_cast<double>(st.sip.requests[m]),
+           {{"method", dp::sip::method_name(static_cast<dp::sip::method>(m))}});
+  auto& resp = fs.add("ringbridge_sip_responses_total", "SIP responses seen, by status class",
+                      MetricType::Counter);
+  for (size_t c = 0; c < 6; c++)
+    sample(resp, static_cast<double>(st.sip.responses[c]),
+           {{"status_class", std::to_string(c + 1) + "xx"}});
+  auto& perr = fs.add("ringbridge_sip_parse_errors_total",
+                      "SIP messages that could not be parsed (forwarded anyway), by reason",
+                      MetricType::Counter);
+  for (size_t e = 2; e < dp::k_sip_parse_errors; e++)
+    sample(perr, static_cast<double>(st.sip.parse_errors[e]),
+           {{"reason", dp::sip::parse_status_name(static_cast<dp::sip::parse_status>(e))}});
+  for (size_t k = 0; k < dp::k_sip_counters; k++) {
+    const auto id = static_cast<dp::sip_counter>(k);
+    auto& f = fs.add(std::string("ringbridge_") + dp::sip_counter_name(id) + "_total",
+                     dp::sip_counter_help(id), MetricType::Counter);
+    sample(f, static_cast<double>(st.sip.c[k]));
+  }
+
+  auto& calls =
+      fs.add("ringbridge_calls_total", "Calls by direction and state (final states once finished)",
+             MetricType::Counter);
+  auto& active =
+      fs.add("ringbridge_calls_active", "Calls in progress, by direction", MetricType::Gauge);
+  for (int d = 0; d < 2; d++) {
+    const char* dir = direction_name(static_cast<call_direction>(d));
+    for (size_t s = 0; s < k_call_states; s++) {
+      const auto state = static_cast<call_state>(s);
+      if (!call_state_final(state)) continue;
+      sample(calls, static_cast<double>(cc.calls[d][s].load()),
+             {{"direction", dir}, {"state", call_state_name(state)}});
+    }
+    sample(active, static_cast<double>(cc.active[d].load()), {{"direction", dir}});
+  }
+  auto& ev =
+      fs.add("ringbridge_control_events_total",
+             "SIP events the control thread took from the worker rings", MetricType::Counter);
+  sample(ev, static_cast<double>(cc.events.load()));
+  auto& evict = fs.add("ringbridge_call_table_evictions_total",
+                       "Calls dropped from the full call table", MetricType::Counter);
+  sample(evict, static_cast<double>(cc.calls_evicted.load()));
+  auto& reg = fs.add("ringbridge_sip_registrations_total", "Final responses to REGISTER, by result",
+                     MetricType::Counter);
+  sample(reg, static_cast<double>(cc.registrations_ok.load()), {{"result", "ok"}});
+  sample(reg, static_cast<double>(cc.registrations_challenged.load()), {{"result", "challenged"}});
+  sample(reg, static_cast<double>(cc.registrations_failed.load()), {{"result", "failed"}});
+  auto& mb = fs.add("ringbridge_mbufs_in_use", "Packet buffers not in the pool", MetricType::Gauge);
+  sample(mb, static_cast<double>(st.mbufs_in_use));
+
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, fs.all);
+  return out.str();
+}
+
+}  // namespace ringbridge::ctl

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// L2/L3/L4 header parsing of a frame (Ethernet, 802.1Q/802.1ad, IPv4, IPv6, UDP, TCP).
+//
+// Pure function over bytes: no DPDK, no allocation; every length from the wire is checked
+// against the frame. Worker lcores call it per frame; tests call it on crafted frames.
+#pragma once
+
+#include <cstdint>
+
+namespace ringbridge::dp {
+
+enum class l4_result : uint8_t {
+  ok,           ///< UDP or TCP with a payload view
+  not_ip,       ///< ARP, LLDP, ... (or IP inside more than two VLAN tags)
+  not_udp_tcp,  ///< ICMP, ESP, ...
+  fragment,     ///< an IP fragment: forwarded unparsed (ringbridge does not reassemble)
+  malformed,    ///< a length or header field that does not fit the frame
+};
+
+struct l4_info {
+  uint8_t ip_version = 0;  ///< 4 or 6
+  uint8_t proto = 0;       ///< 17 (UDP) or 6 (TCP)
+  uint8_t vlans = 0;       ///< VLAN tags skipped (0..2)
+  uint8_t tcp_flags = 0;   ///< TCP: FIN 0x01, SYN 0x02, RST 0x04, ...
+  uint8_t src[16] = {};    ///< IPv4 addresses use the first 4 bytes
+  uint8_t dst[16] = {};
+  uint16_t sport = 0, dport = 0;
+  uint32_t tcp_seq = 0;
+  uint32_t payload_offset = 0;  ///< from the start of the frame
+  uint32_t payload_len = 0;     ///< UDP: from the UDP length; TCP: from the IP length
+};
+
+/// Parses FRAME (LEN bytes, the contiguous start of the frame). IPv6 extension headers
+/// hop-by-hop, routing, destination options and fragment are walked (at most 8).
+l4_result parse_l4(const uint8_t* frame, uint32_t len, l4_info* out);
+
+}  // namespace ringbridge::dp

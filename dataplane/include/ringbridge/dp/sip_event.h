@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The fixed-size record a worker hands to the control thread for each SIP message, and
+// the single-producer/single-consumer ring that carries it.
+//
+// Plain old data only: a worker fills one on its stack and copies it into its ring (never
+// blocking: a full ring drops the event and counts it); the control thread copies it out.
+#pragma once
+
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+
+#include "ringbridge/dp/sip_parser.h"
+
+namespace ringbridge::dp {
+
+/// A string of at most N bytes stored inline. assign() cuts longer input and says so.
+template <size_t N>
+struct fixed_str {
+  uint16_t len = 0;
+  uint8_t truncated = 0;
+  char data[N];
+
+  /// Copies S (cut to N bytes); returns false when it had to cut.
+  bool assign(std::string_view s) {
+    len = static_cast<uint16_t>(s.size() < N ? s.size() : N);
+    std::memcpy(data, s.data(), len);
+    truncated = s.size() > N;
+    return !truncated;
+  }
+  std::string_view view() const { return {data, len}; }
+};
+
+/// One SIP party (From, To, P-Asserted-Identity, Remote-Party-ID) as it was sent.
+struct sip_party {
+  uint8_t present = 0;
+  fixed_str<64> display;  ///< raw: may hold quotes' \" escapes and folding whitespace
+  fixed_str<64> user;     ///< raw user part or tel number (%XX escapes kept)
+  fixed_str<64> host;
+  fixed_str<8> scheme;
+  fixed_str<40> tag;
+  fixed_str<64> params;  ///< header parameters (Remote-Party-ID privacy=, party=)
+};
+
+/// What a worker saw: one SIP request or response crossing the bridge.
+struct sip_event {
+  uint64_t tsc = 0;  ///< rte_rdtsc() when the burst arrived
+  uint8_t worker = 0;
+  uint8_t side = 0;        ///< ingress: 0 = side A (network), 1 = side B (phone)
+  uint8_t transport = 17;  ///< 17 UDP, 6 TCP
+  uint8_t ip_version = 4;
+  uint8_t is_request = 0;
+  sip::method method = sip::method::none;
+  sip::method cseq_method = sip::method::none;
+  uint8_t truncated = 0;  ///< some field was cut to fit
+  uint16_t status = 0;
+  uint16_t sport = 0, dport = 0;
+  uint32_t cseq = 0;
+  uint8_t src[16] = {}, dst[16] = {};
+  fixed_str<128> call_id;
+  fixed_str<16> method_token;
+  sip_party from, to, pai, rpid;
+  fixed_str<64> privacy;
+  // SDP (audio), when the message carried one.
+  uint8_t sdp = 0;
+  uint8_t sdp_family = 0;
+  uint16_t audio_port = 0, rtcp_port = 0;
+  int16_t telephone_event_pt = -1;
+  uint8_t pt_count = 0;
+  uint8_t pts[8] = {};
+  fixed_str<46> media_addr;
+};
+static_assert(std::is_trivially_copyable_v<sip_event>, "events cross threads as bytes");
+
+/// Fills EV from a parsed message (copies every field, cut to size).
+void fill_event(const sip::message& m, sip_event* ev);
+
+inline constexpr size_t k_event_ring_size = 4096;
+
+/// One per worker: the worker pushes, the control thread pops. Wait-free both ways.
+using event_ring =
+    boost::lockfree::spsc_queue<sip_event, boost::lockfree::capacity<k_event_ring_size>>;
+
+}  // namespace ringbridge::dp

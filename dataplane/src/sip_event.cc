@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Copying a parsed SIP message into the fixed-size event record.
+#include "ringbridge/dp/sip_event.h"
+
+#include <algorithm>
+
+namespace ringbridge::dp {
+
+namespace {
+bool fill_party(const sip::name_addr& na, sip_party* p) {
+  p->present = na.present;
+  if (!na.present) return true;
+  bool ok = p->display.assign(na.display);
+  ok &= p->user.assign(na.user);
+  ok &= p->host.assign(na.host);
+  ok &= p->scheme.assign(na.scheme);
+  ok &= p->tag.assign(na.tag);
+  ok &= p->params.assign(na.params);
+  return ok;
+}
+}  // namespace
+
+void fill_event(const sip::message& m, sip_event* ev) {
+  ev->is_request = m.is_request;
+  ev->method = m.req_method;
+  ev->cseq_method = m.cseq_method;
+  ev->status = m.status;
+  ev->cseq = m.cseq;
+  bool ok = ev->call_id.assign(m.call_id);
+  ok &= ev->method_token.assign(m.method_token);
+  ok &= fill_party(m.from, &ev->from);
+  ok &= fill_party(m.to, &ev->to);
+  ok &= fill_party(m.pai, &ev->pai);
+  ok &= fill_party(m.rpid, &ev->rpid);
+  ok &= ev->privacy.assign(m.privacy);
+  ev->sdp = m.sdp.present;
+  if (m.sdp.present) {
+    ev->sdp_family = m.sdp.conn_family;
+    ev->audio_port = m.sdp.audio_port;
+    ev->rtcp_port = m.sdp.rtcp_port;
+    ev->telephone_event_pt = m.sdp.telephone_event_pt;
+    ev->pt_count = std::min<uint8_t>(m.sdp.pt_count, 8);
+    std::copy_n(m.sdp.pts, ev->pt_count, ev->pts);
+    ok &= ev->media_addr.assign(m.sdp.conn_addr);
+  }
+  ev->truncated = !ok;
+}
+
+}  // namespace ringbridge::dp

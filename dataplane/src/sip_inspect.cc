@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// SIP inspection set-up: the Hyperscan database of start lines and per-worker state.
+#include "ringbridge/dp/sip_inspect.h"
+
+#include <hs/hs.h>
+
+#include <string>
+#include <vector>
+
+#include "tcp_stream.h"
+
+namespace ringbridge::dp {
+
+std::unique_ptr<sip_database> sip_database::compile(std::string* error) {
+  // Anchored at the start of the payload; only the start line is scanned.
+  std::vector<std::string> exprs;
+  std::vector<unsigned> ids;
+  const char* known[] = {
+#define RB_SIP_METHOD_TEXT(id, text) text,
+      RB_SIP_FOREACH_METHOD(RB_SIP_METHOD_TEXT)
+#undef RB_SIP_METHOD_TEXT
+  };
+  unsigned id = 1;
+  for (const char* m : known) {
+    exprs.push_back(std::string("^") + m + " [^ \\r\\n]+ SIP/2\\.0\\r?\\n");
+    ids.push_back(id++);
+  }
+  exprs.emplace_back("^[A-Za-z0-9.!%*_+`'~-]{1,32} [^ \\r\\n]+ SIP/2\\.0\\r?\\n");
+  ids.push_back(k_extension_request);
+  exprs.emplace_back("^SIP/2\\.0 [1-6][0-9][0-9]( [^\\r\\n]*)?\\r?\\n");
+  ids.push_back(k_status_line);
+
+  std::vector<const char*> ptrs;
+  std::vector<unsigned> flags(exprs.size(), HS_FLAG_SINGLEMATCH);
+  for (const auto& e : exprs) ptrs.push_back(e.c_str());
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* cerr = nullptr;
+  if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_BLOCK, nullptr, &db, &cerr) != HS_SUCCESS) {
+    *error = std::string("Hyperscan could not compile the SIP start-line patterns: ") +
+             (cerr ? cerr->message : "unknown error") +
+             (cerr && cerr->expression >= 0 ? " (pattern " + exprs[cerr->expression] + ")" : "");
+    hs_free_compile_error(cerr);
+    return nullptr;
+  }
+  std::unique_ptr<sip_database> out(new sip_database());
+  out->_db = db;
+  return out;
+}
+
+sip_database::~sip_database() {
+  hs_free_database(_db);
+}
+
+bool sip_worker::init(const sip_database& database, const sip_config& cfg, std::string* error) {
+  db = &database;
+  if (hs_alloc_scratch(database.db(), &scratch) != HS_SUCCESS) {
+    *error = "Hyperscan could not allocate scratch space";
+    return false;
+  }
+  for (uint16_t p : cfg.hint_ports) hints.set(p);
+  streams = std::make_unique<tcp_stream_table>(cfg.tcp_streams, cfg.tcp_buffer);
+  linear.reset(new uint8_t[65536]);
+  ring = std::make_unique<event_ring>();
+  return true;
+}
+
+sip_worker::sip_worker() = default;
+
+sip_worker::~sip_worker() {
+  if (scratch != nullptr) hs_free_scratch(scratch);
+}
+
+}  // namespace ringbridge::dp
