@@ -70,6 +70,9 @@ Try next:
   ip netns exec rb-phone ping 10.77.0.1             # across the bridge (also: ping -6 fd77::1)
   kill -USR1 \$(cat $state/pid); tail -5 $state/ringbridge.log    # the counters
   $top/deploy/quickstart.sh status                   # same, in one go
+  TOKEN=\$(cat /var/lib/ringbridge/api-token)          # the REST API and metrics:
+  curl -sH "Authorization: Bearer \$TOKEN" localhost:8080/api/v1/status
+  curl -sH "Authorization: Bearer \$TOKEN" localhost:8080/metrics
   $top/build/control/ringbridge --help               # ports, options
   $top/deploy/quickstart.sh stop                     # stop and remove the demo topology
 MSG

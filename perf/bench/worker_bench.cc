@@ -16,11 +16,15 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
+#include "ringbridge/dp/packet.h"
+#include "ringbridge/dp/sip_inspect.h"
 #include "worker_fastpath.h"
 
 namespace ringbridge::dp {
@@ -111,6 +115,131 @@ void BM_counter_add(benchmark::State& state) {
   benchmark::DoNotOptimize(c.get());
 }
 BENCHMARK(BM_counter_add);
+
+// --- SIP inspection ----------------------------------------------------------------------
+
+std::string frame_with_payload(uint16_t port, const std::string& payload) {
+  std::string f(14 + 20 + 8, '\0');
+  f[12] = 0x08;  // IPv4
+  auto* ip = reinterpret_cast<uint8_t*>(f.data() + 14);
+  const size_t ip_len = 20 + 8 + payload.size();
+  ip[0] = 0x45;
+  ip[2] = static_cast<uint8_t>(ip_len >> 8);
+  ip[3] = static_cast<uint8_t>(ip_len);
+  ip[8] = 64;
+  ip[9] = 17;
+  auto* udp = ip + 20;
+  udp[0] = static_cast<uint8_t>(port >> 8);
+  udp[1] = static_cast<uint8_t>(port);
+  udp[2] = static_cast<uint8_t>(port >> 8);
+  udp[3] = static_cast<uint8_t>(port);
+  udp[4] = static_cast<uint8_t>((8 + payload.size()) >> 8);
+  udp[5] = static_cast<uint8_t>(8 + payload.size());
+  return f + payload;
+}
+
+const std::string k_invite =
+    "INVITE sip:+15551230000@pbx.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: \"Alice Caller\" <sip:+15557654321@example.net>;tag=1928301774\r\n"
+    "To: <sip:+15551230000@pbx.example.com>\r\n"
+    "Call-ID: a84b4c76e66710@192.0.2.10\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@192.0.2.10:5060>\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: 110\r\n\r\n"
+    "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
+    "m=audio 49170 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+struct sip_bench_env {
+  std::unique_ptr<sip_database> db;
+  sip_worker sw;
+  sip_counters sc;
+  sip_bench_env() {
+    std::string err;
+    db = sip_database::compile(&err);
+    sw.init(*db, sip_config{}, &err);
+  }
+};
+
+sip_bench_env& sip_env() {
+  static sip_bench_env env;
+  return env;
+}
+
+rte_mbuf* mbuf_of(const std::string& bytes) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool());
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(bytes.size())), bytes.data(),
+              bytes.size());
+  return m;
+}
+
+/// What a non-SIP frame costs: headers + the 10-byte probe (an RTP packet, port 20000).
+void BM_inspect_rtp(benchmark::State& state) {
+  auto& env = sip_env();
+  std::string rtp(172, '\0');
+  rtp[0] = static_cast<char>(0x80);
+  rte_mbuf* m = mbuf_of(frame_with_payload(20000, rtp));
+  for (auto _ : state) sip_inspect(env.sw, env.sc, m, 0, 0, 1);
+  rte_pktmbuf_free(m);
+}
+BENCHMARK(BM_inspect_rtp);
+
+/// A non-SIP payload on a hint port: the probe is skipped, Hyperscan says no.
+void BM_inspect_not_sip_on_5060(benchmark::State& state) {
+  auto& env = sip_env();
+  rte_mbuf* m = mbuf_of(frame_with_payload(5060, std::string(160, 'x')));
+  for (auto _ : state) sip_inspect(env.sw, env.sc, m, 0, 0, 1);
+  rte_pktmbuf_free(m);
+}
+BENCHMARK(BM_inspect_not_sip_on_5060);
+
+/// A whole INVITE: headers, Hyperscan, parse, event, ring push (and the control's pop).
+void BM_inspect_invite(benchmark::State& state) {
+  auto& env = sip_env();
+  rte_mbuf* m = mbuf_of(frame_with_payload(5060, k_invite));
+  sip_event ev;
+  for (auto _ : state) {
+    sip_inspect(env.sw, env.sc, m, 0, 0, 1);
+    env.sw.ring->pop(ev);
+  }
+  rte_pktmbuf_free(m);
+  if (env.sc[sip_counter::sip_events].get() == 0) state.SkipWithError("INVITE not recognised");
+}
+BENCHMARK(BM_inspect_invite);
+
+/// The parser alone on the same INVITE.
+void BM_parse_invite(benchmark::State& state) {
+  sip::message m;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(sip::parse(k_invite.data(), k_invite.size(), true, &m));
+  }
+}
+BENCHMARK(BM_parse_invite);
+
+/// Frame headers alone (Ethernet/IPv4/UDP).
+void BM_parse_l4(benchmark::State& state) {
+  const std::string f = frame_with_payload(20000, std::string(18, '\0'));
+  l4_info li;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        parse_l4(reinterpret_cast<const uint8_t*>(f.data()), static_cast<uint32_t>(f.size()), &li));
+}
+BENCHMARK(BM_parse_l4);
+
+/// The ring hand-off: one event pushed by the worker and popped by control.
+void BM_event_ring_handoff(benchmark::State& state) {
+  auto ring = std::make_unique<event_ring>();
+  sip_event ev, out;
+  ev.call_id.assign("abc@host");
+  for (auto _ : state) {
+    ring->push(ev);
+    ring->pop(out);
+  }
+  benchmark::DoNotOptimize(out);
+}
+BENCHMARK(BM_event_ring_handoff);
 
 }  // namespace
 }  // namespace ringbridge::dp

@@ -302,7 +302,8 @@ def main(argv=None):
         res["callgrind"] = measure.callgrind(ctx, cfg["callgrind_s"])
         c = res["callgrind"]
         ctx.log(f"    ringbridge {c['ringbridge']['per_packet']:.1f}, testpmd "
-                f"{c['testpmd']['per_packet']:.1f} instructions/packet")
+                f"{c['testpmd']['per_packet']:.1f} instructions/packet; SIP per INVITE "
+                f"{c['invite']['sip_per_invite']:.0f}")
 
     bench = ctx.tool("worker_bench")
     if cfg.get("microbench") and bench.exists():

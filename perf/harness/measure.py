@@ -183,10 +183,12 @@ def callgrind(ctx, seconds):
     work = Path(tempfile.mkdtemp(prefix="rbperf-cg-"))
     try:
         vg = ["valgrind", "--tool=callgrind", "--separate-threads=yes"]
-        # ringbridge
+        # ringbridge: the forwarding loop alone (null ports carry no SIP)
+        cfg = work / "null.toml"
+        cfg.write_text(f'[storage]\nstate_dir = "{work}"\n[http]\nenabled = false\n')
         r = sh(["timeout", "-s", "TERM", seconds, *vg, f"--callgrind-out-file={work}/rb.cg",
-                ctx.ringbridge, "--port", "null:", "--port", "null:"], check=False,
-               timeout=seconds + 120)
+                ctx.ringbridge, "--config", cfg, "--port", "null:", "--port", "null:"],
+               check=False, timeout=seconds + 120)
         st = parse.ringbridge_stats(r.stdout)
         pkts = st["a"]["rx_pkts"] + st["b"]["rx_pkts"]
         ir = max(parse.callgrind_totals(p.read_text()) for p in work.glob("rb.cg-*"))
@@ -204,6 +206,40 @@ def callgrind(ctx, seconds):
         ir = max(parse.callgrind_totals(p.read_text()) for p in work.glob("tp.cg-*"))
         out["testpmd"] = {"instructions": ir, "packets": pkts, "per_packet": ir / pkts}
         out["ratio"] = out["ringbridge"]["per_packet"] / out["testpmd"]["per_packet"]
+        out["invite"] = callgrind_invites(ctx, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def callgrind_invites(ctx, work, count=20000):
+    """Instructions per INVITE in the worker: 413-byte INVITEs replayed from a pcap with SIP
+    inspection on and off; the difference is what finding, parsing and handing over an
+    INVITE costs (the control thread's own work is not counted)."""
+    pcap_a, pcap_b = work / "inv_a.pcap", work / "inv_b.pcap"
+    frames.make_pcap(pcap_a, "invite", count=count)
+    frames.write_pcap(pcap_b, [])
+    res = {}
+    for sip in (True, False):
+        tag = "on" if sip else "off"
+        state = work / f"state-{tag}"
+        state.mkdir()
+        cfg = work / f"cg-{tag}.toml"
+        cfg.write_text(f'[sip]\nenabled = {"true" if sip else "false"}\n'
+                       f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
+                       '[replay]\nidle_ms = 8000\n')
+        r = sh(["valgrind", "--tool=callgrind", "--separate-threads=yes",
+                f"--callgrind-out-file={work}/inv-{tag}.cg", ctx.ringbridge, "--config", cfg,
+                "--port", f"pcap:{pcap_a},{work}/o_a.pcap", "--port",
+                f"pcap:{pcap_b},{work}/o_b.pcap"], check=False, timeout=900)
+        st = parse.ringbridge_stats(r.stdout)
+        if not st or st["a"]["rx_pkts"] != count:
+            raise RuntimeError("callgrind INVITE replay did not forward every frame:\n" +
+                               r.stderr[-2000:])
+        # The busiest thread other than the main (control) thread is the worker.
+        ir = max(parse.callgrind_totals(p.read_text()) for p in work.glob(f"inv-{tag}.cg-*")
+                 if not p.name.endswith("-01"))
+        res[tag] = {"instructions": ir, "frames": count, "per_frame": ir / count,
+                    "sip_events": (st.get("sip") or {}).get("sip_events", 0)}
+    res["sip_per_invite"] = res["on"]["per_frame"] - res["off"]["per_frame"]
+    return res

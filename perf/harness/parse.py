@@ -29,6 +29,8 @@ def ringbridge_stats(text):
             cur[kv["port"]] = kv
         elif "worker" in kv and cur is not None:
             cur["workers"].append(kv)
+        elif "sip" in kv and cur is not None:
+            cur["sip"] = kv
     return out
 
 

@@ -81,6 +81,14 @@ def markdown(res):
                 f"| ringbridge worker | {c['ringbridge']['per_packet']:.1f} |",
                 f"| testpmd io-forward | {c['testpmd']['per_packet']:.1f} |",
                 "", f"Ratio ringbridge / testpmd: {c['ratio']:.2f}."]
+        if c.get("invite"):
+            i = c["invite"]
+            out += ["", "Per 413-byte INVITE replayed from a pcap (worker thread, pcap PMD "
+                    "included): SIP inspection on "
+                    f"{i['on']['per_frame']:.0f}, off {i['off']['per_frame']:.0f} "
+                    f"instructions/frame — finding, parsing and handing over an INVITE costs "
+                    f"**{i['sip_per_invite']:.0f} instructions** "
+                    f"({i['on']['sip_events']} events for {i['on']['frames']} INVITEs)."]
     if res.get("microbench"):
         out += ["", "## Microbenchmarks (Google Benchmark, perf/bench/worker_bench.cc)", "",
                 "| benchmark | ns/iteration | items/s |", "|---|---:|---:|"]

@@ -160,15 +160,24 @@ class NfqueueDut(KernelBridgeDut):
 class RingbridgeDut(Dut):
     description = "ringbridge, default configuration"
 
-    def __init__(self, ctx, pmd):
+    def __init__(self, ctx, pmd, sip=True):
         super().__init__(ctx)
         self.pmd = pmd
-        self.name = f"rb-{pmd}"
-        self.description = f"ringbridge, {pmd} ports, 1 worker, default configuration"
+        self.sip = sip
+        self.name = f"rb-{pmd}" + ("" if sip else "-nosip")
+        self.description = (f"ringbridge, {pmd} ports, 1 worker, default configuration "
+                            f"(SIP inspection {'on' if sip else 'off'})")
 
     def start(self):
         self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-rb-"))
-        cmd = [self.ctx.ringbridge, "--port", f"{self.pmd}:in0", "--port", f"{self.pmd}:out0"]
+        cfg = self.workdir / "ringbridge.toml"
+        # The control side as a user runs it (call log in a private state directory), no
+        # HTTP server: nothing listens on the machine during a measurement.
+        cfg.write_text(f'[sip]\nenabled = {"true" if self.sip else "false"}\n'
+                       f'[storage]\nstate_dir = "{self.workdir}/state"\n'
+                       '[http]\nenabled = false\n')
+        cmd = [self.ctx.ringbridge, "--config", cfg, "--port", f"{self.pmd}:in0", "--port",
+               f"{self.pmd}:out0"]
         cmd += self.ctx.ringbridge_args
         self.out = open(self.workdir / "stdout", "w")
         self.err = open(self.workdir / "stderr", "w")
@@ -192,6 +201,9 @@ class RingbridgeDut(Dut):
         self.err.close()
         self.info["exit_status"] = rc
         self.info["stats"] = parse.ringbridge_stats((self.workdir / "stdout").read_text())
+        sip = self.info["stats"].get("sip") if self.info["stats"] else None
+        if sip:
+            self.info["sip"] = {k: sip.get(k) for k in ("sip_messages", "sip_events", "ring_full")}
         shutil.rmtree(f"/var/run/dpdk/ringbridge-{self.proc.pid}", ignore_errors=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -265,6 +277,7 @@ def make_duts(ctx, names):
         "kbridge": lambda: KernelBridgeDut(ctx),
         "rb-xdp": lambda: RingbridgeDut(ctx, "xdp"),
         "rb-afpacket": lambda: RingbridgeDut(ctx, "afpacket"),
+        "rb-xdp-nosip": lambda: RingbridgeDut(ctx, "xdp", sip=False),
         "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),
         "testpmd-afpacket": lambda: TestpmdDut(ctx, "afpacket"),
         "nfqueue": lambda: NfqueueDut(ctx),

@@ -99,14 +99,27 @@ def parse_stats(text):
         if kind == "exit":
             exit_line = kv
         elif "uptime_s" in kv:
-            blocks.append({"ports": {}, "workers": [], "mbufs": {}})
+            blocks.append({"ports": {}, "workers": [], "mbufs": {}, "sip": {}})
         elif "port" in kv:
             blocks[-1]["ports"][kv["port"]] = kv
         elif "worker" in kv:
             blocks[-1]["workers"].append(kv)
+        elif "sip" in kv:
+            blocks[-1]["sip"] = kv
         elif "mbufs_in_use" in kv:
             blocks[-1]["mbufs"] = kv
     return blocks, exit_line
+
+
+def hermetic(config, workdir):
+    """CONFIG plus what keeps a test to itself: the call log in WORKDIR, no HTTP listener
+    (unless the test configures them)."""
+    if "[storage]" not in config:
+        (Path(workdir) / "state").mkdir(exist_ok=True)
+        config += f'\n[storage]\nstate_dir = "{workdir}/state"\n'
+    if "[http]" not in config:
+        config += "\n[http]\nenabled = false\n"
+    return config
 
 
 class Ringbridge:
@@ -115,7 +128,8 @@ class Ringbridge:
     def __init__(self, ports, *args, config=None, workdir=None):
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="rbtest-"))
         self.args = [str(BIN)]
-        if config is not None:
+        if config is not False:
+            config = hermetic(config or "", self.workdir)
             cfg = self.workdir / "ringbridge.toml"
             cfg.write_text(config)
             self.args += ["--config", str(cfg)]
@@ -235,3 +249,74 @@ def no_new_dpdk_dirs():
     yield
     after = set(os.listdir(DPDK_RUN)) if DPDK_RUN.exists() else set()
     assert after <= before, f"left behind in {DPDK_RUN}: {sorted(after - before)}"
+
+
+# --- the REST API -----------------------------------------------------------------------
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Api:
+    """A client of ringbridge's REST API on loopback."""
+
+    def __init__(self, port, token):
+        self.base = f"http://127.0.0.1:{port}"
+        self.token = token
+
+    def request(self, method, path, body=None, token=True):
+        """Returns (status, parsed JSON or text)."""
+        import json as _json
+        import urllib.error
+        import urllib.request
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {self.token if token is True else token}"
+        data = None
+        if body is not None:
+            data = _json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                raw, status, ctype = r.read().decode(), r.status, r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            raw, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
+        if "json" in ctype and raw.strip():
+            return status, _json.loads(raw)
+        return status, raw
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+
+def sip_config(state_dir, http_port, token="test-token-0123456789", extra=""):
+    return (f'[storage]\nstate_dir = "{state_dir}"\n'
+            f'[http]\nlisten = "127.0.0.1:{http_port}"\ntoken = "{token}"\n{extra}')
+
+
+def call_log(state_dir):
+    """The call log rows straight from the SQLite file, oldest first, as dicts."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{state_dir}/ringbridge.db?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    rows = [dict(r) for r in con.execute("SELECT * FROM calls ORDER BY id")]
+    con.close()
+    return rows
+
+
+def metric(text, name, **labels):
+    """The value of one Prometheus sample in TEXT (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        if key == name or key == f"{name}{{{want}}}":
+            return float(value)
+    return 0.0

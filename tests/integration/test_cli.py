@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rbtest import BIN, Ringbridge, Topology, no_new_dpdk_dirs, run
+from rbtest import BIN, Ringbridge, Topology, hermetic, no_new_dpdk_dirs, run
 
 
 def rb(*args, **kw):
@@ -82,8 +82,10 @@ def test_a_port_the_pmd_rejects_fails_after_eal_start_and_cleans_up(tmp_path):
     bad = tmp_path / "garbage.pcap"
     bad.write_bytes(b"this is not a pcap file" * 10)
     (tmp_path / "b.pcap").write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    cfg = tmp_path / "rb.toml"
+    cfg.write_text(hermetic("", tmp_path))
     with no_new_dpdk_dirs():
-        r = rb("--port", f"pcap:{bad},{tmp_path}/a_out.pcap",
+        r = rb("--config", cfg, "--port", f"pcap:{bad},{tmp_path}/a_out.pcap",
                "--port", f"pcap:{tmp_path}/b.pcap,{tmp_path}/b_out.pcap")
     assert r.returncode == 1, r.stderr
     assert "ringbridge: error:" in r.stderr
@@ -109,3 +111,53 @@ def test_sigint_also_stops_cleanly(tmp_path):
             rc, final, exit_line = rb_.stop(signal.SIGINT)
         assert rc == 0
         assert exit_line == {"mbufs_in_use": 0, "mbufs_pmd_held": 0, "mbufs_leaked": 0, "status": 0}
+
+
+def test_a_state_dir_that_cannot_be_created_is_named(tmp_path):
+    cfg = tmp_path / "rb.toml"
+    cfg.write_text('[storage]\nstate_dir = "/nonexistent/ringbridge-state"\n')
+    with no_new_dpdk_dirs():
+        r = rb("--config", cfg, "--port", "null:", "--port", "afpacket:lo")
+    assert r.returncode == 2
+    assert "[storage] state_dir '/nonexistent/ringbridge-state'" in r.stderr, r.stderr
+
+
+def test_an_http_port_in_use_fails_cleanly_and_says_which(tmp_path):
+    import socket
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    (tmp_path / "state").mkdir()
+    cfg = tmp_path / "rb.toml"
+    cfg.write_text(f'[storage]\nstate_dir = "{tmp_path}/state"\n'
+                   f'[http]\nlisten = "127.0.0.1:{port}"\ntoken = "0123456789abcdef0123"\n')
+    (tmp_path / "in.pcap").write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    try:
+        with no_new_dpdk_dirs():
+            r = rb("--config", cfg, "--port", f"pcap:{tmp_path}/in.pcap,{tmp_path}/o1.pcap",
+                   "--port", f"pcap:{tmp_path}/in.pcap,{tmp_path}/o2.pcap")
+    finally:
+        busy.close()
+    assert r.returncode == 1, r.stderr
+    assert f'[http] listen = "127.0.0.1:{port}"' in r.stderr, r.stderr
+
+
+def test_the_api_token_is_generated_once_with_private_permissions(tmp_path):
+    import stat
+    (tmp_path / "in.pcap").write_bytes(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000"))
+    from rbtest import free_port
+    cfg = (f'[storage]\nstate_dir = "{tmp_path}/state"\n'
+           f'[http]\nlisten = "127.0.0.1:{free_port()}"\n[replay]\nidle_ms = 100\n')
+    ports = [f"pcap:{tmp_path}/in.pcap,{tmp_path}/o1.pcap", f"pcap:{tmp_path}/in.pcap,{tmp_path}/o2.pcap"]
+    tokens = []
+    for _ in range(2):
+        r = Ringbridge(ports, config=cfg, workdir=tmp_path)
+        with r:
+            rc, _, _ = r.wait(timeout=60)
+        assert rc == 0, r.stderr()
+        token_file = tmp_path / "state" / "api-token"
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        tokens.append(token_file.read_text().strip())
+        assert str(token_file) in r.stderr()
+    assert tokens[0] == tokens[1] and len(tokens[0]) >= 32

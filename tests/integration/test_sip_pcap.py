@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""SIP replayed from pcap files through the real binary → the call log rows a user would
+see. UDP on 5060 and on 10000 and on a port nobody configured, TCP split across segments
+and two messages in one segment, IPv6, VLAN, missed and busy calls, and malformed SIP —
+all forwarded byte for byte."""
+import sqlite3
+
+import pytest
+from scapy.all import IP, TCP, UDP, Dot1Q, Ether, IPv6, Raw
+
+from rbtest import Ringbridge, call_log, no_new_dpdk_dirs, parse_stats, read_pcap, write_pcap
+
+NET = dict(mac="02:00:00:00:0a:01", ip="192.0.2.10", ip6="2001:db8::10")   # side A: provider
+PHONE = dict(mac="02:00:00:00:0b:01", ip="192.0.2.20", ip6="2001:db8::20")  # side B: adapter
+
+
+def sip(first_line, call_id, cseq, frm, to, extra="", body=""):
+    lines = [first_line,
+             "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK" + call_id[:8] + str(cseq),
+             f"From: {frm}", f"To: {to}", f"Call-ID: {call_id}", f"CSeq: {cseq}",
+             "Max-Forwards: 70"]
+    if extra:
+        lines += extra.split("\n")
+    if body:
+        lines.append("Content-Type: application/sdp")
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
+       "m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n")
+
+
+def dialog(call_id, caller='"Alice" <sip:+15557654321@provider.example>',
+           callee="<sip:+15551230000@adapter.example>", outcome="answered"):
+    """(from_side, bytes) messages of one call: side 'a' = towards the phone."""
+    inv = sip("INVITE sip:+15551230000@adapter.example SIP/2.0", call_id, "1 INVITE",
+              caller + ";tag=aaa", callee, body=SDP)
+    to_tagged = callee + ";tag=bbb"
+    msgs = [("a", inv),
+            ("b", sip("SIP/2.0 100 Trying", call_id, "1 INVITE", caller + ";tag=aaa", callee)),
+            ("b", sip("SIP/2.0 180 Ringing", call_id, "1 INVITE", caller + ";tag=aaa", to_tagged))]
+    if outcome == "answered":
+        msgs += [("b", sip("SIP/2.0 200 OK", call_id, "1 INVITE", caller + ";tag=aaa", to_tagged,
+                           body=SDP)),
+                 ("a", sip("ACK sip:x@adapter.example SIP/2.0", call_id, "1 ACK",
+                           caller + ";tag=aaa", to_tagged)),
+                 ("b", sip("BYE sip:x@provider.example SIP/2.0", call_id, "2 BYE", to_tagged,
+                           caller + ";tag=aaa")),
+                 ("a", sip("SIP/2.0 200 OK", call_id, "2 BYE", to_tagged, caller + ";tag=aaa"))]
+    elif outcome == "missed":
+        msgs += [("a", sip("CANCEL sip:+15551230000@adapter.example SIP/2.0", call_id,
+                           "1 CANCEL", caller + ";tag=aaa", callee)),
+                 ("b", sip("SIP/2.0 200 OK", call_id, "1 CANCEL", caller + ";tag=aaa", to_tagged)),
+                 ("b", sip("SIP/2.0 487 Request Terminated", call_id, "1 INVITE",
+                           caller + ";tag=aaa", to_tagged))]
+    elif outcome == "busy":
+        msgs += [("b", sip("SIP/2.0 486 Busy Here", call_id, "1 INVITE", caller + ";tag=aaa",
+                           to_tagged))]
+    return msgs
+
+
+def udp_frames(msgs, port=5060, v6=False, vlan=None):
+    out = {"a": [], "b": []}
+    for side, payload in msgs:
+        s, d = (NET, PHONE) if side == "a" else (PHONE, NET)
+        l2 = Ether(src=s["mac"], dst=d["mac"])
+        if vlan is not None:
+            l2 = l2 / Dot1Q(vlan=vlan)
+        l3 = IPv6(src=s["ip6"], dst=d["ip6"]) if v6 else IP(src=s["ip"], dst=d["ip"])
+        out[side].append(bytes(l2 / l3 / UDP(sport=port, dport=port) / Raw(payload)))
+    return out
+
+
+def tcp_frames(msgs, cuts):
+    """Each side's messages as one TCP byte stream, cut into segments at CUTS (fractions)."""
+    out = {"a": [], "b": []}
+    for side in ("a", "b"):
+        stream = b"".join(p for s, p in msgs if s == side)
+        s, d = (NET, PHONE) if side == "a" else (PHONE, NET)
+        points = sorted({0, len(stream), *[int(len(stream) * c) for c in cuts]})
+        seq = 1000
+        for lo, hi in zip(points, points[1:]):
+            out[side].append(bytes(Ether(src=s["mac"], dst=d["mac"]) /
+                                   IP(src=s["ip"], dst=d["ip"]) /
+                                   TCP(sport=5060 if side == "a" else 40000,
+                                       dport=40000 if side == "a" else 5060,
+                                       flags="PA", seq=seq) / Raw(stream[lo:hi])))
+            seq += hi - lo
+    return out
+
+
+def replay(tmp_path, frames):
+    state = tmp_path / "state"
+    state.mkdir()
+    write_pcap(tmp_path / "a.pcap", frames["a"])
+    write_pcap(tmp_path / "b.pcap", frames["b"])
+    cfg = (f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
+           '[replay]\nidle_ms = 600\n')
+    rb = Ringbridge([f"pcap:{tmp_path}/a.pcap,{tmp_path}/a_out.pcap",
+                     f"pcap:{tmp_path}/b.pcap,{tmp_path}/b_out.pcap"], config=cfg,
+                    workdir=tmp_path)
+    with no_new_dpdk_dirs(), rb:
+        rc, final, exit_line = rb.wait(timeout=60)
+    assert rc == 0, rb.stderr()
+    # Inspection never changes forwarding.
+    assert read_pcap(tmp_path / "b_out.pcap") == frames["a"]
+    assert read_pcap(tmp_path / "a_out.pcap") == frames["b"]
+    return call_log(state), rb.stdout()
+
+
+def merge(*parts):
+    out = {"a": [], "b": []}
+    for p in parts:
+        for k in out:
+            out[k] += p[k]
+    return out
+
+
+def test_udp_calls_on_hint_ports_and_elsewhere(tmp_path):
+    frames = merge(udp_frames(dialog("answered-5060@x")),
+                   udp_frames(dialog("answered-10000@x", caller='"Bob" <sip:2125550100@p>'),
+                              port=10000),
+                   udp_frames(dialog("odd-port@x", caller="<sip:+442071234567@p>"), port=5999),
+                   udp_frames(dialog("missed@x", outcome="missed")),
+                   udp_frames(dialog("busy@x", outcome="busy")))
+    rows, out = replay(tmp_path, frames)
+    by_id = {r["call_id"]: r for r in rows}
+    assert set(by_id) == {"answered-5060@x", "answered-10000@x", "odd-port@x", "missed@x",
+                          "busy@x"}
+    a = by_id["answered-5060@x"]
+    assert (a["direction"], a["from_number"], a["from_name"], a["caller_name"],
+            a["to_number"], a["state"], a["status_code"]) == \
+        ("inbound", "+15557654321", "Alice", "Alice", "+15551230000", "ended", 200)
+    assert a["started_at"] <= a["answered_at"] <= a["ended_at"]
+    assert by_id["answered-10000@x"]["from_number"] == "2125550100"
+    assert by_id["answered-10000@x"]["state"] == "ended"
+    assert by_id["odd-port@x"]["from_number"] == "+442071234567"
+    assert by_id["missed@x"]["state"] == "missed"
+    assert by_id["missed@x"]["status_code"] == 487
+    assert by_id["busy@x"]["state"] == "failed"
+    assert by_id["busy@x"]["status_code"] == 486
+    sip = parse_stats(out)[0][-1]["sip"]
+    assert sip["requests_INVITE"] == 5 and sip["requests_CANCEL"] == 1
+    assert sip["responses_4xx"] == 2 and sip["ring_full"] == 0
+
+
+def test_outbound_calls_enter_on_the_phone_side(tmp_path):
+    msgs = [("b" if s == "a" else "a", p) for s, p in dialog("out@x", outcome="busy")]
+    rows, _ = replay(tmp_path, udp_frames(msgs))
+    assert len(rows) == 1
+    assert rows[0]["direction"] == "outbound"
+    assert rows[0]["state"] == "failed"
+
+
+def test_tcp_split_across_segments_and_several_in_one(tmp_path):
+    # The INVITE is cut in three; later messages share segments.
+    frames = tcp_frames(dialog("tcp-call@x"), cuts=[0.07, 0.31, 0.52, 0.9])
+    rows, _ = replay(tmp_path, frames)
+    assert len(rows) == 1
+    assert rows[0]["call_id"] == "tcp-call@x"
+    assert rows[0]["state"] == "ended"
+    assert rows[0]["from_number"] == "+15557654321"
+
+
+def test_ipv6_and_vlan(tmp_path):
+    frames = merge(udp_frames(dialog("v6@x"), v6=True),
+                   udp_frames(dialog("vlan@x", caller='"Carol" <tel:+15550001111>'), vlan=42))
+    rows, _ = replay(tmp_path, frames)
+    by_id = {r["call_id"]: r for r in rows}
+    assert by_id["v6@x"]["state"] == "ended"
+    assert by_id["vlan@x"]["from_number"] == "+15550001111"
+    assert by_id["vlan@x"]["from_name"] == "Carol"
+
+
+def test_malformed_sip_is_forwarded_and_counted_not_logged(tmp_path):
+    bad = [("a", b"INVITE sip:x SIP/2.0\r\nCall-ID: bad\r\nCSeq: 1 INVITE\r\n"
+                 b"Content-Length: 900\r\n\r\nshort"),
+           ("a", b"INVITE sip:x SIP/2.0\r\nNo colon here\r\n\r\n"),
+           ("a", b"SIP/2.0 2000 Nope\r\n\r\n"),
+           ("a", b"\x00\x01garbage on 5060" * 3)]
+    rows, out = replay(tmp_path, udp_frames(bad + dialog("after-garbage@x")))
+    assert [r["call_id"] for r in rows] == ["after-garbage@x"]
+    sip = parse_stats(out)[0][-1]["sip"]
+    assert sip["parse_truncated_body"] == 1
+    assert sip["parse_bad_header"] == 1
+    assert sip["parse_bad_start_line"] == 0, "2000 is no status code: not SIP at all"
+    assert sip["not_sip"] == 2, "on the hint port: the bad status line and the garbage"
+    assert sip["sip_messages"] == 7 and sip["sip_events"] == 7 and sip["ring_full"] == 0
