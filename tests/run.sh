@@ -33,6 +33,6 @@ step "sanitizer build (ASan + UBSan)"
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --num-processes 1 \
-  unit_control unit_dataplane unit_dpdk test_cli test_pcap_replay
+  unit_control unit_dataplane unit_dpdk fuzz_corpus_sip_parser test_cli test_pcap_replay test_sip_pcap
 
 step "all tests passed"

@@ -49,6 +49,7 @@ class Context:
         self.bridged_env = topo.Env(prefix, direct=False)
         self.direct_env = topo.Env(prefix, direct=True)
         self.t0 = time.time()
+        self.live = set()  # DUTs and generators running now, stopped at exit whatever happens
 
     def tool(self, name):
         return self.build / "perf" / name
@@ -182,6 +183,11 @@ def main(argv=None):
     work = Path(tempfile.mkdtemp(prefix="rbperf-"))
 
     def cleanup(*_):
+        for thing in list(ctx.live):  # a DUT or generator still running: stop it by PID
+            try:
+                thing.close() if hasattr(thing, "close") else thing.stop()
+            except Exception as e:  # noqa: BLE001 — clean-up goes on
+                ctx.log(f"clean-up of {thing}: {e}")
         ctx.bridged_env.down()
         ctx.direct_env.down()
         shutil.rmtree(work, ignore_errors=True)

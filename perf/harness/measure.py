@@ -55,6 +55,7 @@ class RbGen:
                "--vdev", "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap]
         self.proc = subprocess.Popen(in_ns(env.gen, *cmd), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ctx.live.add(self)
         line = self.proc.stdout.readline()
         if not line.startswith("ready"):
             err = self.proc.stderr.read()
@@ -78,6 +79,7 @@ class RbGen:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
+        self.ctx.live.discard(self)
 
 
 def make_generator(ctx, env, pcap, nframes):

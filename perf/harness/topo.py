@@ -84,7 +84,8 @@ class Env:
 
 
 class Dut:
-    """A device under test: started before its trials, stopped after them."""
+    """A device under test: started before its trials, stopped after them. Subclasses
+    implement _start/_stop; start/stop keep ctx.live up to date for the exit clean-up."""
     name = "?"
     direct = False
     description = ""
@@ -95,9 +96,19 @@ class Dut:
         self.info = {}
 
     def start(self):
-        pass
+        self.ctx.live.add(self)
+        self._start()
 
     def stop(self):
+        try:
+            self._stop()
+        finally:
+            self.ctx.live.discard(self)
+
+    def _start(self):
+        pass
+
+    def _stop(self):
         pass
 
 
@@ -112,7 +123,7 @@ class KernelBridgeDut(Dut):
     description = "Linux bridge, no netfilter hooks on bridged frames"
     netfilter = "0"
 
-    def start(self):
+    def _start(self):
         ns = self.env.dut
         sh(in_ns(ns, "ip", "link", "add", "br0", "type", "bridge"))
         for i in ("in0", "out0"):
@@ -123,7 +134,7 @@ class KernelBridgeDut(Dut):
                check=False)
         time.sleep(0.2)
 
-    def stop(self):
+    def _stop(self):
         sh(in_ns(self.env.dut, "ip", "link", "del", "br0"), check=False)
 
 
@@ -133,8 +144,8 @@ class NfqueueDut(KernelBridgeDut):
     description = "kernel bridge + iptables-legacy NFQUEUE (udp/5060) + userspace SIP reader"
     netfilter = "1"
 
-    def start(self):
-        super().start()
+    def _start(self):
+        super()._start()
         ns = self.env.dut
         sh(in_ns(ns, "iptables-legacy", "-A", "FORWARD", "-p", "udp", "--dport", "5060",
                  "-j", "NFQUEUE", "--queue-num", "0"))
@@ -145,16 +156,16 @@ class NfqueueDut(KernelBridgeDut):
             err = self.proc.stderr.read()
             self.proc.kill()
             self.proc.wait()
-            self.stop()
+            self._stop()
             raise RuntimeError("rb_nfq_reader did not start: " + err)
 
-    def stop(self):
+    def _stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         out, _ = self.proc.communicate(timeout=20)
         self.info["reader"] = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
         sh(in_ns(self.env.dut, "iptables-legacy", "-F", "FORWARD"), check=False)
-        super().stop()
+        super()._stop()
 
 
 class RingbridgeDut(Dut):
@@ -168,7 +179,7 @@ class RingbridgeDut(Dut):
         self.description = (f"ringbridge, {pmd} ports, 1 worker, default configuration "
                             f"(SIP inspection {'on' if sip else 'off'})")
 
-    def start(self):
+    def _start(self):
         self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-rb-"))
         cfg = self.workdir / "ringbridge.toml"
         # The control side as a user runs it (call log in a private state directory), no
@@ -193,7 +204,7 @@ class RingbridgeDut(Dut):
             time.sleep(0.05)
         time.sleep(0.5)
 
-    def stop(self):
+    def _stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=30)
@@ -226,7 +237,7 @@ class TestpmdDut(Dut):
             return sh(in_ns(self.env.dut, "cat", path)).stdout.strip()
         sh(in_ns(self.env.dut, "sh", "-c", f"echo {value} > {path}"))
 
-    def start(self):
+    def _start(self):
         ns = self.env.dut
         self.prefix = f"rbperf-tp-{os.getpid()}"
         if self.pmd == "xdp":
@@ -251,12 +262,12 @@ class TestpmdDut(Dut):
             if self.proc.poll() is not None or time.time() > deadline:
                 self.proc.kill()
                 self.proc.wait()
-                self.stop()
+                self._stop()
                 raise RuntimeError("testpmd did not start:\n" + (self.workdir / "out").read_text())
             time.sleep(0.05)
         time.sleep(0.5)
 
-    def stop(self):
+    def _stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:

@@ -60,6 +60,13 @@ def dialog(call_id, caller='"Alice" <sip:+15557654321@provider.example>',
     return msgs
 
 
+def filler(side):
+    """A non-SIP frame that holds the other side's place in the replay (see replay())."""
+    s, d = (NET, PHONE) if side == "a" else (PHONE, NET)
+    return bytes(Ether(src=s["mac"], dst=d["mac"]) / IP(src=s["ip"], dst=d["ip"]) /
+                 UDP(sport=9, dport=9) / Raw(b"filler"))
+
+
 def udp_frames(msgs, port=5060, v6=False, vlan=None):
     out = {"a": [], "b": []}
     for side, payload in msgs:
@@ -69,6 +76,8 @@ def udp_frames(msgs, port=5060, v6=False, vlan=None):
             l2 = l2 / Dot1Q(vlan=vlan)
         l3 = IPv6(src=s["ip6"], dst=d["ip6"]) if v6 else IP(src=s["ip"], dst=d["ip"])
         out[side].append(bytes(l2 / l3 / UDP(sport=port, dport=port) / Raw(payload)))
+        other = "b" if side == "a" else "a"
+        out[other].append(filler(other))
     return out
 
 
@@ -87,16 +96,21 @@ def tcp_frames(msgs, cuts):
                                        dport=40000 if side == "a" else 5060,
                                        flags="PA", seq=seq) / Raw(stream[lo:hi])))
             seq += hi - lo
+    # All of side a's segments, then side b's (the requests are all in a's stream).
+    out["b"] = [filler("b") for _ in out["a"]] + out["b"]
     return out
 
 
 def replay(tmp_path, frames):
+    """Two pcap files are read side by side, not in time order. With bursts of one frame
+    the worker takes a[0], b[0], a[1], b[1], ...: the builders above put a filler frame
+    on the silent side for each message, so the messages keep the order of the dialog."""
     state = tmp_path / "state"
     state.mkdir()
     write_pcap(tmp_path / "a.pcap", frames["a"])
     write_pcap(tmp_path / "b.pcap", frames["b"])
     cfg = (f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
-           '[replay]\nidle_ms = 600\n')
+           '[dataplane]\nburst = 1\n[replay]\nidle_ms = 600\n')
     rb = Ringbridge([f"pcap:{tmp_path}/a.pcap,{tmp_path}/a_out.pcap",
                      f"pcap:{tmp_path}/b.pcap,{tmp_path}/b_out.pcap"], config=cfg,
                     workdir=tmp_path)

@@ -219,10 +219,10 @@ TEST(sip_parser, multipart_body_sdp_part_is_found) {
 
 TEST(sip_parser, sdp_media_level_connection_and_rtcp) {
   sdp_info sdp;
-  parse_sdp(crlf("v=0\nc=IN IP4 198.51.100.1\nt=0 0\nm=video 5000 RTP/AVP 96\n"
+  const std::string body = crlf("v=0\nc=IN IP4 198.51.100.1\nt=0 0\nm=video 5000 RTP/AVP 96\n"
                  "m=audio 6000 RTP/AVP 18 0\nc=IN IP4 198.51.100.2/127\na=rtcp:6005\n"
-                 "a=sendonly\nm=audio 7000 RTP/AVP 0\n"),
-            &sdp);
+                 "a=sendonly\nm=audio 7000 RTP/AVP 0\n");
+  parse_sdp(body, &sdp);  // the views point into BODY, which must outlive them
   EXPECT_TRUE(sdp.present);
   EXPECT_EQ(sdp.audio_port, 6000) << "the first audio stream";
   EXPECT_EQ(sdp.conn_addr, "198.51.100.2");

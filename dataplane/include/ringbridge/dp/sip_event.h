@@ -26,7 +26,7 @@ struct fixed_str {
   /// Copies S (cut to N bytes); returns false when it had to cut.
   bool assign(std::string_view s) {
     len = static_cast<uint16_t>(s.size() < N ? s.size() : N);
-    std::memcpy(data, s.data(), len);
+    if (len != 0) std::memcpy(data, s.data(), len);  // an empty view may have no data()
     truncated = s.size() > N;
     return !truncated;
   }
