@@ -31,16 +31,19 @@ double control_loop::wall_time(uint64_t tsc) const {
 size_t control_loop::drain(size_t max) {
   size_t n = 0;
   bool in_tx = false;
-  dp::sip_event ev;
   for (unsigned w = 0; w < _br.workers(); w++) {
     dp::event_ring* ring = _br.events(w);
     if (ring == nullptr) continue;
-    for (size_t i = 0; i < max && ring->pop(ev); i++) {
-      if (!in_tx) {
-        _db.begin();
-        in_tx = true;
-      }
-      apply(ev);
+    // Events are applied where they lie in the ring, not copied out first.
+    for (size_t i = 0; i < max; i++) {
+      const bool got = ring->consume_one([&](const dp::sip_event& ev) {
+        if (!in_tx) {
+          _db.begin();
+          in_tx = true;
+        }
+        apply(ev);
+      });
+      if (!got) break;
       n++;
     }
   }

@@ -49,12 +49,12 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
   }
   appendf(s, "stats: sip=all");
   for (size_t k = 0; k < dp::k_sip_counters; k++)
-    appendf(s, " %s=%" PRIu64, dp::sip_counter_name(static_cast<dp::sip_counter>(k)),
-            st.sip.c[k]);
+    appendf(s, " %s=%" PRIu64, dp::sip_counter_name(static_cast<dp::sip_counter>(k)), st.sip.c[k]);
   for (size_t m = 1; m < dp::k_sip_methods; m++)
-    appendf(s, " requests_%s=%" PRIu64,
-            dp::sip::method_name(static_cast<dp::sip::method>(m)), st.sip.requests[m]);
-  for (size_t c = 0; c < 6; c++) appendf(s, " responses_%zuxx=%" PRIu64, c + 1, st.sip.responses[c]);
+    appendf(s, " requests_%s=%" PRIu64, dp::sip::method_name(static_cast<dp::sip::method>(m)),
+            st.sip.requests[m]);
+  for (size_t c = 0; c < 6; c++)
+    appendf(s, " responses_%zuxx=%" PRIu64, c + 1, st.sip.responses[c]);
   for (size_t e = 2; e < dp::k_sip_parse_errors; e++)
     appendf(s, " parse_%s=%" PRIu64,
             dp::sip::parse_status_name(static_cast<dp::sip::parse_status>(e)),

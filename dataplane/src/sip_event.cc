@@ -15,7 +15,6 @@ bool fill_party(const sip::name_addr& na, sip_party* p) {
   ok &= p->host.assign(na.host);
   ok &= p->scheme.assign(na.scheme);
   ok &= p->tag.assign(na.tag);
-  ok &= p->params.assign(na.params);
   return ok;
 }
 }  // namespace
@@ -32,6 +31,7 @@ void fill_event(const sip::message& m, sip_event* ev) {
   ok &= fill_party(m.to, &ev->to);
   ok &= fill_party(m.pai, &ev->pai);
   ok &= fill_party(m.rpid, &ev->rpid);
+  if (m.rpid.present) ok &= ev->rpid_params.assign(m.rpid.params);
   ok &= ev->privacy.assign(m.privacy);
   ev->sdp = m.sdp.present;
   if (m.sdp.present) {

@@ -309,7 +309,8 @@ def main(argv=None):
         c = res["callgrind"]
         ctx.log(f"    ringbridge {c['ringbridge']['per_packet']:.1f}, testpmd "
                 f"{c['testpmd']['per_packet']:.1f} instructions/packet; SIP per INVITE "
-                f"{c['invite']['sip_per_invite']:.0f}")
+                f"{c['invite']['sip_per_invite']:.0f}, per non-SIP frame "
+                f"{c['invite']['per_non_sip_frame']:.0f}")
 
     bench = ctx.tool("worker_bench")
     if cfg.get("microbench") and bench.exists():

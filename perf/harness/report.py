@@ -83,12 +83,12 @@ def markdown(res):
                 "", f"Ratio ringbridge / testpmd: {c['ratio']:.2f}."]
         if c.get("invite"):
             i = c["invite"]
-            out += ["", "Per 413-byte INVITE replayed from a pcap (worker thread, pcap PMD "
-                    "included): SIP inspection on "
-                    f"{i['on']['per_frame']:.0f}, off {i['off']['per_frame']:.0f} "
-                    f"instructions/frame — finding, parsing and handing over an INVITE costs "
-                    f"**{i['sip_per_invite']:.0f} instructions** "
-                    f"({i['on']['sip_events']} events for {i['on']['frames']} INVITEs)."]
+            out += ["", "SIP inspection in the worker (callgrind inside `sip_inspect()`, frames "
+                    f"replayed from pcap): **{i['sip_per_invite']:.0f} instructions per "
+                    f"413-byte INVITE** (headers, Hyperscan, parse, event hand-off; "
+                    f"{i['invite']['sip_events']} events for {i['invite']['frames']} INVITEs), "
+                    f"**{i['per_non_sip_frame']:.0f} per 64-byte non-SIP frame** (headers and "
+                    f"the probe)."]
     if res.get("microbench"):
         out += ["", "## Microbenchmarks (Google Benchmark, perf/bench/worker_bench.cc)", "",
                 "| benchmark | ns/iteration | items/s |", "|---|---:|---:|"]

@@ -62,8 +62,10 @@ TEST(sip_parser, an_ordinary_invite) {
   EXPECT_EQ(m.from.tag, "1928301774");
   EXPECT_EQ(m.to.user, "+15551230000");
   EXPECT_TRUE(m.to.tag.empty());
-  EXPECT_EQ(m.contact.user, "alice");
-  EXPECT_EQ(m.contact.host, "192.0.2.10");
+  name_addr contact;
+  ASSERT_TRUE(parse_name_addr(m.contact, &contact));
+  EXPECT_EQ(contact.user, "alice");
+  EXPECT_EQ(contact.host, "192.0.2.10");
   EXPECT_EQ(m.pai.display, "Alice A.");
   EXPECT_EQ(m.pai.user, "+15557654321");
   EXPECT_EQ(m.content_length, static_cast<int64_t>(k_sdp.size()));
@@ -115,7 +117,7 @@ TEST(sip_parser, compact_forms_case_and_spacing) {
   EXPECT_EQ(m.to.user, "bob");
   EXPECT_EQ(m.call_id, "compact-call-id");
   EXPECT_EQ(m.cseq, 7u);
-  EXPECT_EQ(m.contact.user, "m");
+  EXPECT_EQ(m.contact, "<sip:m@192.0.2.1>");
   EXPECT_EQ(m.content_type, "application/sdp");
   EXPECT_EQ(m.content_length, 0);
 }

@@ -36,12 +36,11 @@ struct fixed_str {
 /// One SIP party (From, To, P-Asserted-Identity, Remote-Party-ID) as it was sent.
 struct sip_party {
   uint8_t present = 0;
-  fixed_str<64> display;  ///< raw: may hold quotes' \" escapes and folding whitespace
-  fixed_str<64> user;     ///< raw user part or tel number (%XX escapes kept)
-  fixed_str<64> host;
-  fixed_str<8> scheme;
-  fixed_str<40> tag;
-  fixed_str<64> params;  ///< header parameters (Remote-Party-ID privacy=, party=)
+  fixed_str<48> display;  ///< raw: may hold quotes' \" escapes and folding whitespace
+  fixed_str<48> user;     ///< raw user part or tel number (%XX escapes kept)
+  fixed_str<40> host;
+  fixed_str<6> scheme;
+  fixed_str<32> tag;
 };
 
 /// What a worker saw: one SIP request or response crossing the bridge.
@@ -62,7 +61,8 @@ struct sip_event {
   fixed_str<128> call_id;
   fixed_str<16> method_token;
   sip_party from, to, pai, rpid;
-  fixed_str<64> privacy;
+  fixed_str<48> rpid_params;  ///< Remote-Party-ID header parameters (privacy=, party=)
+  fixed_str<32> privacy;
   // SDP (audio), when the message carried one.
   uint8_t sdp = 0;
   uint8_t sdp_family = 0;

@@ -13,12 +13,13 @@
 namespace ringbridge::dp::sip {
 
 /// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
-#define RB_SIP_FOREACH_METHOD(_)                                                        \
-  _(invite, "INVITE")                                                                   \
-  _(ack, "ACK")                                                                         \
-  _(bye, "BYE") _(cancel, "CANCEL") _(register_, "REGISTER") _(options, "OPTIONS")      \
-      _(notify, "NOTIFY") _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") \
-          _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
+#define RB_SIP_FOREACH_METHOD(_)                                                         \
+  _(invite, "INVITE")                                                                    \
+  _(ack, "ACK")                                                                          \
+  _(bye, "BYE")                                                                          \
+  _(cancel, "CANCEL") _(register_, "REGISTER") _(options, "OPTIONS") _(notify, "NOTIFY") \
+      _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") _(prack, "PRACK")    \
+          _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
 
 enum class method : uint8_t {
   none = 0,  ///< a response, or no method parsed
@@ -92,7 +93,8 @@ struct message {
   std::string_view call_id;
   uint32_t cseq = 0;
   method cseq_method = method::none;
-  name_addr from, to, contact, pai, rpid;
+  name_addr from, to, pai, rpid;
+  std::string_view contact;       ///< raw Contact value (parse_name_addr() on demand)
   std::string_view privacy;       ///< raw Privacy header value
   std::string_view content_type;  ///< raw, parameters included
   int64_t content_length = -1;    ///< -1 = no header
