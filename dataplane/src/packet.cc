@@ -15,6 +15,14 @@ inline uint32_t rd32(const uint8_t* p) {
 }
 }  // namespace
 
+void l4_info::copy_addrs(uint8_t* src16, uint8_t* dst16) const {
+  std::memset(src16, 0, 16);
+  std::memset(dst16, 0, 16);
+  if (src == nullptr) return;
+  std::memcpy(src16, src, addr_len());
+  std::memcpy(dst16, dst, addr_len());
+}
+
 l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
   l4_info li;
   if (len < 14) return l4_result::malformed;
@@ -38,8 +46,8 @@ l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
       return l4_result::malformed;
     li.ip_version = 4;
     li.proto = ip[9];
-    std::memcpy(li.src, ip + 12, 4);
-    std::memcpy(li.dst, ip + 16, 4);
+    li.src = ip + 12;
+    li.dst = ip + 16;
     const uint16_t frag = rd16(ip + 6);
     if ((frag & 0x3fff) != 0) {  // MF set or a non-zero offset
       *out = li;
@@ -54,8 +62,8 @@ l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
     const uint32_t plen = rd16(ip + 4);
     if (off + 40 + plen > len) return l4_result::malformed;
     li.ip_version = 6;
-    std::memcpy(li.src, ip + 8, 16);
-    std::memcpy(li.dst, ip + 24, 16);
+    li.src = ip + 8;
+    li.dst = ip + 24;
     uint8_t next = ip[6];
     l4_end = off + 40 + plen;
     off += 40;

@@ -52,8 +52,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
   ev.ip_version = li.ip_version;
   ev.sport = li.sport;
   ev.dport = li.dport;
-  std::memcpy(ev.src, li.src, 16);
-  std::memcpy(ev.dst, li.dst, 16);
+  li.copy_addrs(ev.src, ev.dst);
   fill_event(m, &ev);
   if (unlikely(ev.truncated)) sc[sip_counter::truncated_fields].inc();
   if (likely(sw.ring->push(ev)))
@@ -93,12 +92,13 @@ inline bool seq_before(uint32_t a, uint32_t b) {
 
 inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, const char* p,
                         uint32_t n, bool hinted, int side, unsigned worker, uint64_t tsc) {
+  tcp_stream_table& table = *sw.streams;
+  // Bulk TCP pays nothing more when no SIP stream is followed and nothing looks like SIP.
+  if (table.in_use == 0 && (n == 0 || (!hinted && !sip::could_be_sip(p, n)))) return;
   tcp_key key;
-  std::memcpy(key.src, li.src, 16);
-  std::memcpy(key.dst, li.dst, 16);
+  li.copy_addrs(key.src, key.dst);
   key.sport = li.sport;
   key.dport = li.dport;
-  tcp_stream_table& table = *sw.streams;
   tcp_stream* s = table.find(key);
   const bool closing = (li.tcp_flags & 0x05) != 0;  // FIN or RST
   if (s == nullptr) {
@@ -124,7 +124,7 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
       sc[sip_counter::tcp_out_of_order].inc();
       s->len = 0;
       if (!sip::could_be_sip(p, n)) {
-        tcp_stream_table::remove(s);
+        table.remove(s);
         return;
       }
     }
@@ -153,7 +153,7 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
       }
     }
   }
-  if (closing) tcp_stream_table::remove(s);
+  if (closing) table.remove(s);
 }
 
 /// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one
@@ -162,6 +162,12 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
 __attribute__((noinline)) inline void sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
                                                   int side, unsigned worker, uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  // ARP, LLDP, ...: out before any parsing.
+  if (rte_pktmbuf_data_len(m) >= 14) {
+    const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
+    if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
+      return;
+  }
   l4_info li;
   const l4_result r = parse_l4(data, rte_pktmbuf_data_len(m), &li);
   if (likely(r != l4_result::ok)) {

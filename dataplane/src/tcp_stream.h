@@ -45,6 +45,7 @@ struct tcp_stream_table {
 
   uint32_t capacity;
   uint32_t buffer_size;
+  uint32_t in_use = 0;  ///< streams followed now: 0 lets most TCP skip the lookup
   std::unique_ptr<tcp_stream[]> slots;
   std::unique_ptr<uint8_t[]> arena;
 
@@ -80,6 +81,7 @@ struct tcp_stream_table {
       if (victim == nullptr || s.last_tsc < victim->last_tsc) victim = &s;
     }
     *evicted = victim->used;
+    if (!victim->used) in_use++;
     victim->used = true;
     victim->key = k;
     victim->len = 0;
@@ -87,7 +89,8 @@ struct tcp_stream_table {
     return victim;
   }
 
-  static void remove(tcp_stream* s) {
+  void remove(tcp_stream* s) {
+    if (s->used) in_use--;
     s->used = false;
     s->len = 0;
   }

@@ -18,16 +18,20 @@ enum class l4_result : uint8_t {
 };
 
 struct l4_info {
-  uint8_t ip_version = 0;  ///< 4 or 6
-  uint8_t proto = 0;       ///< 17 (UDP) or 6 (TCP)
-  uint8_t vlans = 0;       ///< VLAN tags skipped (0..2)
-  uint8_t tcp_flags = 0;   ///< TCP: FIN 0x01, SYN 0x02, RST 0x04, ...
-  uint8_t src[16] = {};    ///< IPv4 addresses use the first 4 bytes
-  uint8_t dst[16] = {};
+  uint8_t ip_version = 0;        ///< 4 or 6
+  uint8_t proto = 0;             ///< 17 (UDP) or 6 (TCP)
+  uint8_t vlans = 0;             ///< VLAN tags skipped (0..2)
+  uint8_t tcp_flags = 0;         ///< TCP: FIN 0x01, SYN 0x02, RST 0x04, ...
+  const uint8_t* src = nullptr;  ///< source address inside the frame (4 or 16 bytes)
+  const uint8_t* dst = nullptr;
   uint16_t sport = 0, dport = 0;
   uint32_t tcp_seq = 0;
   uint32_t payload_offset = 0;  ///< from the start of the frame
   uint32_t payload_len = 0;     ///< UDP: from the UDP length; TCP: from the IP length
+
+  uint8_t addr_len() const { return ip_version == 6 ? 16 : 4; }
+  /// Copies the addresses into 16-byte fields (IPv4 in the first 4 bytes, rest zero).
+  void copy_addrs(uint8_t* src16, uint8_t* dst16) const;
 };
 
 /// Parses FRAME (LEN bytes, the contiguous start of the frame). IPv6 extension headers
