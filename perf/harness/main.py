@@ -25,9 +25,9 @@ MODES = {
                  max_trials=10, pdr_search=True, latency_s=5.0, latency_loads=(50, 90),
                  sip_calls=100, sip_cps=20, callgrind_s=20, microbench=True,
                  duts=["direct", "kbridge", "rb-xdp", "rb-afpacket", "testpmd-xdp"]),
-    "quick": dict(sizes=["64", "imix"], trial_s=1.0, repeats=1, max_trials=6,
-                  pdr_search=False, latency_s=2.0, latency_loads=(50, 90), sip_calls=10,
-                  sip_cps=10, callgrind_s=6,
+    "quick": dict(sizes=["64", "imix"], trial_s=1.0, repeats=1, max_trials=5,
+                  pdr_search=False, latency_s=1.5, latency_loads=(50, 90), sip_calls=5,
+                  sip_cps=10, callgrind_s=5,
                   duts=["direct", "kbridge", "rb-xdp", "rb-afpacket", "testpmd-xdp"]),
     "smoke": dict(sizes=["64"], trial_s=0.5, repeats=1, max_trials=4, pdr_search=False,
                   latency_s=1.0, latency_loads=(50,), sip_calls=0, sip_cps=10, callgrind_s=0,
@@ -43,7 +43,7 @@ class Context:
         self.gen_cpu = args.gen_cpu
         self.pps_multi = args.pps_multi
         self.generator = args.generator
-        self.settle_s = 0.4
+        self.settle_s = 0.4 if args.mode == "full" else 0.25
         self.ceiling_hint = 1_200_000
         prefix = f"rbp{os.getpid() % 100000}"
         self.bridged_env = topo.Env(prefix, direct=False)
