@@ -61,7 +61,8 @@ class Context:
 def machine():
     def cmd(*c):
         try:
-            return subprocess.run(c, capture_output=True, text=True, timeout=10).stdout.strip()
+            r = subprocess.run(c, capture_output=True, text=True, timeout=10)
+            return (r.stdout.strip() or r.stderr.strip())
         except Exception:  # noqa: BLE001 — a missing tool just leaves the field empty
             return ""
     model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
