@@ -18,6 +18,7 @@ build_pkgs=(
   libcivetweb-dev
   nlohmann-json3-dev
   libxdp-dev libbpf-dev
+  libcurl4-openssl-dev libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev libnetfilter-queue-dev
   iproute2 iputils-ping ethtool
 )
@@ -27,6 +28,7 @@ test_pkgs=(
   valgrind curl netcat-openbsd procps
   iptables
   python3-matplotlib
+  mosquitto mosquitto-clients
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -226,6 +226,15 @@ int run_appliance(int argc, char** argv) {
     bc.sip.enabled = cfg.sip.enabled;
     bc.sip.hint_ports = cfg.sip.hint_ports;
     bc.sip.tcp_streams = cfg.sip.tcp_streams;
+    // Notification / export sinks: built (not started) before the dataplane, so that
+    // workers capture SIP messages only when a sink exports them.
+    std::unique_ptr<plugin::hub> notify = plugin::hub::create(cfg.notify, &err);
+    if (!notify) {
+      RB_LOG_ERR("%s", err.c_str());
+      dp::eal_stop(plan, true);
+      return exit_usage_error;
+    }
+    bc.sip.capture_messages = cfg.sip.enabled && notify->wants_sip_messages();
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
     if (!br || !br->start(&err)) {
       RB_LOG_ERR("%s", err.c_str());
@@ -235,6 +244,10 @@ int run_appliance(int argc, char** argv) {
     }
 
     control_counters counters;
+    counters.notify = notify.get();
+    for (const auto& s : notify->stats())
+      RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
+    notify->start();
     api_context api;
     api.bridge = br.get();
     api.counters = &counters;
@@ -257,7 +270,7 @@ int run_appliance(int argc, char** argv) {
     limits.ringing_timeout_s = cfg.calls.ringing_timeout_s;
     limits.answered_timeout_s = cfg.calls.answered_timeout_s;
     std::unique_ptr<control_loop> loop;
-    if (db) loop = std::make_unique<control_loop>(*br, *db, api, counters, limits);
+    if (db) loop = std::make_unique<control_loop>(*br, *db, api, counters, limits, notify.get());
 
     const bool replay =
         eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
@@ -307,6 +320,7 @@ int run_appliance(int argc, char** argv) {
       loop->housekeeping();
     }
     http.reset();
+    notify->stop(2.0);  // what is queued gets up to 2 s to go out
     print_stats(*br, t0);
     br->close_ports();
     const uint64_t in_use = br->mbufs_in_use();

@@ -231,6 +231,61 @@ std::string known_list(const std::vector<std::string>& names) {
   return s;
 }
 
+// A [notify.<name>] table as plugin settings (the sink's factory validates the keys).
+bool parse_notify(const toml::table& tbl, std::string_view source, config* c, std::string* error) {
+  for (const auto& [k, node] : tbl) {
+    const std::string name(k.str());
+    const toml::table* sect = node.as_table();
+    if (sect == nullptr) {
+      *error = where(source, k.source()) + ": notify." + name + ": expected a table ([notify." +
+               name + "] with type = \"udp\", ...), got " + type_name(node);
+      return false;
+    }
+    plugin::sink_config sc{name, plugin::settings("notify." + name)};
+    for (const auto& [key, v] : *sect) {
+      const std::string kn(key.str());
+      const std::string at = where(source, v.source());
+      if (auto b = v.value_exact<bool>())
+        sc.values.set(kn, *b, at);
+      else if (auto i = v.value_exact<int64_t>())
+        sc.values.set(kn, *i, at);
+      else if (auto d = v.value_exact<double>())
+        sc.values.set(kn, *d, at);
+      else if (auto str = v.value_exact<std::string>())
+        sc.values.set(kn, *str, at);
+      else if (const toml::array* arr = v.as_array()) {
+        std::vector<std::string> items;
+        bool strings = true;
+        for (const auto& item : *arr) {
+          auto is = item.value_exact<std::string>();
+          if (!is)
+            strings = false;
+          else
+            items.push_back(*is);
+        }
+        if (strings)
+          sc.values.set(kn, items, at);
+        else
+          sc.values.set_invalid(kn, "expected an array of strings", at);
+      } else {
+        sc.values.set_invalid(kn, "unexpected " + type_name(v), at);
+      }
+    }
+    std::string why;
+    if (!plugin::hub::check(sc, &why)) {
+      *error = why;
+      return false;
+    }
+    for (const auto& other : c->notify)
+      if (other.name == name) {
+        *error = where(source, k.source()) + ": [notify." + name + "] appears twice";
+        return false;
+      }
+    c->notify.push_back(std::move(sc));
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_config(std::string_view text, std::string_view source, config* out, std::string* error) {
@@ -245,9 +300,14 @@ bool parse_config(std::string_view text, std::string_view source, config* out, s
   const auto& sch = schema();
   std::vector<std::string> sections;
   for (const auto& [name, rules] : sch) sections.push_back(name);
+  sections.push_back("notify.<name>");
 
   for (const auto& [key, node] : root) {
     const std::string section(key.str());
+    if (section == "notify" && node.as_table() != nullptr) {
+      if (!parse_notify(*node.as_table(), source, &c, error)) return false;
+      continue;
+    }
     auto it = sch.find(section);
     if (it == sch.end()) {
       *error = where(source, key.source()) + ": unknown section '" + section +

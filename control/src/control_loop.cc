@@ -2,7 +2,10 @@
 // Event draining, call-state persistence and publication.
 #include "ringbridge/ctl/control_loop.h"
 
+#include <cstring>
 #include <ctime>
+
+#include "ringbridge/ctl/http_api.h"
 
 #include "ringbridge/dp/clock.h"
 
@@ -17,8 +20,8 @@ double realtime_s() {
 }  // namespace
 
 control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
-                           call_limits limits)
-    : _br(br), _db(db), _api(api), _cc(counters), _table(limits) {
+                           call_limits limits, plugin::hub* notify)
+    : _br(br), _db(db), _api(api), _cc(counters), _table(limits), _notify(notify) {
   _tsc0 = dp::tsc_now();
   _wall0 = realtime_s();
   _hz = static_cast<double>(dp::tsc_hz());
@@ -50,7 +53,68 @@ size_t control_loop::drain(size_t max) {
   if (in_tx) _db.commit();
   _cc.events += n;
   if (_active_dirty) publish_active();
+  return n + drain_captures(max);
+}
+
+size_t control_loop::drain_captures(size_t max) {
+  size_t n = 0;
+  for (unsigned w = 0; w < _br.workers(); w++) {
+    dp::capture_ring* ring = _br.captures(w);
+    if (ring == nullptr) continue;
+    for (; n < max; n++) {
+      const bool got = ring->consume_one([&](const dp::sip_capture& c) {
+        if (_notify == nullptr) return;
+        plugin::sip_message m;
+        m.time = wall_time(c.tsc);
+        m.ip_version = c.ip_version;
+        m.transport = c.transport;
+        m.side = c.side;
+        m.truncated = c.truncated != 0;
+        std::memcpy(m.src, c.src, sizeof(m.src));
+        std::memcpy(m.dst, c.dst, sizeof(m.dst));
+        m.sport = c.sport;
+        m.dport = c.dport;
+        m.call_id.assign(c.call_id.view());
+        m.data.assign(c.data, c.len);
+        _notify->post(m);
+      });
+      if (!got) break;
+    }
+  }
   return n;
+}
+
+void control_loop::notify(const call_change& ch) {
+  if (_notify == nullptr || _notify->empty()) return;
+  const call_record& c = ch.call;
+  plugin::call_event ev;
+  switch (ch.what) {
+    case call_change::created:
+      ev.kind = plugin::event_kind::ringing;
+      ev.time = c.started_at;
+      break;
+    case call_change::updated:
+      if (c.state != call_state::answered) return;
+      ev.kind = plugin::event_kind::answered;
+      ev.time = c.answered_at;
+      break;
+    case call_change::finished:
+      ev.kind = plugin::event_kind::ended;
+      ev.time = c.ended_at;
+      break;
+  }
+  ev.inbound = c.direction == call_direction::inbound;
+  ev.id = c.id;
+  ev.call_id = c.call_id;
+  ev.number = c.from_number;
+  ev.name = c.caller_name;
+  ev.name_sent = c.from_name;
+  ev.to_number = c.to_number;
+  ev.state = call_state_name(c.state);
+  ev.status_code = c.status_code;
+  ev.duration_s = c.duration_s();
+  ev.call_json = call_json(c);
+  _notify->post(ev);
 }
 
 void control_loop::apply(const dp::sip_event& ev) {
@@ -86,11 +150,13 @@ void control_loop::persist(call_change& ch) {
     c.id = _db.insert_call(c);
     _table.set_row_id(c.call_id, c.id);
     _table.set_caller_name(c.call_id, c.caller_name);
+    notify(ch);
     return;
   }
   _db.update_call(c);
   if (ch.what == call_change::finished)
     _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;
+  notify(ch);
 }
 
 void control_loop::publish_active() {

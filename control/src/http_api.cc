@@ -259,7 +259,21 @@ struct http_api::handler : public CivetHandler {
         {"workers", st.workers.size()},
         {"sip", sip},
         {"calls", {{"active", active}, {"logged", s ? s->call_count() : 0}}},
+        {"notify", notify_status()},
         {"state_dir", ctx->state_dir}};
+  }
+
+  json notify_status() {
+    json out = json::object();
+    const plugin::hub* h = ctx->counters ? ctx->counters->notify : nullptr;
+    if (h == nullptr) return out;
+    for (const auto& s : h->stats())
+      out[s.name] = {{"type", s.type},
+                     {"delivered", s.delivered},
+                     {"failed", s.failed},
+                     {"dropped", s.dropped},
+                     {"queued", s.queued}};
+    return out;
   }
 
   void list_calls(mg_connection* conn, const std::string& query) {

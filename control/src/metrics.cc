@@ -136,6 +136,23 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   sample(reg, static_cast<double>(cc.registrations_ok.load()), {{"result", "ok"}});
   sample(reg, static_cast<double>(cc.registrations_challenged.load()), {{"result", "challenged"}});
   sample(reg, static_cast<double>(cc.registrations_failed.load()), {{"result", "failed"}});
+  if (cc.notify != nullptr && !cc.notify->empty()) {
+    auto& ne = fs.add("ringbridge_notify_events_total",
+                      "Notification / export items per sink: delivered, failed (the sink tried), "
+                      "dropped (its queue was full)",
+                      MetricType::Counter);
+    auto& nq = fs.add("ringbridge_notify_queue_depth", "Items waiting in each sink's queue",
+                      MetricType::Gauge);
+    for (const auto& s : cc.notify->stats()) {
+      sample(ne, static_cast<double>(s.delivered),
+             {{"sink", s.name}, {"type", s.type}, {"result", "delivered"}});
+      sample(ne, static_cast<double>(s.failed),
+             {{"sink", s.name}, {"type", s.type}, {"result", "failed"}});
+      sample(ne, static_cast<double>(s.dropped),
+             {{"sink", s.name}, {"type", s.type}, {"result", "dropped"}});
+      sample(nq, static_cast<double>(s.queued), {{"sink", s.name}, {"type", s.type}});
+    }
+  }
   auto& mb = fs.add("ringbridge_mbufs_in_use", "Packet buffers not in the pool", MetricType::Gauge);
   sample(mb, static_cast<double>(st.mbufs_in_use));
 

@@ -36,9 +36,33 @@ inline bool sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
   return matched != 0;
 }
 
+/// Copies the message's bytes for exports (only while a sink wants them).
+inline void capture(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
+                    const l4_info& li, int side, const sip_event& ev, uint64_t tsc) {
+  if (sw.capture->write_available() == 0) {
+    sc[sip_counter::capture_full].inc();
+    return;
+  }
+  sip_capture c;
+  c.tsc = tsc;
+  c.side = static_cast<uint8_t>(side);
+  c.transport = li.proto;
+  c.ip_version = li.ip_version;
+  c.sport = li.sport;
+  c.dport = li.dport;
+  std::memcpy(c.src, ev.src, sizeof(c.src));
+  std::memcpy(c.dst, ev.dst, sizeof(c.dst));
+  c.call_id = ev.call_id;
+  c.len = static_cast<uint16_t>(std::min<size_t>(m.length, k_capture_bytes));
+  c.truncated = m.length > k_capture_bytes;
+  if (unlikely(c.truncated)) sc[sip_counter::capture_truncated].inc();
+  std::memcpy(c.data, raw, c.len);
+  sw.capture->push(c);
+}
+
 /// Turns a parsed message into an event and hands it to the control thread.
-inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const l4_info& li,
-                 int side, unsigned worker, uint64_t tsc) {
+inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
+                 const l4_info& li, int side, unsigned worker, uint64_t tsc) {
   sc[sip_counter::sip_messages].inc();
   if (m.is_request)
     sc.requests[static_cast<size_t>(m.req_method)].inc();
@@ -59,6 +83,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
     sc[sip_counter::sip_events].inc();
   else
     sc[sip_counter::ring_full].inc();
+  if (sw.capture) capture(sw, sc, m, raw, li, side, ev, tsc);
 }
 
 inline void count_parse_error(sip_counters& sc, sip::parse_status r) {
@@ -80,7 +105,7 @@ inline uint32_t parse_stream(sip_worker& sw, sip_counters& sc, const char* p, ui
       count_parse_error(sc, r);
       return n;
     }
-    emit(sw, sc, m, li, side, worker, tsc);
+    emit(sw, sc, m, p + used, li, side, worker, tsc);
     used += static_cast<uint32_t>(m.length);
   }
   return used;
@@ -206,7 +231,7 @@ __attribute__((noinline)) inline void sip_inspect(sip_worker& sw, sip_counters& 
     count_parse_error(sc, pr);
     return;
   }
-  emit(sw, sc, msg, li, side, worker, tsc);
+  emit(sw, sc, msg, p, li, side, worker, tsc);
 }
 
 }  // namespace ringbridge::dp

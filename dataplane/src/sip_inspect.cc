@@ -62,6 +62,7 @@ bool sip_worker::init(const sip_database& database, const sip_config& cfg, std::
   streams = std::make_unique<tcp_stream_table>(cfg.tcp_streams, cfg.tcp_buffer);
   linear.reset(new uint8_t[65536]);
   ring = std::make_unique<event_ring>();
+  if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
   return true;
 }
 

@@ -295,6 +295,42 @@ class Api:
         return self.request("GET", path, **kw)
 
 
+SIPP_UAC = Path(__file__).with_name("sipp") / "uac_caller.xml"
+
+
+@contextlib.contextmanager
+def sip_appliance(work, config, http_port, token):
+    """ringbridge (AF_XDP) between fresh namespaces, a sipp UAS answering on the phone side;
+    yields the Ringbridge with .topo and .api. Everything is torn down on the way out."""
+    with Topology() as topo:
+        rb = Ringbridge(topo.ports("xdp"), config=config, workdir=work)
+        with rb:
+            deadline = time.time() + 10
+            while run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip),
+                      check=False).returncode:
+                assert time.time() < deadline, rb.stderr()
+            uas = subprocess.Popen(in_ns(topo.phone_ns, "sipp", "-sn", "uas", "-i", topo.phone_ip,
+                                         "-p", 5060, "-nostdin"), cwd=work,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            rb.topo, rb.api = topo, Api(http_port, token)
+            try:
+                yield rb
+            finally:
+                uas.kill()
+                uas.wait(timeout=10)
+
+
+def sipp_calls(rb, calls, rate, caller="+1555", name="Caller", duration_ms=200, timeout_s=120):
+    """CALLS sipp calls (uac_caller.xml) from the net side to the phone side's UAS; the
+    caller numbers are CALLER followed by the call number (1, 2, ...)."""
+    t = rb.topo
+    return run(in_ns(t.net_ns, "sipp", f"{t.phone_ip}:5060", "-sf", SIPP_UAC, "-i", t.net_ip,
+                     "-p", 5070, "-m", calls, "-r", rate, "-d", duration_ms, "-nostdin",
+                     "-key", "caller", caller, "-key", "name", name, "-timeout", f"{timeout_s}s",
+                     "-timeout_error"), check=False, timeout=timeout_s + 60, cwd=rb.workdir)
+
+
 def sip_config(state_dir, http_port, token="test-token-0123456789", extra=""):
     return (f'[storage]\nstate_dir = "{state_dir}"\n'
             f'[http]\nlisten = "127.0.0.1:{http_port}"\ntoken = "{token}"\n{extra}')

@@ -3,15 +3,12 @@
 in the phone namespace across ringbridge (AF_XDP). The call log, the REST API, the
 phonebook and /metrics are checked from the outside, as a user would."""
 import signal
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from rbtest import Api, Ringbridge, Topology, free_port, in_ns, metric, run, sip_config
+from rbtest import Api, Ringbridge, free_port, metric, sip_appliance, sipp_calls, sip_config
 
-SCENARIO = Path(__file__).with_name("sipp") / "uac_caller.xml"
 TOKEN = "test-token-0123456789"
 
 
@@ -21,30 +18,13 @@ def env(tmp_path_factory):
     state = work / "state"
     state.mkdir()
     port = free_port()
-    with Topology() as topo:
-        rb = Ringbridge(topo.ports("xdp"), config=sip_config(state, port, TOKEN), workdir=work)
-        with rb:
-            deadline = time.time() + 10
-            while run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip), check=False).returncode:
-                assert time.time() < deadline, rb.stderr()
-            uas = subprocess.Popen(in_ns(topo.phone_ns, "sipp", "-sn", "uas", "-i", topo.phone_ip,
-                                         "-p", 5060, "-nostdin"), cwd=work,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-            rb.topo, rb.state, rb.api = topo, state, Api(port, TOKEN)
-            try:
-                yield rb
-            finally:
-                uas.kill()
-                uas.wait(timeout=10)
+    with sip_appliance(work, sip_config(state, port, TOKEN), port, TOKEN) as rb:
+        rb.state = state
+        yield rb
 
 
 def uac(env, calls, rate, caller="+1555", name="Caller", duration_ms=200):
-    t = env.topo
-    return run(in_ns(t.net_ns, "sipp", f"{t.phone_ip}:5060", "-sf", SCENARIO, "-i", t.net_ip,
-                     "-p", 5070, "-m", calls, "-r", rate, "-d", duration_ms, "-nostdin",
-                     "-key", "caller", caller, "-key", "name", name, "-timeout", "120s",
-                     "-timeout_error"), check=False, timeout=180, cwd=env.workdir)
+    return sipp_calls(env, calls, rate, caller, name, duration_ms)
 
 
 def wait_for_calls(api, count, timeout=15):

@@ -161,6 +161,52 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[ports\na = \"x\"\n", {"test.toml:1:"}},
         bad_case{"[ports]\na = \"x\"\na = \"y\"\n", {"test.toml:3:"}}));
 
+TEST(config, notify_sections_become_sinks) {
+  config c;
+  std::string err;
+  ASSERT_TRUE(parse(R"(
+[notify.udp]
+targets = ["192.168.1.255:7651"]
+[notify.office_hook]
+type = "webhook"
+urls = ["https://example.org/hook"]
+retries = 5
+[notify.mqtt]
+)",
+                    &c, &err))
+      << err;
+  ASSERT_EQ(c.notify.size(), 3u);
+  EXPECT_EQ(c.notify[1].name, "office_hook");
+  EXPECT_TRUE(c.notify[1].values.has("retries"));
+}
+
+TEST(config, notify_errors_name_the_place_the_key_and_the_fix) {
+  struct bad {
+    const char* text;
+    const char* want;
+  } cases[] = {
+      {"[notify.webhook]\nurls = 3\n",
+       "test.toml:2:8: notify.webhook.urls: expected an array of strings, got an integer"},
+      {"[notify.webhook]\nurls = [\"http://x\"]\nretrys = 2\n",
+       "test.toml:3:10: unknown key 'notify.webhook.retrys'; known keys in [notify.webhook]:"},
+      {"[notify.pager]\nhost = \"x\"\n",
+       "notify.pager.type: unknown sink type \"pager\"; compiled-in types: growl, hep, mqtt, udp, "
+       "webhook"},
+      {"[notify.growl]\n", "notify.growl.host: set the Growl host"},
+      {"[notify.udp]\ntargets = [1, 2]\n",
+       "test.toml:2:11: notify.udp.targets: expected an array of strings"},
+      {"[notify.mqtt]\nport = 0\n",
+       "test.toml:2:8: notify.mqtt.port: expected an integer between 1 and 65535, got 0"},
+      {"[notify]\nudp = 1\n", "notify.udp: expected a table"},
+  };
+  for (const auto& b : cases) {
+    config c;
+    std::string err;
+    EXPECT_FALSE(parse(b.text, &c, &err)) << b.text;
+    EXPECT_NE(err.find(b.want), std::string::npos) << "got: " << err << "\nwant: " << b.want;
+  }
+}
+
 TEST(config, validate_requires_two_ports) {
   config c;
   std::string err;

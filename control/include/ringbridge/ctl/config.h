@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ringbridge/dp/eal.h"
+#include "ringbridge/plugin/hub.h"
 
 namespace ringbridge::ctl {
 
@@ -76,6 +77,10 @@ struct config {
     uint32_t ringing_timeout_s = 300;
     uint32_t answered_timeout_s = 86400;
   } calls;
+
+  /// [notify.<name>] sections: one notification / export sink each (plugins/), checked
+  /// by the sink's factory when the file is parsed.
+  std::vector<plugin::sink_config> notify;
 };
 
 /// Parses TOML TEXT into *OUT (starting from the defaults). SOURCE names the text in

@@ -11,13 +11,14 @@
 #include "ringbridge/ctl/metrics.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
+#include "ringbridge/plugin/hub.h"
 
 namespace ringbridge::ctl {
 
 class control_loop {
  public:
   control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
-               call_limits limits);
+               call_limits limits, plugin::hub* notify = nullptr);
 
   /// Takes up to MAX events from each worker ring and applies them. Returns how many.
   /// Writes to the database in one transaction per call.
@@ -28,6 +29,8 @@ class control_loop {
 
  private:
   void apply(const dp::sip_event& ev);
+  size_t drain_captures(size_t max);
+  void notify(const call_change& ch);
   void persist(call_change& ch);
   void publish_active();
   double wall_time(uint64_t tsc) const;
@@ -37,6 +40,7 @@ class control_loop {
   api_context& _api;
   control_counters& _cc;
   call_table _table;
+  plugin::hub* _notify = nullptr;
   uint64_t _tsc0 = 0;
   double _wall0 = 0;
   double _hz = 1;

@@ -10,6 +10,7 @@
 
 #include "ringbridge/ctl/calls.h"
 #include "ringbridge/dp/bridge.h"
+#include "ringbridge/plugin/hub.h"
 
 namespace ringbridge::ctl {
 
@@ -22,6 +23,7 @@ struct control_counters {
   std::atomic<uint64_t> calls_evicted{0};
   std::atomic<uint64_t> active[2] = {};  ///< calls in progress by direction
   std::atomic<uint64_t> registrations_ok{0}, registrations_challenged{0}, registrations_failed{0};
+  const plugin::hub* notify = nullptr;  ///< the sinks (set before the HTTP server starts)
 };
 
 /// Prometheus text format (version 0.0.4) of everything ringbridge counts.

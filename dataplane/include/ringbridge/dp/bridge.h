@@ -130,6 +130,10 @@ class bridge {
   event_ring* events(unsigned w) const {
     return w < _sip.size() && _sip[w] ? _sip[w]->ring.get() : nullptr;
   }
+  /// Worker W's SIP message capture ring (nullptr unless sip.capture_messages).
+  capture_ring* captures(unsigned w) const {
+    return w < _sip.size() && _sip[w] ? _sip[w]->capture.get() : nullptr;
+  }
   unsigned workers() const { return _cfg.workers; }
 
  private:

@@ -63,6 +63,8 @@ struct direction_counters {
   _(sip_messages, "SIP messages parsed")                                                     \
   _(sip_events, "call events handed to the control thread")                                  \
   _(ring_full, "call events lost: the event ring was full (the control thread fell behind)") \
+  _(capture_full, "SIP messages not exported: the capture ring was full")                    \
+  _(capture_truncated, "SIP messages exported cut to the capture size")                      \
   _(not_sip, "payloads on a SIP hint port that are not SIP")                                 \
   _(ip_fragments, "IP fragments forwarded without SIP inspection (no reassembly)")           \
   _(malformed_headers, "frames whose IP/UDP/TCP headers do not fit the frame (forwarded)")   \

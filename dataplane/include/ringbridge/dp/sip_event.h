@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/lockfree/spsc_queue.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -82,5 +83,35 @@ inline constexpr size_t k_event_ring_size = 4096;
 /// One per worker: the worker pushes, the control thread pops. Wait-free both ways.
 using event_ring =
     boost::lockfree::spsc_queue<sip_event, boost::lockfree::capacity<k_event_ring_size>>;
+
+/// A SIP message's bytes, for exports (HEP). Workers fill these only when a sink asked
+/// for messages (sip_config::capture_messages). Copying one copies only the used bytes.
+inline constexpr size_t k_capture_bytes = 3000;
+struct sip_capture {
+  uint64_t tsc = 0;
+  uint8_t side = 0, transport = 17, ip_version = 4, truncated = 0;
+  uint16_t sport = 0, dport = 0;
+  uint16_t len = 0;  ///< bytes in data
+  uint8_t src[16] = {}, dst[16] = {};
+  fixed_str<128> call_id;
+  char data[k_capture_bytes];
+
+  sip_capture() {}  // NOLINT: data is written before it is read, up to len
+  sip_capture(const sip_capture& o) { copy_from(o); }
+  sip_capture& operator=(const sip_capture& o) {
+    if (this != &o) copy_from(o);
+    return *this;
+  }
+
+ private:
+  void copy_from(const sip_capture& o) {
+    std::memcpy(static_cast<void*>(this), static_cast<const void*>(&o),
+                offsetof(sip_capture, data) + o.len);
+  }
+};
+
+inline constexpr size_t k_capture_ring_size = 1024;
+using capture_ring =
+    boost::lockfree::spsc_queue<sip_capture, boost::lockfree::capacity<k_capture_ring_size>>;
 
 }  // namespace ringbridge::dp

@@ -21,8 +21,9 @@ namespace ringbridge::dp {
 struct sip_config {
   bool enabled = true;
   std::vector<uint16_t> hint_ports = {5060, 5061, 10000};
-  uint32_t tcp_streams = 256;   ///< followed TCP streams per worker
-  uint32_t tcp_buffer = 16384;  ///< bytes buffered per stream (largest message)
+  uint32_t tcp_streams = 256;     ///< followed TCP streams per worker
+  uint32_t tcp_buffer = 16384;    ///< bytes buffered per stream (largest message)
+  bool capture_messages = false;  ///< copy each SIP message for exports (HEP sinks)
 };
 
 /// The compiled Hyperscan database of SIP request and status lines. Immutable once
@@ -51,8 +52,9 @@ struct sip_worker {
   hs_scratch* scratch = nullptr;
   std::bitset<65536> hints;
   std::unique_ptr<tcp_stream_table> streams;
-  std::unique_ptr<uint8_t[]> linear;  ///< 64 KiB: payloads that span mbuf segments
-  std::unique_ptr<event_ring> ring;   ///< this worker → control
+  std::unique_ptr<uint8_t[]> linear;      ///< 64 KiB: payloads that span mbuf segments
+  std::unique_ptr<event_ring> ring;       ///< this worker → control
+  std::unique_ptr<capture_ring> capture;  ///< SIP message bytes → control (when exporting)
 
   /// Allocates scratch, stream table, buffers and the ring. False with *error on failure.
   bool init(const sip_database& database, const sip_config& cfg, std::string* error);
