@@ -32,7 +32,9 @@ step "sanitizer build (ASan + UBSan)"
   meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false -Dperf=false
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   meson test -C build-asan --print-errorlogs --num-processes 1 \
-  unit_control unit_dataplane unit_dpdk fuzz_corpus_sip_parser test_cli test_pcap_replay test_sip_pcap
+  unit_control unit_dataplane unit_plugins unit_dpdk fuzz_corpus_sip_parser test_cli test_pcap_replay \
+  test_sip_pcap test_filters test_notify
 
 step "all tests passed"

@@ -20,6 +20,7 @@
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
+#include "ringbridge/ctl/filters.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"
 #include "ringbridge/ctl/store.h"
@@ -235,7 +236,22 @@ int run_appliance(int argc, char** argv) {
       return exit_usage_error;
     }
     bc.sip.capture_messages = cfg.sip.enabled && notify->wants_sip_messages();
+    bc.sip.filters = cfg.sip.enabled && cfg.filters.enabled;
+    bc.sip.drop_unparsable_invites = cfg.filters.drop_unparsable_invites;
+    bc.sip.blocked_ttl_s = cfg.filters.blocked_ttl_s;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
+    // The filter rules are compiled and published before the first frame is forwarded.
+    std::unique_ptr<filter_manager> filters;
+    if (br && br->filters() != nullptr) {
+      filters_settings fs;
+      fs.options.identity = cfg.filters.identity;
+      fs.options.numbers = cfg.filters.numbers;
+      fs.default_mode = cfg.filters.default_block_mode;
+      fs.config_rules = cfg.filters.rules;
+      filters = std::make_unique<filter_manager>(cfg.storage.state_dir + "/ringbridge.db",
+                                                 br->filters(), eo.workers, fs);
+      if (!filters->start(&err)) br.reset();
+    }
     if (!br || !br->start(&err)) {
       RB_LOG_ERR("%s", err.c_str());
       br.reset();
@@ -245,6 +261,7 @@ int run_appliance(int argc, char** argv) {
 
     control_counters counters;
     counters.notify = notify.get();
+    counters.filters = filters.get();
     for (const auto& s : notify->stats())
       RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
     notify->start();
@@ -254,6 +271,7 @@ int run_appliance(int argc, char** argv) {
     api.db_path = cfg.storage.state_dir + "/ringbridge.db";
     api.state_dir = cfg.storage.state_dir;
     api.started = std::chrono::steady_clock::now();
+    api.filters = filters.get();
     std::unique_ptr<http_api> http;
     if (cfg.http.enabled) {
       http = http_api::start(hs, &api, &err);
@@ -269,6 +287,7 @@ int run_appliance(int argc, char** argv) {
     limits.max_calls = cfg.calls.max_active;
     limits.ringing_timeout_s = cfg.calls.ringing_timeout_s;
     limits.answered_timeout_s = cfg.calls.answered_timeout_s;
+    limits.identity = cfg.filters.identity;
     std::unique_ptr<control_loop> loop;
     if (db) loop = std::make_unique<control_loop>(*br, *db, api, counters, limits, notify.get());
 
@@ -291,6 +310,7 @@ int run_appliance(int argc, char** argv) {
         last_housekeeping = now;
         loop->housekeeping();
       }
+      if (br->filters() != nullptr) br->filters()->reclaim();
       if (g_dump_stats.exchange(false)) print_stats(*br, t0);
       if (cfg.stats.interval_s != 0 &&
           now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {

@@ -5,19 +5,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ringbridge/dp/filter.h"
+
 namespace ringbridge::ctl {
 
 using dp::sip::method;
 
 namespace {
 constexpr double k_finished_grace_s = 32;  // SIP timer B/F: retransmissions end by then
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 const char* call_state_name(call_state s) {
@@ -39,18 +34,14 @@ const char* direction_name(call_direction d) {
 }
 
 std::string normalize_number(std::string_view raw) {
-  std::string out;
-  for (size_t i = 0; i < raw.size(); i++) {
-    char c = raw[i];
-    if (c == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
-      c = static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
-      i += 2;
-    }
-    if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/') continue;
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
+  // Escapes decoded and separators dropped; no prefix rewriting (the number as sent).
+  static const dp::number_format k_as_sent = [] {
+    dp::number_format f;
+    f.intl_prefixes.clear();
+    return f;
+  }();
+  char out[64];
+  return std::string(out, dp::normalize_number(raw, k_as_sent, out, sizeof(out)));
 }
 
 std::string clean_display_name(std::string_view raw) {
@@ -71,8 +62,11 @@ std::string clean_display_name(std::string_view raw) {
   return out;
 }
 
-identity caller_identity(const dp::sip_event& ev) {
-  for (const dp::sip_party* p : {&ev.pai, &ev.rpid, &ev.from}) {
+identity caller_identity(const dp::sip_event& ev, const std::vector<dp::identity_source>& order) {
+  for (dp::identity_source src : order) {
+    const dp::sip_party* p = src == dp::identity_source::pai    ? &ev.pai
+                             : src == dp::identity_source::rpid ? &ev.rpid
+                                                                : &ev.from;
     if (!p->present || p->user.len == 0) continue;
     return {normalize_number(p->user.view()), clean_display_name(p->display.view())};
   }
@@ -97,12 +91,22 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
     call_record& c = e.rec;
     c.call_id = key;
     c.direction = ev.side == 0 ? call_direction::inbound : call_direction::outbound;
-    identity who = caller_identity(ev);
+    identity who = caller_identity(ev, _limits.identity);
     c.from_number = who.number;
     c.from_name = who.name;
     c.caller_name = who.name;
     c.to_number = normalize_number(ev.to.user.view());
     c.started_at = now;
+    if (ev.verdict == static_cast<uint8_t>(dp::filter_action::block)) {
+      // Decided in the worker on this INVITE: the phone never saw it.
+      c.state = call_state::blocked;
+      c.rule_id = ev.rule_id;
+      c.block_mode = dp::block_mode_name(static_cast<dp::block_mode>(ev.block_mode));
+      c.status_code = ev.block_mode == static_cast<uint8_t>(dp::block_mode::busy)      ? 486
+                      : ev.block_mode == static_cast<uint8_t>(dp::block_mode::decline) ? 603
+                                                                                       : 0;
+      c.ended_at = now;
+    }
     auto ins = _calls.emplace(key, std::move(e)).first;
     changes.push_back({call_change::created, ins->second.rec});
     return changes;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ringbridge/common/log.h"
+#include "ringbridge/ctl/filters.h"
 
 namespace ringbridge::ctl {
 
@@ -80,6 +81,58 @@ key_rule str_key(const char* name, std::function<std::string(const std::string&,
             auto v = n.value_exact<std::string>();
             if (!v) return "expected a string, got " + type_name(n);
             return set(*v, c);
+          }};
+}
+
+key_rule str_list_key(const char* name,
+                      std::function<std::string(const std::vector<std::string>&, config&)> set) {
+  return {name, [=](const toml::node& n, config& c) -> std::string {
+            const toml::array* arr = n.as_array();
+            if (arr == nullptr) return "expected an array of strings, got " + type_name(n);
+            std::vector<std::string> v;
+            for (const auto& item : *arr) {
+              auto s = item.value_exact<std::string>();
+              if (!s) return "every entry must be a string";
+              v.push_back(*s);
+            }
+            return set(v, c);
+          }};
+}
+
+// [[filters.rules]]: one table per rule, fields as in the REST API.
+key_rule rules_key() {
+  return {"rules", [](const toml::node& n, config& c) -> std::string {
+            const toml::array* arr = n.as_array();
+            if (arr == nullptr)
+              return "expected rules as [[filters.rules]] tables, got " + type_name(n);
+            std::vector<dp::filter_rule> rules;
+            for (size_t i = 0; i < arr->size(); i++) {
+              const toml::table* t = (*arr)[i].as_table();
+              const std::string at = "rule " + std::to_string(i + 1) + ": ";
+              if (t == nullptr) return at + "expected a table";
+              nlohmann::json j = nlohmann::json::object();
+              for (const auto& [k, v] : *t) {
+                if (auto s = v.value_exact<std::string>())
+                  j[std::string(k.str())] = *s;
+                else if (auto iv = v.value_exact<int64_t>())
+                  j[std::string(k.str())] = *iv;
+                else
+                  return at + std::string(k.str()) + ": expected a string or an integer";
+              }
+              dp::filter_rule r;
+              std::string why;
+              if (!parse_rule_json(j, c.filters.default_block_mode, &r, &why)) return at + why;
+              if (!j.contains("position")) r.position = static_cast<uint32_t>((i + 1) * 10);
+              if (std::string bad = dp::check_rule_shape(r); !bad.empty()) return at + bad;
+              std::string err;
+              if (!dp::filter_set::compile({r}, {}, 1, &err)) {
+                const size_t colon = err.find(": ");
+                return at + (colon == std::string::npos ? err : err.substr(colon + 2));
+              }
+              rules.push_back(std::move(r));
+            }
+            c.filters.rules = std::move(rules);
+            return "";
           }};
 }
 
@@ -196,6 +249,66 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
            bool_key("public_metrics", [](config& c) -> bool& { return c.http.public_metrics; }),
            bool_key("public_status", [](config& c) -> bool& { return c.http.public_status; }),
+       }},
+      {"filters",
+       {
+           bool_key("enabled", [](config& c) -> bool& { return c.filters.enabled; }),
+           str_list_key("identity",
+                        [](const std::vector<std::string>& v, config& c) -> std::string {
+                          std::vector<dp::identity_source> out;
+                          for (const auto& s : v) {
+                            if (s == "pai")
+                              out.push_back(dp::identity_source::pai);
+                            else if (s == "rpid")
+                              out.push_back(dp::identity_source::rpid);
+                            else if (s == "from")
+                              out.push_back(dp::identity_source::from);
+                            else
+                              return "entries must be \"pai\", \"rpid\" or \"from\"; got \"" + s +
+                                     "\"";
+                          }
+                          if (out.empty()) return "name at least one of pai, rpid, from";
+                          c.filters.identity = out;
+                          return "";
+                        }),
+           str_list_key("intl_prefixes",
+                        [](const std::vector<std::string>& v, config& c) -> std::string {
+                          for (const auto& p : v)
+                            if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos)
+                              return "entries must be digits, e.g. [\"00\", \"011\"]";
+                          c.filters.numbers.intl_prefixes = v;
+                          return "";
+                        }),
+           str_key("country_code",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 4)
+                       return "must be 1 to 4 digits without '+', e.g. \"1\" or \"49\"";
+                     c.filters.numbers.country_code = v;
+                     return "";
+                   }),
+           str_key("trunk_prefix",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 3)
+                       return "must be up to 3 digits, e.g. \"0\" (or \"1\" in North America)";
+                     c.filters.numbers.trunk_prefix = v;
+                     return "";
+                   }),
+           RB_INT("min_national_digits", uint8_t, 1, 20, filters.numbers.min_national_digits),
+           str_key("on_unparsable",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v != "forward" && v != "drop")
+                       return "must be \"forward\" or \"drop\", got \"" + v + "\"";
+                     c.filters.drop_unparsable_invites = v == "drop";
+                     return "";
+                   }),
+           str_key("default_block_mode",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (!dp::parse_block_mode(v, &c.filters.default_block_mode))
+                       return "must be \"drop\", \"busy\" or \"decline\", got \"" + v + "\"";
+                     return "";
+                   }),
+           RB_INT("blocked_ttl_s", uint32_t, 1, 3600, filters.blocked_ttl_s),
+           rules_key(),
        }},
       {"calls",
        {

@@ -84,25 +84,33 @@ size_t control_loop::drain_captures(size_t max) {
   return n;
 }
 
-void control_loop::notify(const call_change& ch) {
+void control_loop::notify(const call_change& ch, std::optional<plugin::event_kind> kind,
+                          double when) {
   if (_notify == nullptr || _notify->empty()) return;
   const call_record& c = ch.call;
   plugin::call_event ev;
-  switch (ch.what) {
-    case call_change::created:
-      ev.kind = plugin::event_kind::ringing;
-      ev.time = c.started_at;
-      break;
-    case call_change::updated:
-      if (c.state != call_state::answered) return;
-      ev.kind = plugin::event_kind::answered;
-      ev.time = c.answered_at;
-      break;
-    case call_change::finished:
-      ev.kind = plugin::event_kind::ended;
-      ev.time = c.ended_at;
-      break;
-  }
+  if (kind) {
+    ev.kind = *kind;
+    ev.time = when;
+    if (c.rule_id != 0) ev.rule = std::to_string(c.rule_id);
+  } else
+    switch (ch.what) {
+      case call_change::created:
+        ev.kind = c.state == call_state::blocked ? plugin::event_kind::blocked
+                                                 : plugin::event_kind::ringing;
+        ev.time = c.started_at;
+        if (c.rule_id != 0) ev.rule = std::to_string(c.rule_id);
+        break;
+      case call_change::updated:
+        if (c.state != call_state::answered) return;
+        ev.kind = plugin::event_kind::answered;
+        ev.time = c.answered_at;
+        break;
+      case call_change::finished:
+        ev.kind = plugin::event_kind::ended;
+        ev.time = c.ended_at;
+        break;
+    }
   ev.inbound = c.direction == call_direction::inbound;
   ev.id = c.id;
   ev.call_id = c.call_id;
@@ -128,7 +136,21 @@ void control_loop::apply(const dp::sip_event& ev) {
       _cc.registrations_failed++;
     return;
   }
+  if (ev.repeat && ev.is_request && ev.method == method::cancel &&
+      ev.block_mode == static_cast<uint8_t>(dp::block_mode::drop))
+    voicemail(ev);
   for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) persist(ch);
+}
+
+void control_loop::voicemail(const dp::sip_event& ev) {
+  // The provider gave up on an INVITE the bridge dropped: it sends the caller to voicemail.
+  const call_record* c = _table.find(std::string(ev.call_id.view()));
+  if (c == nullptr || c->state != call_state::blocked || c->direction != call_direction::inbound)
+    return;
+  if (!_voicemail_sent.insert(c->call_id).second) return;  // once per call
+  if (_voicemail_sent.size() > 4096) _voicemail_sent.clear();
+  call_change ch{call_change::updated, *c};
+  notify(ch, plugin::event_kind::voicemail, wall_time(ev.tsc));
 }
 
 void control_loop::persist(call_change& ch) {
@@ -150,6 +172,8 @@ void control_loop::persist(call_change& ch) {
     c.id = _db.insert_call(c);
     _table.set_row_id(c.call_id, c.id);
     _table.set_caller_name(c.call_id, c.caller_name);
+    if (c.state == call_state::blocked)
+      _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;
     notify(ch);
     return;
   }

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "ringbridge/common/log.h"
+#include "ringbridge/ctl/filters.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge_build_info.h"
 
@@ -52,7 +53,9 @@ json call_to_json(const call_record& c) {
               {"started_at", iso_time(c.started_at)},
               {"answered_at", iso_time(c.answered_at)},
               {"ended_at", iso_time(c.ended_at)},
-              {"duration_s", c.duration_s()}};
+              {"duration_s", c.duration_s()},
+              {"rule_id", c.rule_id != 0 ? json(c.rule_id) : json(nullptr)},
+              {"block_mode", c.block_mode.empty() ? json(nullptr) : json(c.block_mode)}};
 }
 
 void reply(mg_connection* conn, int status, const std::string& body,
@@ -203,6 +206,20 @@ struct http_api::handler : public CivetHandler {
       std::lock_guard<std::mutex> g(ctx->mu);
       for (const auto& c : ctx->active) arr.push_back(call_to_json(c));
       reply_json(conn, 200, arr);
+    } else if (path == "/api/v1/filters" || path.rfind("/api/v1/filters/", 0) == 0) {
+      filters_route(conn, method, path, query);
+    } else if (path.rfind(calls + "/", 0) == 0 && path.size() > 6 &&
+               path.compare(path.size() - 6, 6, "/block") == 0) {
+      if (method != "POST") return reply_error(conn, 405, method + " is not allowed on " + path);
+      if (ctx->filters == nullptr) return filters_off(conn);
+      const std::string id = path.substr(calls.size() + 1, path.size() - calls.size() - 7);
+      char* end = nullptr;
+      const long long n = std::strtoll(id.c_str(), &end, 10);
+      store* s = db();
+      auto c = (id.empty() || *end != '\0' || n <= 0 || !s) ? std::nullopt : s->call(n);
+      if (!c) return reply_error(conn, 404, "no call " + id);
+      const api_result r = ctx->filters->block_call(*c);
+      reply_json(conn, r.status, r.body);
     } else if (path.rfind(calls + "/", 0) == 0) {
       if (!get_only()) return;
       const std::string id = path.substr(calls.size() + 1);
@@ -237,10 +254,10 @@ struct http_api::handler : public CivetHandler {
       json drops = json::object();
       for (size_t r = 0; r < dp::k_drop_reasons; r++)
         drops[dp::drop_reason_name(static_cast<dp::drop_reason>(r))] = p.drops[r];
-      ports[p.name] = {{"spec", p.spec},         {"rx_pkts", p.rx_pkts},
-                       {"rx_bytes", p.rx_bytes}, {"tx_pkts", p.tx_pkts},
-                       {"tx_bytes", p.tx_bytes}, {"forwarded", p.forwarded},
-                       {"drops", drops},         {"nic_imissed", p.nic_imissed}};
+      ports[p.name] = {
+          {"spec", p.spec},         {"rx_pkts", p.rx_pkts},   {"rx_bytes", p.rx_bytes},
+          {"tx_pkts", p.tx_pkts},   {"tx_bytes", p.tx_bytes}, {"forwarded", p.forwarded},
+          {"injected", p.injected}, {"drops", drops},         {"nic_imissed", p.nic_imissed}};
     }
     json sip = json::object();
     for (size_t k = 0; k < dp::k_sip_counters; k++)
@@ -274,6 +291,77 @@ struct http_api::handler : public CivetHandler {
                      {"dropped", s.dropped},
                      {"queued", s.queued}};
     return out;
+  }
+
+  void filters_off(mg_connection* conn) {
+    reply_error(conn, 503,
+                "call filtering is off ([filters] enabled = false or [sip] enabled = false)");
+  }
+
+  // Reads the request body (at most MAX bytes); false after replying 413.
+  bool read_body(mg_connection* conn, size_t max, std::string* body) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    if (ri->content_length < 0 || static_cast<size_t>(ri->content_length) > max) {
+      reply_error(
+          conn, 413,
+          "the body must have a Content-Length of at most " + std::to_string(max >> 10) + " KiB");
+      return false;
+    }
+    body->assign(static_cast<size_t>(ri->content_length), '\0');
+    size_t got = 0;
+    while (got < body->size()) {
+      const int r = mg_read(conn, body->data() + got, body->size() - got);
+      if (r <= 0) break;
+      got += static_cast<size_t>(r);
+    }
+    body->resize(got);
+    return true;
+  }
+
+  void filters_route(mg_connection* conn, const std::string& method, const std::string& path,
+                     const std::string& query) {
+    filter_manager* fm = ctx->filters;
+    if (fm == nullptr) return filters_off(conn);
+    const std::string base = "/api/v1/filters";
+    auto send = [&](const api_result& r) {
+      if (r.status == 204) return reply(conn, 204, "", "application/json");
+      reply_json(conn, r.status, r.body);
+    };
+    auto json_body = [&](json* j) {
+      std::string body;
+      if (!read_body(conn, k_max_body, &body)) return false;
+      *j = json::parse(body, nullptr, false);
+      if (j->is_discarded()) {
+        reply_error(conn, 400, "the body is not valid JSON");
+        return false;
+      }
+      return true;
+    };
+    if (path == base) {
+      if (method == "GET") return send(fm->list());
+      if (method != "POST") return reply_error(conn, 405, method + " is not allowed on " + path);
+      json j;
+      if (json_body(&j)) send(fm->create(j));
+      return;
+    }
+    if (path == base + "/import") {
+      if (method != "POST") return reply_error(conn, 405, method + " is not allowed on " + path);
+      std::string body;
+      if (!read_body(conn, 32u << 20, &body)) return;
+      char action[32] = "", mode[32] = "";
+      mg_get_var(query.c_str(), query.size(), "action", action, sizeof(action));
+      mg_get_var(query.c_str(), query.size(), "block_mode", mode, sizeof(mode));
+      return send(fm->import(body, action, mode));
+    }
+    const std::string id = path.substr(base.size() + 1);
+    char* end = nullptr;
+    const long long n = std::strtoll(id.c_str(), &end, 10);
+    if (id.empty() || *end != '\0' || n <= 0) return reply_error(conn, 404, "no filter rule " + id);
+    if (method == "GET") return send(fm->get(n));
+    if (method == "DELETE") return send(fm->remove(n));
+    if (method != "PUT") return reply_error(conn, 405, method + " is not allowed on " + path);
+    json j;
+    if (json_body(&j)) send(fm->update(n, j));
   }
 
   void list_calls(mg_connection* conn, const std::string& query) {
@@ -317,17 +405,8 @@ struct http_api::handler : public CivetHandler {
       return reply(conn, 204, "", "application/json");
     }
     if (method != "PUT") return reply_error(conn, 405, method + " is not allowed here");
-    const mg_request_info* ri = mg_get_request_info(conn);
-    if (ri->content_length < 0 || static_cast<size_t>(ri->content_length) > k_max_body)
-      return reply_error(conn, 413, "the body must have a Content-Length of at most 64 KiB");
-    std::string body(static_cast<size_t>(ri->content_length), '\0');
-    size_t got = 0;
-    while (got < body.size()) {
-      const int r = mg_read(conn, body.data() + got, body.size() - got);
-      if (r <= 0) break;
-      got += static_cast<size_t>(r);
-    }
-    body.resize(got);
+    std::string body;
+    if (!read_body(conn, k_max_body, &body)) return;
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
       return reply_error(conn, 400, "expected a JSON object like {\"name\": \"Mom\"}");

@@ -2,9 +2,13 @@
 // Builds prometheus-cpp metric families from the counters and serializes them.
 #include "ringbridge/ctl/metrics.h"
 
+#include "ringbridge/ctl/filters.h"
+
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <deque>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -16,8 +20,10 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
+// Families are filled through references while more are added: a deque keeps them valid
+// (a vector would move them on growth).
 struct families {
-  std::vector<MetricFamily> all;
+  std::deque<MetricFamily> all;
 
   MetricFamily& add(const std::string& name, const std::string& help, MetricType type) {
     all.push_back(MetricFamily{name, help, type, {}});
@@ -153,11 +159,41 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
       sample(nq, static_cast<double>(s.queued), {{"sink", s.name}, {"type", s.type}});
     }
   }
+  if (cc.filters != nullptr) {
+    const auto f = cc.filters->get_stats();
+    sample(
+        fs.add("ringbridge_filter_rules", "Filter rules in the published set", MetricType::Gauge),
+        static_cast<double>(f.rules));
+    sample(fs.add("ringbridge_filter_reloads_total", "Filter sets compiled and published",
+                  MetricType::Counter),
+           static_cast<double>(f.reloads));
+    sample(fs.add("ringbridge_filter_reload_failures_total",
+                  "Filter reloads refused (a rule did not compile)", MetricType::Counter),
+           static_cast<double>(f.reload_failures));
+    sample(fs.add("ringbridge_filter_last_reload_seconds",
+                  "How long the last reload took (compile + publish)", MetricType::Gauge),
+           f.last_reload_ms / 1000);
+  }
+  auto& verdicts =
+      fs.add("ringbridge_filter_verdicts_total",
+             "Initial INVITEs by the action of the first matching rule", MetricType::Counter);
+  sample(verdicts, static_cast<double>(st.sip[dp::sip_counter::verdict_none]),
+         {{"action", "none"}});
+  sample(verdicts, static_cast<double>(st.sip[dp::sip_counter::verdict_allow]),
+         {{"action", "allow"}});
+  sample(verdicts, static_cast<double>(st.sip[dp::sip_counter::verdict_block]),
+         {{"action", "block"}});
+  sample(verdicts, static_cast<double>(st.sip[dp::sip_counter::verdict_record]),
+         {{"action", "record"}});
+  sample(verdicts, static_cast<double>(st.sip[dp::sip_counter::verdict_norecord]),
+         {{"action", "norecord"}});
   auto& mb = fs.add("ringbridge_mbufs_in_use", "Packet buffers not in the pool", MetricType::Gauge);
   sample(mb, static_cast<double>(st.mbufs_in_use));
 
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, fs.all);
+  prometheus::TextSerializer().Serialize(
+      out, std::vector<MetricFamily>(std::make_move_iterator(fs.all.begin()),
+                                     std::make_move_iterator(fs.all.end())));
   return out.str();
 }
 

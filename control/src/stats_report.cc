@@ -27,9 +27,9 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
   for (const auto& p : st.ports) {
     appendf(s,
             "stats: port=%s spec=%s rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64 " forwarded=%" PRIu64
-            " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " drops=%" PRIu64,
+            " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " injected=%" PRIu64 " drops=%" PRIu64,
             p.name.c_str(), p.spec.c_str(), p.rx_pkts, p.rx_bytes, p.forwarded, p.tx_pkts,
-            p.tx_bytes, p.drops_total());
+            p.tx_bytes, p.injected, p.drops_total());
     for (size_t r = 0; r < dp::k_drop_reasons; r++)
       appendf(s, " drop_%s=%" PRIu64, dp::drop_reason_name(static_cast<dp::drop_reason>(r)),
               p.drops[r]);

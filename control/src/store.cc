@@ -28,6 +28,17 @@ CREATE TABLE IF NOT EXISTS calls (
   answered_at REAL    NOT NULL DEFAULT 0,
   ended_at    REAL    NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS filters (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  position   INTEGER NOT NULL,
+  match      TEXT    NOT NULL,
+  syntax     TEXT    NOT NULL,
+  pattern    TEXT    NOT NULL,
+  action     TEXT    NOT NULL,
+  block_mode TEXT    NOT NULL,
+  source     TEXT    NOT NULL,
+  created_at REAL    NOT NULL
+);
 CREATE INDEX IF NOT EXISTS calls_from ON calls(from_number);
 CREATE INDEX IF NOT EXISTS calls_to ON calls(to_number);
 CREATE INDEX IF NOT EXISTS calls_call_id ON calls(call_id);
@@ -37,20 +48,24 @@ CREATE TABLE IF NOT EXISTS phonebook (
   source     TEXT NOT NULL CHECK (source IN ('user', 'auto')),
   updated_at REAL NOT NULL
 );
-PRAGMA user_version = 1;
 )SQL";
 
+// Version 2: blocked calls name the rule that matched.
+constexpr const char* k_migrate_2 =
+    "ALTER TABLE calls ADD COLUMN rule_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE calls ADD COLUMN block_mode TEXT NOT NULL DEFAULT '';";
+
 // The caller name a call shows: a name the user set wins, for older calls too.
-#define RB_CALL_SELECT                                                                   \
-  "SELECT c.id, c.call_id, c.direction, c.from_number, c.from_name, "                    \
-  "COALESCE(p.name, c.caller_name), c.to_number, c.state, c.status_code, c.started_at, " \
-  "c.answered_at, c.ended_at FROM calls c LEFT JOIN phonebook p "                        \
+#define RB_CALL_SELECT                                                                     \
+  "SELECT c.id, c.call_id, c.direction, c.from_number, c.from_name, "                      \
+  "COALESCE(p.name, c.caller_name), c.to_number, c.state, c.status_code, c.started_at, "   \
+  "c.answered_at, c.ended_at, c.rule_id, c.block_mode FROM calls c LEFT JOIN phonebook p " \
   "ON p.number = c.from_number AND p.source = 'user' AND c.from_number != '' "
 
 constexpr const char* k_insert_call =
     "INSERT INTO calls (call_id, direction, from_number, from_name, caller_name, to_number, "
-    "state, status_code, started_at, answered_at, ended_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "state, status_code, started_at, answered_at, ended_at, rule_id, block_mode) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 constexpr const char* k_update_call =
     "UPDATE calls SET state = ?2, status_code = ?3, answered_at = ?4, ended_at = ?5, "
     "caller_name = ?6 WHERE id = ?1";
@@ -72,6 +87,20 @@ constexpr const char* k_pb_set_auto =
     "ON CONFLICT(number) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at "
     "WHERE phonebook.source = 'auto'";
 constexpr const char* k_pb_delete = "DELETE FROM phonebook WHERE number = ?1";
+#define RB_FILTER_SELECT                                                                      \
+  "SELECT id, position, match, syntax, pattern, action, block_mode, source, created_at FROM " \
+  "filters "
+constexpr const char* k_filters_all = RB_FILTER_SELECT "ORDER BY position, id";
+constexpr const char* k_filter_one = RB_FILTER_SELECT "WHERE id = ?1";
+constexpr const char* k_filter_insert =
+    "INSERT INTO filters (position, match, syntax, pattern, action, block_mode, source, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr const char* k_filter_update =
+    "UPDATE filters SET position = ?2, match = ?3, syntax = ?4, pattern = ?5, action = ?6, "
+    "block_mode = ?7 WHERE id = ?1";
+constexpr const char* k_filter_delete = "DELETE FROM filters WHERE id = ?1";
+constexpr const char* k_filter_delete_source = "DELETE FROM filters WHERE source = ?1";
+constexpr const char* k_filter_max_position = "SELECT COALESCE(MAX(position), 0) FROM filters";
 
 std::string text(sqlite3_stmt* st, int col) {
   const unsigned char* t = sqlite3_column_text(st, col);
@@ -121,7 +150,7 @@ std::unique_ptr<store> store::open(const std::string& path, std::string* error) 
   }
   sqlite3_busy_timeout(s->_db, 5000);
   if (!s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) ||
-      !s->exec(k_schema, error)) {
+      !s->exec(k_schema, error) || !s->migrate(error)) {
     *error = "database '" + path + "': " + *error;
     return nullptr;
   }
@@ -131,6 +160,20 @@ std::unique_ptr<store> store::open(const std::string& path, std::string* error) 
 store::~store() {
   for (sqlite3_stmt* st : _stmts) sqlite3_finalize(st);
   if (_db) sqlite3_close(_db);
+}
+
+bool store::migrate(std::string* error) {
+  sqlite3_stmt* st = nullptr;
+  int version = 0;
+  if (sqlite3_prepare_v2(_db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version < 2) {
+    // k_schema creates version 1's calls table; version 2 adds its columns.
+    if (!exec(k_migrate_2, error)) return false;
+  }
+  return exec("PRAGMA user_version = 2", error);
 }
 
 bool store::exec(const char* sql, std::string* error) {
@@ -182,6 +225,8 @@ int64_t store::insert_call(const call_record& c) {
   sqlite3_bind_double(st, 9, c.started_at);
   sqlite3_bind_double(st, 10, c.answered_at);
   sqlite3_bind_double(st, 11, c.ended_at);
+  sqlite3_bind_int64(st, 12, c.rule_id);
+  bind(st, 13, c.block_mode);
   if (sqlite3_step(st) != SQLITE_DONE) {
     RB_LOG_WARN("call log insert failed: %s", sqlite3_errmsg(_db));
     return 0;
@@ -218,6 +263,8 @@ call_record store::read_call(sqlite3_stmt* st) {
   c.started_at = sqlite3_column_double(st, 9);
   c.answered_at = sqlite3_column_double(st, 10);
   c.ended_at = sqlite3_column_double(st, 11);
+  c.rule_id = sqlite3_column_int64(st, 12);
+  c.block_mode = text(st, 13);
   return c;
 }
 
@@ -277,6 +324,95 @@ void store::phonebook_set(const std::string& number, const std::string& name,
   sqlite3_bind_double(st, 3, now_s());
   if (sqlite3_step(st) != SQLITE_DONE)
     RB_LOG_WARN("phonebook write failed: %s", sqlite3_errmsg(_db));
+}
+
+namespace {
+void bind_rule(sqlite3_stmt* st, int first, const dp::filter_rule& r) {
+  sqlite3_bind_int64(st, first, r.position);
+  bind(st, first + 1, dp::filter_match_name(r.match));
+  bind(st, first + 2, dp::filter_syntax_name(r.syntax));
+  bind(st, first + 3, r.pattern);
+  bind(st, first + 4, dp::filter_action_name(r.action));
+  bind(st, first + 5, dp::block_mode_name(r.mode));
+}
+
+stored_filter read_filter(sqlite3_stmt* st) {
+  stored_filter f;
+  f.rule.id = static_cast<uint32_t>(sqlite3_column_int64(st, 0));
+  f.rule.position = static_cast<uint32_t>(sqlite3_column_int64(st, 1));
+  dp::parse_filter_match(text(st, 2), &f.rule.match);
+  dp::parse_filter_syntax(text(st, 3), &f.rule.syntax);
+  f.rule.pattern = text(st, 4);
+  dp::parse_filter_action(text(st, 5), &f.rule.action);
+  dp::parse_block_mode(text(st, 6), &f.rule.mode);
+  f.source = text(st, 7);
+  f.created_at = sqlite3_column_double(st, 8);
+  return f;
+}
+}  // namespace
+
+std::vector<stored_filter> store::filters() {
+  std::vector<stored_filter> out;
+  sqlite3_stmt* st = prepare(k_filters_all);
+  reset_guard g{st};
+  if (st == nullptr) return out;
+  while (sqlite3_step(st) == SQLITE_ROW) out.push_back(read_filter(st));
+  return out;
+}
+
+std::optional<stored_filter> store::filter(int64_t id) {
+  sqlite3_stmt* st = prepare(k_filter_one);
+  reset_guard g{st};
+  if (st == nullptr) return std::nullopt;
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  return read_filter(st);
+}
+
+int64_t store::filter_insert(const dp::filter_rule& r, const std::string& source) {
+  sqlite3_stmt* st = prepare(k_filter_insert);
+  reset_guard g{st};
+  if (st == nullptr) return 0;
+  bind_rule(st, 1, r);
+  bind(st, 7, source);
+  sqlite3_bind_double(st, 8, now_s());
+  if (sqlite3_step(st) != SQLITE_DONE) {
+    RB_LOG_WARN("filter insert failed: %s", sqlite3_errmsg(_db));
+    return 0;
+  }
+  return sqlite3_last_insert_rowid(_db);
+}
+
+bool store::filter_update(const dp::filter_rule& r) {
+  sqlite3_stmt* st = prepare(k_filter_update);
+  reset_guard g{st};
+  if (st == nullptr) return false;
+  sqlite3_bind_int64(st, 1, r.id);
+  bind_rule(st, 2, r);
+  return sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(_db) > 0;
+}
+
+bool store::filter_delete(int64_t id) {
+  sqlite3_stmt* st = prepare(k_filter_delete);
+  reset_guard g{st};
+  if (st == nullptr) return false;
+  sqlite3_bind_int64(st, 1, id);
+  return sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(_db) > 0;
+}
+
+void store::filters_delete_source(const std::string& source) {
+  sqlite3_stmt* st = prepare(k_filter_delete_source);
+  reset_guard g{st};
+  if (st == nullptr) return;
+  bind(st, 1, source);
+  sqlite3_step(st);
+}
+
+uint32_t store::filter_max_position() {
+  sqlite3_stmt* st = prepare(k_filter_max_position);
+  reset_guard g{st};
+  if (st == nullptr || sqlite3_step(st) != SQLITE_ROW) return 0;
+  return static_cast<uint32_t>(sqlite3_column_int64(st, 0));
 }
 
 bool store::phonebook_delete(const std::string& number) {

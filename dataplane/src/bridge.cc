@@ -112,9 +112,12 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
   if (cfg.sip.enabled) {
     b->_sip_db = sip_database::compile(error);
     if (!b->_sip_db) return nullptr;
+    if (cfg.sip.filters) b->_filters = std::make_unique<filter_slot>(cfg.workers);
     for (unsigned w = 0; w < cfg.workers; w++) {
       auto sw = std::make_unique<sip_worker>();
       if (!sw->init(*b->_sip_db, cfg.sip, error)) return nullptr;
+      if (b->_filters)
+        sw->enable_filters(b->_filters.get(), b->_pool, rte_get_tsc_hz() * cfg.sip.blocked_ttl_s);
       b->_sip.push_back(std::move(sw));
     }
   }
@@ -242,6 +245,7 @@ bool bridge::start(std::string* error) {
     c.counters = _counters[w].get();
     c.running = &_running;
     c.sip = w < _sip.size() ? _sip[w].get() : nullptr;
+    c.filters = _filters.get();
     _worker_lcores.push_back(lcores[w]);
     rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
     unsigned cpu = 0;
@@ -324,8 +328,9 @@ bridge_stats bridge::stats() const {
       port_stats& out = st.ports[1 - side];
       in.rx_pkts += d.rx_pkts.get();
       in.rx_bytes += d.rx_bytes.get();
-      in.forwarded += d.tx_pkts.get();
+      in.forwarded += d.tx_pkts.get() - d.injected.get();
       out.tx_pkts += d.tx_pkts.get();
+      out.injected += d.injected.get();
       out.tx_bytes += d.tx_bytes.get();
       for (size_t r = 0; r < k_drop_reasons; r++) {
         in.drops[r] += d.drops[r].get();

@@ -16,6 +16,7 @@
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/dp/sip_inspect.h"
+#include "sip_block.h"
 #include "tcp_stream.h"
 
 namespace ringbridge::dp {
@@ -62,7 +63,8 @@ inline void capture(sip_worker& sw, sip_counters& sc, const sip::message& m, con
 
 /// Turns a parsed message into an event and hands it to the control thread.
 inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
-                 const l4_info& li, int side, unsigned worker, uint64_t tsc) {
+                 const l4_info& li, int side, unsigned worker, uint64_t tsc,
+                 const event_verdict& v = {}) {
   sc[sip_counter::sip_messages].inc();
   if (m.is_request)
     sc.requests[static_cast<size_t>(m.req_method)].inc();
@@ -78,6 +80,10 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
   ev.dport = li.dport;
   li.copy_addrs(ev.src, ev.dst);
   fill_event(m, &ev);
+  ev.verdict = v.verdict;
+  ev.block_mode = v.block_mode;
+  ev.repeat = v.repeat;
+  ev.rule_id = v.rule_id;
   if (unlikely(ev.truncated)) sc[sip_counter::truncated_fields].inc();
   if (likely(sw.ring->push(ev)))
     sc[sip_counter::sip_events].inc();
@@ -184,14 +190,15 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
 /// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one
 /// call per frame is noise, and it lets callgrind count exactly what inspection costs
 /// (perf/harness: --toggle-collect on this function).
-__attribute__((noinline)) inline void sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
-                                                  int side, unsigned worker, uint64_t tsc) {
+__attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_counters& sc,
+                                                         rte_mbuf* m, int side, unsigned worker,
+                                                         uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   // ARP, LLDP, ...: out before any parsing.
   if (rte_pktmbuf_data_len(m) >= 14) {
     const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
     if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
-      return;
+      return {};
   }
   l4_info li;
   const l4_result r = parse_l4(data, rte_pktmbuf_data_len(m), &li);
@@ -200,10 +207,10 @@ __attribute__((noinline)) inline void sip_inspect(sip_worker& sw, sip_counters& 
       sc[sip_counter::ip_fragments].inc();
     else if (r == l4_result::malformed)
       sc[sip_counter::malformed_headers].inc();
-    return;
+    return {};
   }
   uint32_t n = li.payload_len;
-  if (n == 0 && li.proto != 6) return;
+  if (n == 0 && li.proto != 6) return {};
   const bool hinted = sw.hints.test(li.sport) || sw.hints.test(li.dport);
   // The payload is usually in the first segment; jumbo chains are copied out.
   const char* p;
@@ -213,25 +220,34 @@ __attribute__((noinline)) inline void sip_inspect(sip_worker& sw, sip_counters& 
     p = static_cast<const char*>(rte_pktmbuf_read(m, li.payload_offset, n, sw.linear.get()));
     if (p == nullptr) {
       sc[sip_counter::malformed_headers].inc();
-      return;
+      return {};
     }
   }
   if (li.proto == 6) {
     inspect_tcp(sw, sc, li, p, n, hinted, side, worker, tsc);
-    return;
+    return {};
   }
-  if (!hinted && !sip::could_be_sip(p, n)) return;
+  if (!hinted && !sip::could_be_sip(p, n)) return {};
   if (!sip_start_line(sw, p, n)) {
     if (hinted && n > 4) sc[sip_counter::not_sip].inc();  // 4 bytes: CRLFCRLF keep-alive
-    return;
+    return {};
   }
   sip::message msg;
   const sip::parse_status pr = sip::parse(p, n, true, &msg);
   if (pr != sip::parse_status::ok) {
     count_parse_error(sc, pr);
-    return;
+    if (n >= 7 && std::memcmp(p, "INVITE ", 7) == 0) {
+      sc[sip_counter::invite_unparsed].inc();
+      if (sw.drop_unparsable_invites) return {sip_action::drop_unparsed, nullptr};
+    }
+    return {};
   }
-  emit(sw, sc, msg, p, li, side, worker, tsc);
+  event_verdict v;
+  sip_outcome out;
+  if (sw.filters != nullptr && msg.is_request)
+    out = apply_filters(sw, sc, msg, p, data, li, worker, tsc, &v);
+  emit(sw, sc, msg, p, li, side, worker, tsc, v);
+  return out;
 }
 
 }  // namespace ringbridge::dp

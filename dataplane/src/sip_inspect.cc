@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sip_block.h"
 #include "tcp_stream.h"
 
 namespace ringbridge::dp {
@@ -64,6 +65,14 @@ bool sip_worker::init(const sip_database& database, const sip_config& cfg, std::
   ring = std::make_unique<event_ring>();
   if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
   return true;
+}
+
+void sip_worker::enable_filters(const filter_slot* slot, rte_mempool* mp, uint64_t ttl_tsc) {
+  filters = slot;
+  pool = mp;
+  blocked = std::make_unique<blocked_table>();
+  blocked->ttl_tsc = ttl_tsc;
+  reply_buf.reset(new char[k_reply_buf]);
 }
 
 sip_worker::sip_worker() = default;

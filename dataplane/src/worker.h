@@ -16,12 +16,14 @@ inline constexpr uint16_t k_max_burst = 64;
 /// Everything one worker needs, fixed before launch. Owned by the bridge; the worker only
 /// reads it (and writes its own counters).
 struct sip_worker;
+class filter_slot;
 
 struct worker_ctx {
   unsigned index = 0;
-  sip_worker* sip = nullptr;       ///< SIP inspection state; nullptr = inspection off
-  std::array<uint16_t, 2> port{};  ///< DPDK port id of side A and side B
-  uint16_t queue = 0;              ///< the rx and tx queue this worker owns on both ports
+  sip_worker* sip = nullptr;             ///< SIP inspection state; nullptr = inspection off
+  const filter_slot* filters = nullptr;  ///< reports quiescent states when filtering
+  std::array<uint16_t, 2> port{};        ///< DPDK port id of side A and side B
+  uint16_t queue = 0;                    ///< the rx and tx queue this worker owns on both ports
   uint16_t burst = 32;
   uint16_t tx_retries = 8;
   uint32_t max_frame = 1522;

@@ -61,6 +61,19 @@ inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
   b.bytes = 0;
 }
 
+/// Queues a frame the bridge made (a SIP response) to leave through port 1 - FROM_SIDE's
+/// peer, i.e. back out of side FROM_SIDE, where the request came in.
+inline void inject(const worker_ctx& w, worker_state& st, rte_mbuf* r, int from_side,
+                   uint64_t now) {
+  tx_buffer& back = st.txb[1 - from_side];
+  direction_counters& c = w.counters->dir[1 - from_side];
+  if (back.count == 0) back.first_tsc = now;
+  back.pkts[back.count++] = r;
+  back.bytes += rte_pktmbuf_pkt_len(r);
+  c.injected.inc();
+  if (back.count == w.burst) tx_flush(back, c, w.tx_retries);
+}
+
 /// One iteration of the worker loop: an rx burst from each side, forwarded into the peer's
 /// tx buffer, then the flushes. Returns whether anything was received.
 ///
@@ -95,7 +108,14 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
       }
       if (w.sip != nullptr) {
         if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
-        sip_inspect(*w.sip, wc.sip, m, s, w.index, now);
+        const sip_outcome o = sip_inspect(*w.sip, wc.sip, m, s, w.index, now);
+        if (unlikely(o.act != sip_action::forward)) {
+          c.drop(o.act == sip_action::drop_blocked ? drop_reason::sip_blocked
+                                                   : drop_reason::sip_unparsed);
+          rte_pktmbuf_free(m);
+          if (o.reply != nullptr) inject(w, st, o.reply, s, now);
+          continue;
+        }
       }
       tx.pkts[tx.count++] = m;
       tx.bytes += len;

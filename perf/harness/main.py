@@ -86,8 +86,9 @@ def parse_args(argv):
     p.add_argument("--smoke", action="store_const", dest="mode", const="smoke",
                    help="a ~1 minute check that the harness works (CI)")
     p.add_argument("--sizes", help="comma-separated frame sizes, 'imix', 'invite'")
-    p.add_argument("--duts", help="comma-separated: direct, kbridge, rb-xdp, rb-afpacket, "
-                                  "testpmd-xdp, testpmd-afpacket, nfqueue")
+    p.add_argument("--duts", help="comma-separated: direct, kbridge, rb-xdp, rb-xdp-nosip, "
+                                  "rb-xdp-rules100k, rb-afpacket, testpmd-xdp, "
+                                  "testpmd-afpacket, nfqueue")
     p.add_argument("--trial-s", type=float, help="seconds per trial (RFC 2544 suggests 60)")
     p.add_argument("--repeats", type=int, help="rounds over all DUTs; medians are reported")
     p.add_argument("--no-latency", action="store_true")

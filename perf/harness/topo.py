@@ -171,22 +171,35 @@ class NfqueueDut(KernelBridgeDut):
 class RingbridgeDut(Dut):
     description = "ringbridge, default configuration"
 
-    def __init__(self, ctx, pmd, sip=True):
+    def __init__(self, ctx, pmd, sip=True, rules=0):
         super().__init__(ctx)
         self.pmd = pmd
         self.sip = sip
-        self.name = f"rb-{pmd}" + ("" if sip else "-nosip")
+        self.rules = rules
+        self.name = f"rb-{pmd}" + ("" if sip else "-nosip") + (f"-rules{rules // 1000}k" if rules else "")
         self.description = (f"ringbridge, {pmd} ports, 1 worker, default configuration "
-                            f"(SIP inspection {'on' if sip else 'off'})")
+                            f"(SIP inspection {'on' if sip else 'off'}"
+                            + (f", {rules} filter rules, none matching" if rules else "") + ")")
 
     def _start(self):
         self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-rb-"))
         cfg = self.workdir / "ringbridge.toml"
         # The control side as a user runs it (call log in a private state directory), no
         # HTTP server: nothing listens on the machine during a measurement.
-        cfg.write_text(f'[sip]\nenabled = {"true" if self.sip else "false"}\n'
-                       f'[storage]\nstate_dir = "{self.workdir}/state"\n'
-                       '[http]\nenabled = false\n')
+        text = (f'[sip]\nenabled = {"true" if self.sip else "false"}\n'
+                f'[storage]\nstate_dir = "{self.workdir}/state"\n'
+                '[http]\nenabled = false\n')
+        if self.rules:
+            # Exact numbers (a hash) plus one rule of each Hyperscan kind, so that every
+            # INVITE pays the whole verdict; none matches the generator's callers.
+            rules = [f'[[filters.rules]]\nmatch = "number"\npattern = "+1444{i:07d}"\n'
+                     for i in range(self.rules - 3)]
+            rules.append('[[filters.rules]]\nmatch = "number"\nsyntax = "prefix"\npattern = "+1900"\n')
+            rules.append('[[filters.rules]]\nmatch = "number"\nsyntax = "glob"\n'
+                         'pattern = "+1555???9999"\n')
+            rules.append('[[filters.rules]]\nmatch = "name"\npattern = "telemarketer"\n')
+            text += "[filters]\n" + "".join(rules)
+        cfg.write_text(text)
         cmd = [self.ctx.ringbridge, "--config", cfg, "--port", f"{self.pmd}:in0", "--port",
                f"{self.pmd}:out0"]
         cmd += self.ctx.ringbridge_args
@@ -194,7 +207,7 @@ class RingbridgeDut(Dut):
         self.err = open(self.workdir / "stderr", "w")
         self.proc = subprocess.Popen(in_ns(self.env.dut, *cmd), stdout=self.out, stderr=self.err)
         self.info["command"] = " ".join(map(str, cmd))
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while "bridging with" not in (self.workdir / "stderr").read_text():
             if self.proc.poll() is not None or time.time() > deadline:
                 self.proc.kill()
@@ -289,6 +302,7 @@ def make_duts(ctx, names):
         "rb-xdp": lambda: RingbridgeDut(ctx, "xdp"),
         "rb-afpacket": lambda: RingbridgeDut(ctx, "afpacket"),
         "rb-xdp-nosip": lambda: RingbridgeDut(ctx, "xdp", sip=False),
+        "rb-xdp-rules100k": lambda: RingbridgeDut(ctx, "xdp", rules=100000),
         "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),
         "testpmd-afpacket": lambda: TestpmdDut(ctx, "afpacket"),
         "nfqueue": lambda: NfqueueDut(ctx),

@@ -203,13 +203,14 @@ class Ringbridge:
 
 
 def assert_counters_balance(block):
-    """rx = forwarded + drops on each port, and what one port forwarded the other sent."""
+    """rx = forwarded + drops on each port, and what one port forwarded the other sent (plus
+    the SIP responses the bridge sent itself out of it)."""
     for side, peer in (("a", "b"), ("b", "a")):
         p, q = block["ports"][side], block["ports"][peer]
         drops = sum(v for k, v in p.items() if k.startswith("drop_"))
         assert p["drops"] == drops, p
         assert p["rx_pkts"] == p["forwarded"] + p["drops"], p
-        assert p["forwarded"] == q["tx_pkts"], (p, q)
+        assert p["forwarded"] + q.get("injected", 0) == q["tx_pkts"], (p, q)
 
 
 # --- pcap files (classic libpcap format, microsecond timestamps, Ethernet) -------------
@@ -269,8 +270,8 @@ class Api:
         self.base = f"http://127.0.0.1:{port}"
         self.token = token
 
-    def request(self, method, path, body=None, token=True):
-        """Returns (status, parsed JSON or text)."""
+    def request(self, method, path, body=None, token=True, raw=None, content_type=None):
+        """Returns (status, parsed JSON or text). BODY is sent as JSON, RAW as it is."""
         import json as _json
         import urllib.error
         import urllib.request
@@ -281,9 +282,12 @@ class Api:
         if body is not None:
             data = _json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = content_type or "application/octet-stream"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=60) as r:
                 raw, status, ctype = r.read().decode(), r.status, r.headers.get("Content-Type", "")
         except urllib.error.HTTPError as e:
             raw, status, ctype = e.read().decode(), e.code, e.headers.get("Content-Type", "")
@@ -299,7 +303,7 @@ SIPP_UAC = Path(__file__).with_name("sipp") / "uac_caller.xml"
 
 
 @contextlib.contextmanager
-def sip_appliance(work, config, http_port, token):
+def sip_appliance(work, config, http_port, token, uas_args=()):
     """ringbridge (AF_XDP) between fresh namespaces, a sipp UAS answering on the phone side;
     yields the Ringbridge with .topo and .api. Everything is torn down on the way out."""
     with Topology() as topo:
@@ -310,7 +314,7 @@ def sip_appliance(work, config, http_port, token):
                       check=False).returncode:
                 assert time.time() < deadline, rb.stderr()
             uas = subprocess.Popen(in_ns(topo.phone_ns, "sipp", "-sn", "uas", "-i", topo.phone_ip,
-                                         "-p", 5060, "-nostdin"), cwd=work,
+                                         "-p", 5060, "-nostdin", *uas_args), cwd=work,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
             rb.topo, rb.api = topo, Api(http_port, token)
@@ -321,11 +325,12 @@ def sip_appliance(work, config, http_port, token):
                 uas.wait(timeout=10)
 
 
-def sipp_calls(rb, calls, rate, caller="+1555", name="Caller", duration_ms=200, timeout_s=120):
+def sipp_calls(rb, calls, rate, caller="+1555", name="Caller", duration_ms=200, timeout_s=120,
+               scenario=SIPP_UAC):
     """CALLS sipp calls (uac_caller.xml) from the net side to the phone side's UAS; the
     caller numbers are CALLER followed by the call number (1, 2, ...)."""
     t = rb.topo
-    return run(in_ns(t.net_ns, "sipp", f"{t.phone_ip}:5060", "-sf", SIPP_UAC, "-i", t.net_ip,
+    return run(in_ns(t.net_ns, "sipp", f"{t.phone_ip}:5060", "-sf", scenario, "-i", t.net_ip,
                      "-p", 5070, "-m", calls, "-r", rate, "-d", duration_ms, "-nostdin",
                      "-key", "caller", caller, "-key", "name", name, "-timeout", f"{timeout_s}s",
                      "-timeout_error"), check=False, timeout=timeout_s + 60, cwd=rb.workdir)

@@ -8,6 +8,9 @@
                                    print "received=N in_order=0|1 missing=M"
   udp-send HOST PORT PPS COUNT     evenly paced datagrams with sequence numbers
   send-frames IFACE PCAP           send each frame of PCAP as-is on IFACE (AF_PACKET)
+  sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
+                                   print the status codes of the answers to it (same
+                                   Call-ID) within TIMEOUT s
 """
 import hashlib
 import random
@@ -95,9 +98,33 @@ def send_frames(iface, pcap):
     print(f"sent={n}", flush=True)
 
 
+def sip_send(host, port, path, timeout):
+    msg = open(path, "rb").read()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 5080))
+    s.settimeout(float(timeout))
+    s.sendto(msg, (host, int(port)))
+    call_id = next((l.split(b":", 1)[1].strip() for l in msg.split(b"\r\n")
+                    if l.lower().startswith((b"call-id:", b"i:"))), b"")
+    codes = []
+    try:
+        while True:
+            data = s.recv(65535)
+            # Only answers to this message (a UAS may still retransmit an older call's 200).
+            if b"\r\nCall-ID: " + call_id + b"\r\n" not in data and \
+                    b"\r\ni: " + call_id + b"\r\n" not in data:
+                continue
+            codes.append(data.split(b" ", 2)[1].decode())
+            if int(codes[-1]) >= 200:
+                break
+    except socket.timeout:
+        pass
+    print("codes=" + ",".join(codes), flush=True)
+
+
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
-            "udp-send": udp_send, "send-frames": send_frames}
+            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

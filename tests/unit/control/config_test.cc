@@ -236,5 +236,28 @@ TEST(config, example_config_in_deploy_parses) {
   EXPECT_FALSE(c.ports.b.empty());
 }
 
+TEST(config, example_notify_sections_are_valid_once_uncommented) {
+  std::ifstream f(RB_SOURCE_ROOT "/deploy/ringbridge.toml");
+  std::string line, text;
+  bool in_notify = false;
+  while (std::getline(f, line)) {
+    if (line.find("--- Notifications") != std::string::npos) in_notify = true;
+    // "# [notify.x]" and "# key = value" lines lose their "# "; prose stays a comment.
+    if (in_notify && line.rfind("# ", 0) == 0) {
+      const std::string rest = line.substr(2);
+      const size_t eq = rest.find(" = ");
+      if (rest.rfind("[notify.", 0) == 0 || (eq != std::string::npos && rest.find(' ') == eq))
+        line = rest;
+    }
+    text += line + "\n";
+  }
+  config c;
+  std::string err;
+  ASSERT_TRUE(parse(text, &c, &err)) << err;
+  std::vector<std::string> types;
+  for (const auto& n : c.notify) types.push_back(n.name);
+  EXPECT_EQ(types, (std::vector<std::string>{"growl", "hep", "mqtt", "udp", "webhook"}));
+}
+
 }  // namespace
 }  // namespace ringbridge::ctl

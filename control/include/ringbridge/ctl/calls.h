@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ringbridge/dp/filter.h"
 #include "ringbridge/dp/sip_event.h"
 
 namespace ringbridge::ctl {
@@ -21,7 +22,8 @@ namespace ringbridge::ctl {
   _(missed, "an inbound call the caller gave up on (CANCEL / 487) before an answer") \
   _(cancelled, "an outbound call cancelled before an answer")                        \
   _(failed, "a final 3xx-6xx answer (busy, declined, not found, ...)")               \
-  _(timeout, "no final answer, or no BYE, within the configured time")
+  _(timeout, "no final answer, or no BYE, within the configured time")               \
+  _(blocked, "a filter rule blocked the INVITE: the phone never saw it")
 
 enum class call_state : uint8_t {
 #define RB_CALL_STATE_ENUM(name, help) name,
@@ -44,7 +46,9 @@ struct call_record {
   std::string caller_name;  ///< the phonebook's name for from_number, else from_name
   std::string to_number;
   call_state state = call_state::ringing;
-  int status_code = 0;  ///< the final response status, when there was one
+  int status_code = 0;     ///< the final response status, when there was one
+  int64_t rule_id = 0;     ///< blocked: the filter rule that matched
+  std::string block_mode;  ///< blocked: drop, busy or decline
   double started_at = 0, answered_at = 0, ended_at = 0;
 
   double duration_s() const {
@@ -64,7 +68,10 @@ struct identity {
   std::string number;
   std::string name;
 };
-identity caller_identity(const dp::sip_event& ev);
+identity caller_identity(const dp::sip_event& ev,
+                         const std::vector<dp::identity_source>& order = {
+                             dp::identity_source::pai, dp::identity_source::rpid,
+                             dp::identity_source::from});
 
 /// What changed, for the caller to persist and publish: a copy of the call as it is now.
 struct call_change {
@@ -77,6 +84,9 @@ struct call_limits {
   uint32_t max_calls = 4096;          ///< tracked at once; the oldest is evicted beyond
   double ringing_timeout_s = 300;     ///< no final answer by then → timeout
   double answered_timeout_s = 86400;  ///< answered, no BYE by then → timeout
+  /// Caller identity precedence (the same as the filters use).
+  std::vector<dp::identity_source> identity = {dp::identity_source::pai, dp::identity_source::rpid,
+                                               dp::identity_source::from};
 };
 
 /// Calls in progress (and recently finished, until the retransmissions die down).
@@ -94,6 +104,12 @@ class call_table {
   void set_row_id(const std::string& call_id, int64_t id);
   /// Records the name the phonebook gave the caller.
   void set_caller_name(const std::string& call_id, const std::string& name);
+
+  /// The call with this Call-ID, while it is tracked (nullptr otherwise).
+  const call_record* find(const std::string& call_id) const {
+    auto it = _calls.find(call_id);
+    return it == _calls.end() ? nullptr : &it->second.rec;
+  }
 
   /// Calls not yet in a final state, newest first (copies).
   std::vector<call_record> active() const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ringbridge/dp/eal.h"
+#include "ringbridge/dp/filter.h"
 #include "ringbridge/plugin/hub.h"
 
 namespace ringbridge::ctl {
@@ -77,6 +78,17 @@ struct config {
     uint32_t ringing_timeout_s = 300;
     uint32_t answered_timeout_s = 86400;
   } calls;
+
+  struct filters_section {
+    bool enabled = true;  ///< the filter step in the workers (rules come from REST and here)
+    std::vector<dp::identity_source> identity = {
+        dp::identity_source::pai, dp::identity_source::rpid, dp::identity_source::from};
+    dp::number_format numbers;
+    bool drop_unparsable_invites = false;
+    dp::block_mode default_block_mode = dp::block_mode::drop;
+    uint32_t blocked_ttl_s = 32;
+    std::vector<dp::filter_rule> rules;  ///< [[filters.rules]]
+  } filters;
 
   /// [notify.<name>] sections: one notification / export sink each (plugins/), checked
   /// by the sink's factory when the file is parsed.

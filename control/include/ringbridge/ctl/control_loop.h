@@ -4,7 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "ringbridge/ctl/calls.h"
 #include "ringbridge/ctl/http_api.h"
@@ -30,7 +32,10 @@ class control_loop {
  private:
   void apply(const dp::sip_event& ev);
   size_t drain_captures(size_t max);
-  void notify(const call_change& ch);
+  /// Posts CH to the sinks as the event it implies, or as KIND (at WHEN) when given.
+  void notify(const call_change& ch, std::optional<plugin::event_kind> kind = std::nullopt,
+              double when = 0);
+  void voicemail(const dp::sip_event& ev);
   void persist(call_change& ch);
   void publish_active();
   double wall_time(uint64_t tsc) const;
@@ -41,6 +46,7 @@ class control_loop {
   control_counters& _cc;
   call_table _table;
   plugin::hub* _notify = nullptr;
+  std::unordered_set<std::string> _voicemail_sent;
   uint64_t _tsc0 = 0;
   double _wall0 = 0;
   double _hz = 1;

@@ -29,12 +29,16 @@ struct http_settings {
 };
 
 /// What the handlers read. The control thread writes `active` under `mu`.
+class filter_manager;
+
 struct api_context {
   const dp::bridge* bridge = nullptr;
   const control_counters* counters = nullptr;
   std::string db_path;
   std::string state_dir;
   std::chrono::steady_clock::time_point started;
+
+  filter_manager* filters = nullptr;  ///< nullptr when filtering is off
 
   std::mutex mu;
   std::vector<call_record> active;  ///< guarded by mu

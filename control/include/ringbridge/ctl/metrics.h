@@ -14,7 +14,7 @@
 
 namespace ringbridge::ctl {
 
-inline constexpr size_t k_call_states = 7;
+inline constexpr size_t k_call_states = 8;
 
 /// Counters the control thread keeps (written by it, read by the HTTP threads).
 struct control_counters {
@@ -23,7 +23,8 @@ struct control_counters {
   std::atomic<uint64_t> calls_evicted{0};
   std::atomic<uint64_t> active[2] = {};  ///< calls in progress by direction
   std::atomic<uint64_t> registrations_ok{0}, registrations_challenged{0}, registrations_failed{0};
-  const plugin::hub* notify = nullptr;  ///< the sinks (set before the HTTP server starts)
+  const plugin::hub* notify = nullptr;            ///< the sinks (set before the HTTP server starts)
+  const class filter_manager* filters = nullptr;  ///< nullptr when filtering is off
 };
 
 /// Prometheus text format (version 0.0.4) of everything ringbridge counts.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ringbridge/ctl/calls.h"
+#include "ringbridge/dp/filter.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -20,6 +21,13 @@ struct phonebook_entry {
   std::string name;
   std::string source;  ///< "user" (set over the API: wins) or "auto" (from caller-ID)
   double updated_at = 0;
+};
+
+/// A filter rule as stored: where it came from ("api", "import", "config", "call").
+struct stored_filter {
+  dp::filter_rule rule;
+  std::string source;
+  double created_at = 0;
 };
 
 class store {
@@ -51,12 +59,24 @@ class store {
   void phonebook_set(const std::string& number, const std::string& name, const std::string& source);
   bool phonebook_delete(const std::string& number);
 
+  /// Filter rules, by position then id.
+  std::vector<stored_filter> filters();
+  std::optional<stored_filter> filter(int64_t id);
+  /// Returns the new rule's id (0 on failure, logged).
+  int64_t filter_insert(const dp::filter_rule& r, const std::string& source);
+  /// Updates rule r.id; false when there is no such rule.
+  bool filter_update(const dp::filter_rule& r);
+  bool filter_delete(int64_t id);
+  void filters_delete_source(const std::string& source);
+  uint32_t filter_max_position();
+
   const std::string& path() const { return _path; }
 
  private:
   store() = default;
   sqlite3_stmt* prepare(const char* sql);
   bool exec(const char* sql, std::string* error);
+  bool migrate(std::string* error);
   call_record read_call(sqlite3_stmt* st);
 
   sqlite3* _db = nullptr;

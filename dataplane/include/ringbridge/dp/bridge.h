@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ringbridge/dp/counters.h"
+#include "ringbridge/dp/filter.h"
 #include "ringbridge/dp/port_spec.h"
 #include "ringbridge/dp/sip_event.h"
 #include "ringbridge/dp/sip_inspect.h"
@@ -52,6 +53,7 @@ struct port_stats {
   uint64_t rx_pkts = 0, rx_bytes = 0;
   uint64_t tx_pkts = 0, tx_bytes = 0;  ///< frames sent out of this port (coming from the peer)
   uint64_t forwarded = 0;              ///< frames received here and accepted by the peer
+  uint64_t injected = 0;  ///< frames the bridge made and sent out of this port (SIP replies)
   std::array<uint64_t, k_drop_reasons> drops{};
   // From the PMD (rte_eth_stats): what never reached a worker or failed below it.
   uint64_t nic_imissed = 0, nic_ierrors = 0, nic_oerrors = 0, nic_rx_nombuf = 0;
@@ -135,6 +137,8 @@ class bridge {
     return w < _sip.size() && _sip[w] ? _sip[w]->capture.get() : nullptr;
   }
   unsigned workers() const { return _cfg.workers; }
+  /// The filter rules the workers use (nullptr unless sip.filters). Publish through it.
+  filter_slot* filters() const { return _filters.get(); }
 
  private:
   explicit bridge(const bridge_config& cfg);
@@ -150,6 +154,7 @@ class bridge {
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
   std::unique_ptr<sip_database> _sip_db;
+  std::unique_ptr<filter_slot> _filters;  // outlives the workers (destroyed after stop)
   std::vector<std::unique_ptr<sip_worker>> _sip;
   std::vector<unsigned> _worker_lcores;
   std::vector<unsigned> _worker_cpus;

@@ -13,9 +13,11 @@ namespace ringbridge::dp {
 /// Every reason the dataplane drops a frame it received: name, help text.
 /// Each becomes a drop_reason value, a string, and (control side) a metric label.
 /// Invariant per ingress port: rx = forwarded + sum(drops), exactly, once workers stop.
-#define RB_DP_FOREACH_DROP(_)                                                        \
-  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)") \
-  _(tx_refused, "the egress port refused the frame after the bounded tx retries")
+#define RB_DP_FOREACH_DROP(_)                                                           \
+  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)")    \
+  _(tx_refused, "the egress port refused the frame after the bounded tx retries")       \
+  _(sip_blocked, "SIP of a blocked call: the INVITE, its retransmissions, ACK, CANCEL") \
+  _(sip_unparsed, "INVITEs that could not be parsed, dropped by [filters] on_unparsable")
 
 enum class drop_reason : uint8_t {
 #define RB_DP_DROP_ENUM(name, help) name,
@@ -50,8 +52,9 @@ class counter {
 struct direction_counters {
   counter rx_pkts;  ///< frames received on the ingress port
   counter rx_bytes;
-  counter tx_pkts;  ///< frames the egress port accepted
+  counter tx_pkts;  ///< frames the egress port accepted (forwarded + injected)
   counter tx_bytes;
+  counter injected;  ///< of those, frames the bridge made itself (486/603/200 replies)
   std::array<counter, k_drop_reasons> drops;
 
   void drop(drop_reason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
@@ -59,20 +62,30 @@ struct direction_counters {
 
 /// What SIP inspection saw and did (never a drop: inspected frames are forwarded). Each
 /// becomes a stats field and a metric.
-#define RB_DP_FOREACH_SIP_COUNTER(_)                                                         \
-  _(sip_messages, "SIP messages parsed")                                                     \
-  _(sip_events, "call events handed to the control thread")                                  \
-  _(ring_full, "call events lost: the event ring was full (the control thread fell behind)") \
-  _(capture_full, "SIP messages not exported: the capture ring was full")                    \
-  _(capture_truncated, "SIP messages exported cut to the capture size")                      \
-  _(not_sip, "payloads on a SIP hint port that are not SIP")                                 \
-  _(ip_fragments, "IP fragments forwarded without SIP inspection (no reassembly)")           \
-  _(malformed_headers, "frames whose IP/UDP/TCP headers do not fit the frame (forwarded)")   \
-  _(truncated_fields, "events with a field cut to its fixed size")                           \
-  _(tcp_streams, "TCP streams followed for SIP")                                             \
-  _(tcp_out_of_order, "TCP segments after a gap: the stream restarts at the next message")   \
-  _(tcp_overflow, "TCP messages larger than the stream buffer (skipped)")                    \
-  _(tcp_evicted, "TCP streams evicted from the full stream table")
+#define RB_DP_FOREACH_SIP_COUNTER(_)                                                           \
+  _(sip_messages, "SIP messages parsed")                                                       \
+  _(sip_events, "call events handed to the control thread")                                    \
+  _(ring_full, "call events lost: the event ring was full (the control thread fell behind)")   \
+  _(capture_full, "SIP messages not exported: the capture ring was full")                      \
+  _(capture_truncated, "SIP messages exported cut to the capture size")                        \
+  _(not_sip, "payloads on a SIP hint port that are not SIP")                                   \
+  _(ip_fragments, "IP fragments forwarded without SIP inspection (no reassembly)")             \
+  _(malformed_headers, "frames whose IP/UDP/TCP headers do not fit the frame (forwarded)")     \
+  _(truncated_fields, "events with a field cut to its fixed size")                             \
+  _(tcp_streams, "TCP streams followed for SIP")                                               \
+  _(tcp_out_of_order, "TCP segments after a gap: the stream restarts at the next message")     \
+  _(tcp_overflow, "TCP messages larger than the stream buffer (skipped)")                      \
+  _(tcp_evicted, "TCP streams evicted from the full stream table")                             \
+  _(verdict_none, "initial INVITEs no filter rule matched")                                    \
+  _(verdict_allow, "initial INVITEs an allow rule matched")                                    \
+  _(verdict_block, "initial INVITEs a block rule matched (not forwarded)")                     \
+  _(verdict_record, "initial INVITEs a record rule matched")                                   \
+  _(verdict_norecord, "initial INVITEs a norecord rule matched")                               \
+  _(blocked_repeats, "retransmissions, ACKs, CANCELs of blocked calls (not forwarded)")        \
+  _(blocked_evicted, "blocked calls forgotten early: the blocked-call table was full")         \
+  _(replies_sent, "486 / 603 / 200 responses sent for blocked calls")                          \
+  _(reply_failed, "responses that could not be built or had no mbuf (the request is dropped)") \
+  _(invite_unparsed, "INVITEs that could not be parsed (forwarded or dropped by policy)")
 
 enum class sip_counter : uint8_t {
 #define RB_DP_SIP_ENUM(name, help) name,

@@ -54,7 +54,11 @@ struct sip_event {
   uint8_t is_request = 0;
   sip::method method = sip::method::none;
   sip::method cseq_method = sip::method::none;
-  uint8_t truncated = 0;  ///< some field was cut to fit
+  uint8_t truncated = 0;   ///< some field was cut to fit
+  uint8_t verdict = 0;     ///< filter_action of the filter step (0: none / not an initial INVITE)
+  uint8_t block_mode = 0;  ///< with verdict block: drop, busy, decline
+  uint8_t repeat = 0;      ///< a retransmission, ACK or CANCEL of an already blocked call
+  uint32_t rule_id = 0;    ///< the rule that matched
   uint16_t status = 0;
   uint16_t sport = 0, dport = 0;
   uint32_t cseq = 0;

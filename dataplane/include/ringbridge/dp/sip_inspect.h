@@ -13,6 +13,7 @@
 #include "ringbridge/dp/sip_event.h"
 
 struct hs_database;
+struct rte_mempool;
 struct hs_scratch;
 
 namespace ringbridge::dp {
@@ -21,9 +22,12 @@ namespace ringbridge::dp {
 struct sip_config {
   bool enabled = true;
   std::vector<uint16_t> hint_ports = {5060, 5061, 10000};
-  uint32_t tcp_streams = 256;     ///< followed TCP streams per worker
-  uint32_t tcp_buffer = 16384;    ///< bytes buffered per stream (largest message)
-  bool capture_messages = false;  ///< copy each SIP message for exports (HEP sinks)
+  uint32_t tcp_streams = 256;            ///< followed TCP streams per worker
+  uint32_t tcp_buffer = 16384;           ///< bytes buffered per stream (largest message)
+  bool capture_messages = false;         ///< copy each SIP message for exports (HEP sinks)
+  bool filters = false;                  ///< decide on INVITEs with the published filter rules
+  bool drop_unparsable_invites = false;  ///< an INVITE that cannot be parsed: drop (else forward)
+  uint32_t blocked_ttl_s = 32;           ///< how long a blocked Call-ID is remembered
 };
 
 /// The compiled Hyperscan database of SIP request and status lines. Immutable once
@@ -45,6 +49,9 @@ class sip_database {
 };
 
 struct tcp_stream_table;
+struct blocked_table;
+class filter_slot;
+inline constexpr size_t k_reply_buf = 1400;
 
 /// One worker's SIP state. Owned by the bridge; used only by its worker lcore.
 struct sip_worker {
@@ -52,12 +59,19 @@ struct sip_worker {
   hs_scratch* scratch = nullptr;
   std::bitset<65536> hints;
   std::unique_ptr<tcp_stream_table> streams;
-  std::unique_ptr<uint8_t[]> linear;      ///< 64 KiB: payloads that span mbuf segments
-  std::unique_ptr<event_ring> ring;       ///< this worker → control
-  std::unique_ptr<capture_ring> capture;  ///< SIP message bytes → control (when exporting)
+  std::unique_ptr<uint8_t[]> linear;       ///< 64 KiB: payloads that span mbuf segments
+  std::unique_ptr<event_ring> ring;        ///< this worker → control
+  std::unique_ptr<capture_ring> capture;   ///< SIP message bytes → control (when exporting)
+  const filter_slot* filters = nullptr;    ///< the published rules (nullptr: no filtering)
+  std::unique_ptr<blocked_table> blocked;  ///< Call-IDs this worker blocked
+  std::unique_ptr<char[]> reply_buf;       ///< k_reply_buf bytes: a response being built
+  rte_mempool* pool = nullptr;             ///< where response frames come from
+  bool drop_unparsable_invites = false;
 
   /// Allocates scratch, stream table, buffers and the ring. False with *error on failure.
   bool init(const sip_database& database, const sip_config& cfg, std::string* error);
+  /// Turns on the filter step (before the workers start).
+  void enable_filters(const filter_slot* slot, rte_mempool* mp, uint64_t ttl_tsc);
   sip_worker();
   ~sip_worker();
   sip_worker(const sip_worker&) = delete;

@@ -13,15 +13,15 @@
 namespace ringbridge::dp::sip {
 
 /// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
-#define RB_SIP_FOREACH_METHOD(_)                                                      \
-  _(invite, "INVITE")                                                                 \
-  _(ack, "ACK")                                                                       \
-  _(bye, "BYE")                                                                       \
-  _(cancel, "CANCEL")                                                                 \
-  _(register_, "REGISTER")                                                            \
-  _(options, "OPTIONS") _(notify, "NOTIFY") _(subscribe, "SUBSCRIBE") _(info, "INFO") \
-      _(update, "UPDATE") _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE")   \
-          _(publish, "PUBLISH")
+#define RB_SIP_FOREACH_METHOD(_)                                                    \
+  _(invite, "INVITE")                                                               \
+  _(ack, "ACK")                                                                     \
+  _(bye, "BYE")                                                                     \
+  _(cancel, "CANCEL")                                                               \
+  _(register_, "REGISTER")                                                          \
+  _(options, "OPTIONS")                                                             \
+  _(notify, "NOTIFY") _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") \
+      _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
 
 enum class method : uint8_t {
   none = 0,  ///< a response, or no method parsed
