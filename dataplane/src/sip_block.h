@@ -158,10 +158,10 @@ inline rte_mbuf* answer(sip_worker& sw, sip_counters& sc, const char* p, size_t 
   return r;
 }
 
-/// The filter step for a parsed SIP request over UDP. Fills *EV; returns what to do with
-/// the frame.
+/// The filter step for a parsed SIP request over UDP that entered on SIDE. Fills *EV;
+/// returns what to do with the frame.
 inline sip_outcome apply_filters(sip_worker& sw, sip_counters& sc, const sip::message& msg,
-                                 const char* p, const uint8_t* frame, const l4_info& li,
+                                 const char* p, const uint8_t* frame, const l4_info& li, int side,
                                  unsigned worker, uint64_t tsc, event_verdict* ev) {
   sip_outcome out;
   const std::string_view id = msg.call_id;
@@ -192,7 +192,9 @@ inline sip_outcome apply_filters(sip_worker& sw, sip_counters& sc, const sip::me
     }
     return out;
   }
-  if (!initial_invite) return out;
+  // Rules screen calls to the phone: INVITEs entering on side A. The phone's own calls out
+  // are never blocked.
+  if (!initial_invite || side != 0) return out;
   const filter_set* fs = sw.filters ? sw.filters->current() : nullptr;
   if (fs == nullptr) return out;
   const caller_id who = fs->identify(msg);

@@ -238,14 +238,14 @@ __attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_cou
     count_parse_error(sc, pr);
     if (n >= 7 && std::memcmp(p, "INVITE ", 7) == 0) {
       sc[sip_counter::invite_unparsed].inc();
-      if (sw.drop_unparsable_invites) return {sip_action::drop_unparsed, nullptr};
+      if (sw.drop_unparsable_invites && side == 0) return {sip_action::drop_unparsed, nullptr};
     }
     return {};
   }
   event_verdict v;
   sip_outcome out;
   if (sw.filters != nullptr && msg.is_request)
-    out = apply_filters(sw, sc, msg, p, data, li, worker, tsc, &v);
+    out = apply_filters(sw, sc, msg, p, data, li, side, worker, tsc, &v);
   emit(sw, sc, msg, p, li, side, worker, tsc, v);
   return out;
 }

@@ -64,6 +64,7 @@ bool sip_worker::init(const sip_database& database, const sip_config& cfg, std::
   linear.reset(new uint8_t[65536]);
   ring = std::make_unique<event_ring>();
   if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
+  drop_unparsable_invites = cfg.drop_unparsable_invites;
   return true;
 }
 

@@ -201,3 +201,94 @@ def test_malformed_sip_is_forwarded_and_counted_not_logged(tmp_path):
     assert sip["parse_bad_start_line"] == 0, "2000 is no status code: not SIP at all"
     assert sip["not_sip"] == 2, "on the hint port: the bad status line and the garbage"
     assert sip["sip_messages"] == 7 and sip["sip_events"] == 7 and sip["ring_full"] == 0
+
+
+def replay_with(tmp_path, frames, extra_cfg):
+    """Like replay(), with more config; returns (a_out, b_out, stdout, call log)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    write_pcap(tmp_path / "a.pcap", frames["a"])
+    write_pcap(tmp_path / "b.pcap", frames["b"])
+    cfg = (f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
+           '[dataplane]\nburst = 1\n[replay]\nidle_ms = 600\n' + extra_cfg)
+    rb = Ringbridge([f"pcap:{tmp_path}/a.pcap,{tmp_path}/a_out.pcap",
+                     f"pcap:{tmp_path}/b.pcap,{tmp_path}/b_out.pcap"], config=cfg,
+                    workdir=tmp_path)
+    with no_new_dpdk_dirs(), rb:
+        rc, final, _ = rb.wait(timeout=60)
+    assert rc == 0, rb.stderr()
+    return (read_pcap(tmp_path / "a_out.pcap"), read_pcap(tmp_path / "b_out.pcap"), final,
+            call_log(state))
+
+
+BROKEN_INVITE = (b"INVITE sip:+15551230000@adapter.example SIP/2.0\r\n"
+                 b"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKbroken\r\n"
+                 b"From: <sip:+15550000001@p>;tag=1\r\nTo: <sip:+15551230000@a>\r\n"
+                 b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")  # no Call-ID
+
+
+@pytest.mark.parametrize("policy", ["forward", "drop"])
+def test_unparsable_invite_policy(tmp_path, policy):
+    frames = merge(udp_frames([("a", BROKEN_INVITE)]), udp_frames(dialog("good@x")))
+    a_out, b_out, final, log = replay_with(tmp_path, frames,
+                                           f'[filters]\non_unparsable = "{policy}"\n')
+    assert final["sip"]["invite_unparsed"] == 1
+    if policy == "forward":
+        assert b_out == frames["a"]
+        assert final["ports"]["a"]["drop_sip_unparsed"] == 0
+    else:
+        assert b_out == frames["a"][1:]  # the broken INVITE, and only it, was not forwarded
+        assert final["ports"]["a"]["drop_sip_unparsed"] == 1
+    assert [r["call_id"] for r in log] == ["good@x"]
+
+
+def test_blocked_invite_gets_486_built_right_on_vlan_and_ipv6(tmp_path):
+    spam = '"Spammer" <sip:+19005550100@provider.example>'
+    frames = merge(udp_frames([("a", sip("INVITE sip:+15551230000@adapter.example SIP/2.0",
+                                         "spam-v4@x", "1 INVITE", spam + ";tag=s1",
+                                         "<sip:+15551230000@a>", body=SDP))], vlan=100),
+                   udp_frames([("a", sip("INVITE sip:+15551230000@adapter.example SIP/2.0",
+                                         "spam-v6@x", "1 INVITE", spam + ";tag=s2",
+                                         "<sip:+15551230000@a>"))], v6=True),
+                   udp_frames(dialog("good@x")),
+                   # The phone calling out to that number is never screened.
+                   udp_frames([("b", sip("INVITE sip:+19005550100@provider.example SIP/2.0",
+                                         "outbound@x", "1 INVITE",
+                                         "<sip:+19005550100@adapter.example>;tag=o1",
+                                         "<sip:+19005550100@provider.example>"))]))
+    cfg = ('[filters]\n[[filters.rules]]\nmatch = "number"\nsyntax = "prefix"\n'
+           'pattern = "+1900"\naction = "block"\nblock_mode = "busy"\n')
+    a_out, b_out, final, log = replay_with(tmp_path, frames, cfg)
+    # The phone side got neither INVITE, everything else unchanged and in order.
+    assert b_out == frames["a"][2:]  # (frames["b"], all forwarded, include the outbound INVITE)
+    assert final["ports"]["a"]["drop_sip_blocked"] == 2
+    # Port A sent what B sent, plus the two 486s (injected), each back to the caller.
+    replies = [f for f in a_out if f not in frames["b"]]
+    assert [f for f in a_out if f in frames["b"]] == frames["b"]
+    assert len(replies) == 2 and final["ports"]["a"]["injected"] == 2
+    v4 = Ether(replies[0])
+    assert v4[Dot1Q].vlan == 100
+    assert (v4[Ether].dst, v4[Ether].src) == (NET["mac"], PHONE["mac"])
+    assert (v4[IP].src, v4[IP].dst) == (PHONE["ip"], NET["ip"])
+    v6 = Ether(replies[1])
+    assert (v6[IPv6].src, v6[IPv6].dst) == (PHONE["ip6"], NET["ip6"])
+    for pkt, ip_layer, cid in ((v4, IP, "spam-v4@x"), (v6, IPv6, "spam-v6@x")):
+        udp = pkt[UDP]
+        assert (udp.sport, udp.dport) == (5060, 5060)
+        # Checksums as sent equal the ones scapy computes afresh.
+        sent_sum = udp.chksum
+        del udp.chksum
+        if ip_layer is IP:
+            sent_ip = pkt[IP].chksum
+            del pkt[IP].chksum
+        fresh = pkt.__class__(bytes(pkt))
+        assert fresh[UDP].chksum == sent_sum
+        if ip_layer is IP:
+            assert fresh[IP].chksum == sent_ip
+        text = bytes(pkt[UDP].payload).decode()
+        assert text.startswith("SIP/2.0 486 Busy Here\r\n")
+        assert f"\r\nCall-ID: {cid}\r\n" in text and "\r\nCSeq: 1 INVITE\r\n" in text
+        assert ";tag=" in text.split("\r\nTo: ", 1)[1].split("\r\n", 1)[0]
+        assert text.endswith("Content-Length: 0\r\n\r\n")
+    assert {(r["call_id"], r["state"], r["status_code"]) for r in log} >= {
+        ("spam-v4@x", "blocked", 486), ("spam-v6@x", "blocked", 486)}
