@@ -105,22 +105,11 @@ def replay(tmp_path, frames):
     """Two pcap files are read side by side, not in time order. With bursts of one frame
     the worker takes a[0], b[0], a[1], b[1], ...: the builders above put a filler frame
     on the silent side for each message, so the messages keep the order of the dialog."""
-    state = tmp_path / "state"
-    state.mkdir()
-    write_pcap(tmp_path / "a.pcap", frames["a"])
-    write_pcap(tmp_path / "b.pcap", frames["b"])
-    cfg = (f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
-           '[dataplane]\nburst = 1\n[replay]\nidle_ms = 600\n')
-    rb = Ringbridge([f"pcap:{tmp_path}/a.pcap,{tmp_path}/a_out.pcap",
-                     f"pcap:{tmp_path}/b.pcap,{tmp_path}/b_out.pcap"], config=cfg,
-                    workdir=tmp_path)
-    with no_new_dpdk_dirs(), rb:
-        rc, final, exit_line = rb.wait(timeout=60)
-    assert rc == 0, rb.stderr()
+    a_out, b_out, final, log = replay_with(tmp_path, frames, "")
     # Inspection never changes forwarding.
-    assert read_pcap(tmp_path / "b_out.pcap") == frames["a"]
-    assert read_pcap(tmp_path / "a_out.pcap") == frames["b"]
-    return call_log(state), rb.stdout()
+    assert b_out == frames["a"]
+    assert a_out == frames["b"]
+    return log, (tmp_path / "stdout").read_text()
 
 
 def merge(*parts):
