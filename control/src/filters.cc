@@ -276,7 +276,6 @@ filter_manager::stats filter_manager::get_stats() const {
   s.rules = _rules.load();
   s.reloads = _reloads.load();
   s.reload_failures = _failures.load();
-  s.generation = _slot->generation();
   s.last_reload_ms = _last_ms.load();
   return s;
 }

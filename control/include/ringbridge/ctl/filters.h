@@ -55,7 +55,7 @@ class filter_manager {
   static nlohmann::json rule_json(const stored_filter& f);
 
   struct stats {
-    uint64_t rules = 0, reloads = 0, reload_failures = 0, generation = 0;
+    uint64_t rules = 0, reloads = 0, reload_failures = 0;
     double last_reload_ms = 0;
   };
   stats get_stats() const;

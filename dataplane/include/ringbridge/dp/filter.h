@@ -136,7 +136,6 @@ class filter_set {
   std::vector<hs_scratch*> _scratch;  ///< one per worker
   uint32_t _anonymous = UINT32_MAX;   ///< first anonymous rule's index
   uint32_t _any = UINT32_MAX;         ///< first "any" rule's index
-  uint32_t _empty_number = UINT32_MAX;
 };
 
 /// The current filter set as the workers see it. Publishing swaps a pointer; the old set is
