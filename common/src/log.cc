@@ -7,6 +7,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <string>
+
+#include "ringbridge/common/utf8.h"
 
 namespace ringbridge {
 
@@ -52,8 +55,31 @@ void log_vmsg(log_level level, const char* prefix, const char* fmt, va_list ap) 
   size_t len = n + (m < 0 ? 0 : static_cast<size_t>(m));
   if (len > sizeof(line) - 2) len = sizeof(line) - 2;
   if (len > 0 && line[len - 1] == '\n') len--;
-  line[len++] = '\n';
-  ssize_t w = ::write(STDERR_FILENO, line, len);
+  // Messages can carry bytes from the wire or from libraries: what reaches the log is
+  // valid UTF-8 (cut on a character boundary) with control characters shown as \xNN, so
+  // a log line can neither break a log shipper nor drive a terminal.
+  std::string_view text(line, len);
+  len = utf8_cut(text, len);
+  text = text.substr(0, len);
+  bool clean = utf8_valid(text);
+  for (size_t i = 0; clean && i < len; i++)
+    if (static_cast<unsigned char>(line[i]) < 0x20 && line[i] != '\t') clean = false;
+  std::string out;
+  if (clean) {
+    out.assign(line, len);
+  } else {
+    for (char c : utf8_sanitize(text)) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
+        char esc[8];
+        std::snprintf(esc, sizeof(esc), "\\x%02x", static_cast<unsigned char>(c));
+        out += esc;
+      } else {
+        out += c;
+      }
+    }
+  }
+  out += '\n';
+  ssize_t w = ::write(STDERR_FILENO, out.data(), out.size());
   (void)w;
 }
 
