@@ -18,6 +18,7 @@ build_pkgs=(
   libcivetweb-dev
   nlohmann-json3-dev
   libxdp-dev libbpf-dev
+  libsodium-dev
   libcurl4-openssl-dev libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev libnetfilter-queue-dev
   iproute2 iputils-ping ethtool
