@@ -76,6 +76,26 @@ const char* sip_counter_help(sip_counter c) {
   return "?";
 }
 
+const char* unscreened_reason_name(unscreened_reason r) {
+  switch (r) {
+#define RB_DP_UNSCREENED_CASE(name, help) \
+  case unscreened_reason::name: return #name;
+    RB_DP_FOREACH_UNSCREENED(RB_DP_UNSCREENED_CASE)
+#undef RB_DP_UNSCREENED_CASE
+  }
+  return "?";
+}
+
+const char* unscreened_reason_help(unscreened_reason r) {
+  switch (r) {
+#define RB_DP_UNSCREENED_CASE(name, help) \
+  case unscreened_reason::name: return help;
+    RB_DP_FOREACH_UNSCREENED(RB_DP_UNSCREENED_CASE)
+#undef RB_DP_UNSCREENED_CASE
+  }
+  return "?";
+}
+
 const char* drop_reason_help(drop_reason r) {
   switch (r) {
 #define RB_DP_DROP_CASE(name, help) \
@@ -115,7 +135,8 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
     if (cfg.sip.filters) b->_filters = std::make_unique<filter_slot>(cfg.workers);
     for (unsigned w = 0; w < cfg.workers; w++) {
       auto sw = std::make_unique<sip_worker>();
-      if (!sw->init(*b->_sip_db, cfg.sip, error)) return nullptr;
+      if (!sw->init(*b->_sip_db, cfg.sip, rte_get_tsc_hz(), b->_counters[w]->sip, error))
+        return nullptr;
       if (b->_filters)
         sw->enable_filters(b->_filters.get(), b->_pool, rte_get_tsc_hz() * cfg.sip.blocked_ttl_s);
       b->_sip.push_back(std::move(sw));
@@ -345,6 +366,8 @@ bridge_stats bridge::stats() const {
     for (size_t k = 0; k < k_sip_methods; k++) st.sip.requests[k] += c.sip.requests[k].get();
     for (size_t k = 0; k < 6; k++) st.sip.responses[k] += c.sip.responses[k].get();
     for (size_t k = 0; k < k_sip_parse_errors; k++) st.sip.parse_errors[k] += c.sip.parse[k].get();
+    for (size_t k = 0; k < k_unscreened_reasons; k++)
+      st.sip.unscreened[k] += c.sip.unscreened[k].get();
     st.workers.push_back(ws);
   }
   if (!_closed) {

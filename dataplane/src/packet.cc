@@ -50,6 +50,11 @@ l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
     li.dst = ip + 16;
     const uint16_t frag = rd16(ip + 6);
     if ((frag & 0x3fff) != 0) {  // MF set or a non-zero offset
+      li.frag_id = rd16(ip + 4);
+      li.frag_offset = (frag & 0x1fffu) * 8u;
+      li.frag_more = (frag & 0x2000) != 0;
+      li.payload_offset = off + ihl;
+      li.payload_len = total - ihl;
       *out = li;
       return l4_result::fragment;
     }
@@ -77,6 +82,11 @@ l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
       } else if (next == 44) {  // fragment header
         if (off + 8 > l4_end) return l4_result::malformed;
         li.proto = f[off];
+        li.frag_offset = rd16(f + off + 2) & 0xfff8u;
+        li.frag_more = (f[off + 3] & 1) != 0;
+        li.frag_id = rd32(f + off + 4);
+        li.payload_offset = off + 8;
+        li.payload_len = l4_end - (off + 8);
         *out = li;
         return l4_result::fragment;
       } else {
@@ -111,6 +121,26 @@ l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {
   }
   *out = li;
   return l4_result::ok;
+}
+
+bool udp_in_datagram(const uint8_t* d, uint32_t len, uint8_t proto, l4_info* out) {
+  uint32_t off = 0;
+  for (int i = 0; i < 8 && (proto == 0 || proto == 43 || proto == 60); i++) {
+    if (off + 8 > len) return false;
+    const uint32_t hlen = (d[off + 1] + 1u) * 8u;
+    proto = d[off];
+    if (off + hlen > len) return false;
+    off += hlen;
+  }
+  if (proto != 17 || off + 8 > len) return false;
+  const uint32_t ulen = rd16(d + off + 4);
+  if (ulen < 8 || off + ulen > len) return false;  // the receiver drops it too
+  out->proto = 17;
+  out->sport = rd16(d + off);
+  out->dport = rd16(d + off + 2);
+  out->payload_offset = off + 8;
+  out->payload_len = ulen - 8;
+  return true;
 }
 
 }  // namespace ringbridge::dp

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Hot path: the filter verdict on an INVITE, the per-worker table of blocked Call-IDs
+// Hot path: the filter verdict on an INVITE, the per-worker table of blocked calls
 // (retransmissions, ACKs and CANCELs of a blocked call get the same treatment), and the
 // 486 / 603 / 200-for-CANCEL frames sent back out of the ingress port.
 //
@@ -13,9 +13,9 @@
 #include <rte_udp.h>
 
 #include <cstring>
-#include <functional>
 #include <string_view>
 
+#include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/filter.h"
 #include "ringbridge/dp/packet.h"
@@ -40,17 +40,38 @@ struct event_verdict {
   uint32_t rule_id = 0;
 };
 
+/// Who a blocked call is: a keyed 128-bit hash of the whole Call-ID, the caller's From tag
+/// and the side the INVITE came in on. Nothing is cut to a fixed size, so a long Call-ID
+/// stays blocked, and a message from the other side (or another dialog reusing the
+/// Call-ID) never matches.
+inline hash128 blocked_identity(const sip::message& m, int side) {
+  // side, tag length, tag, Call-ID — hashed in one piece when short (the usual case).
+  char buf[256];
+  const std::string_view tag = m.from.tag.substr(0, 64);
+  const std::string_view id = m.call_id;
+  const bool whole_tag = m.from.tag.size() <= 64;
+  if (whole_tag && 2 + tag.size() + id.size() <= sizeof(buf)) {
+    buf[0] = static_cast<char>(side);
+    buf[1] = static_cast<char>(tag.size());
+    std::memcpy(buf + 2, tag.data(), tag.size());
+    std::memcpy(buf + 2 + tag.size(), id.data(), id.size());
+    return keyed_hash128(buf, 2 + tag.size() + id.size());
+  }
+  const hash128 parts[2] = {keyed_hash128(m.from.tag), keyed_hash128(id)};
+  buf[0] = static_cast<char>(side);
+  buf[1] = static_cast<char>(0xff);  // never a tag length: the long form
+  std::memcpy(buf + 2, parts, sizeof(parts));
+  return keyed_hash128(buf, 2 + sizeof(parts));
+}
+
 /// A call blocked in this worker.
 struct blocked_call {
-  uint64_t hash = 0;
+  hash128 who;
   uint64_t expires = 0;  ///< TSC; 0 = free slot
   uint32_t rule_id = 0;
   block_mode mode = block_mode::drop;
-  uint8_t len = 0;
   uint8_t tag_len = 0;
-  char call_id[128];
   char to_tag[16];
-  std::string_view id() const { return {call_id, len}; }
 };
 
 /// Open addressing, bounded probing; an insert into a full window evicts the entry that
@@ -62,24 +83,24 @@ struct blocked_table {
   uint32_t live = 0;  ///< entries inserted and not yet seen expired (an upper bound)
   uint64_t ttl_tsc = 0;
 
-  blocked_call* find(std::string_view id, uint64_t h, uint64_t now) {
+  blocked_call* find(const hash128& who, uint64_t now) {
     for (uint32_t i = 0; i < k_probe; i++) {
-      blocked_call& b = slots[(h + i) & (k_slots - 1)];
+      blocked_call& b = slots[(who.lo + i) & (k_slots - 1)];
       if (b.expires == 0) continue;
       if (b.expires <= now) {
         b.expires = 0;
         if (live) live--;
         continue;
       }
-      if (b.hash == h && b.id() == id) return &b;
+      if (b.who == who) return &b;
     }
     return nullptr;
   }
 
-  blocked_call* insert(std::string_view id, uint64_t h, uint64_t now, bool* evicted) {
+  blocked_call* insert(const hash128& who, uint64_t now, bool* evicted) {
     blocked_call* victim = nullptr;
     for (uint32_t i = 0; i < k_probe; i++) {
-      blocked_call& b = slots[(h + i) & (k_slots - 1)];
+      blocked_call& b = slots[(who.lo + i) & (k_slots - 1)];
       if (b.expires == 0 || b.expires <= now) {
         victim = &b;
         *evicted = false;
@@ -89,13 +110,27 @@ struct blocked_table {
       *evicted = true;
     }
     if (!*evicted) live++;
-    victim->hash = h;
+    victim->who = who;
     victim->expires = now + ttl_tsc;
-    victim->len = static_cast<uint8_t>(std::min<size_t>(id.size(), sizeof(victim->call_id)));
-    std::memcpy(victim->call_id, id.data(), victim->len);
     return victim;
   }
 };
+
+/// May the bridge send a frame back to the source of IN? Never to a multicast or
+/// broadcast MAC, an unspecified, loopback, multicast or reserved IP address, or port 0:
+/// a forged source must not turn the bridge into an amplifier.
+inline bool reply_destination_ok(const uint8_t* in, const l4_info& li) {
+  if (in[6] & 0x01) return false;  // group bit of the source MAC
+  if (li.sport == 0) return false;
+  if (li.ip_version == 4) {
+    const uint8_t a = li.src[0];
+    return a != 0 && a != 127 && a < 224;  // 0/8, 127/8, 224/4 multicast, 240/4 + broadcast
+  }
+  static const uint8_t k_zero[16] = {},
+                       k_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return li.src[0] != 0xff && std::memcmp(li.src, k_zero, 16) != 0 &&
+         std::memcmp(li.src, k_loop, 16) != 0;
+}
 
 /// A UDP frame carrying SIP text TEXT back to where the request IN came from: MACs, IP
 /// addresses and ports swapped, VLAN tags kept, fresh IP header, checksums filled in.
@@ -147,10 +182,19 @@ inline rte_mbuf* reply_frame(rte_mempool* pool, const uint8_t* in, const l4_info
   return r;
 }
 
-/// Sends CODE REASON back for the request P[0..N) (blocked INVITE, or its CANCEL).
+/// Sends CODE REASON back for the request P[0..N) (blocked INVITE, or its CANCEL), if the
+/// destination is a sane unicast one and the reply budget allows.
 inline rte_mbuf* answer(sip_worker& sw, sip_counters& sc, const char* p, size_t n,
                         const uint8_t* frame, const l4_info& li, int code, std::string_view reason,
-                        std::string_view to_tag) {
+                        std::string_view to_tag, uint64_t now) {
+  if (!reply_destination_ok(frame, li)) {
+    sc[sip_counter::reply_suppressed].inc();
+    return nullptr;
+  }
+  if (!sw.replies.take(now)) {
+    sc[sip_counter::reply_rate_limited].inc();
+    return nullptr;
+  }
   const size_t len =
       build_sip_response({p, n}, code, reason, to_tag, sw.reply_buf.get(), k_reply_buf);
   rte_mbuf* r = len ? reply_frame(sw.pool, frame, li, sw.reply_buf.get(), len) : nullptr;
@@ -164,41 +208,41 @@ inline sip_outcome apply_filters(sip_worker& sw, sip_counters& sc, const sip::me
                                  const char* p, const uint8_t* frame, const l4_info& li, int side,
                                  unsigned worker, uint64_t tsc, event_verdict* ev) {
   sip_outcome out;
-  const std::string_view id = msg.call_id;
+  // Rules screen calls to the phone: INVITEs entering on side A. The phone's own calls out
+  // are never blocked, and nothing from side B can match a blocked call.
+  if (side != 0) return out;
   blocked_table& bt = *sw.blocked;
   const bool initial_invite = msg.req_method == sip::method::invite && msg.to.tag.empty();
-  uint64_t h = 0;
-  blocked_call* b = nullptr;
+  hash128 who;
+  bool have_who = false;
   if (bt.live != 0) {
-    h = std::hash<std::string_view>{}(id);
-    b = bt.find(id, h, tsc);
-  }
-  if (b != nullptr) {
-    // A retransmitted INVITE, the ACK for our answer, a CANCEL, anything else of the call.
-    ev->verdict = static_cast<uint8_t>(filter_action::block);
-    ev->block_mode = static_cast<uint8_t>(b->mode);
-    ev->rule_id = b->rule_id;
-    ev->repeat = 1;
-    sc[sip_counter::blocked_repeats].inc();
-    out.act = sip_action::drop_blocked;
-    const std::string_view tag(b->to_tag, b->tag_len);
-    if (b->mode != block_mode::drop) {
-      if (initial_invite)
-        out.reply = b->mode == block_mode::busy
-                        ? answer(sw, sc, p, msg.length, frame, li, 486, "Busy Here", tag)
-                        : answer(sw, sc, p, msg.length, frame, li, 603, "Decline", tag);
-      else if (msg.req_method == sip::method::cancel)
-        out.reply = answer(sw, sc, p, msg.length, frame, li, 200, "OK", tag);
+    who = blocked_identity(msg, side);
+    have_who = true;
+    if (blocked_call* b = bt.find(who, tsc)) {
+      // A retransmitted INVITE, the ACK for our answer, a CANCEL, anything else of the call.
+      ev->verdict = static_cast<uint8_t>(filter_action::block);
+      ev->block_mode = static_cast<uint8_t>(b->mode);
+      ev->rule_id = b->rule_id;
+      ev->repeat = 1;
+      sc[sip_counter::blocked_repeats].inc();
+      out.act = sip_action::drop_blocked;
+      const std::string_view tag(b->to_tag, b->tag_len);
+      if (b->mode != block_mode::drop) {
+        if (initial_invite)
+          out.reply = b->mode == block_mode::busy
+                          ? answer(sw, sc, p, msg.length, frame, li, 486, "Busy Here", tag, tsc)
+                          : answer(sw, sc, p, msg.length, frame, li, 603, "Decline", tag, tsc);
+        else if (msg.req_method == sip::method::cancel)
+          out.reply = answer(sw, sc, p, msg.length, frame, li, 200, "OK", tag, tsc);
+      }
+      return out;
     }
-    return out;
   }
-  // Rules screen calls to the phone: INVITEs entering on side A. The phone's own calls out
-  // are never blocked.
-  if (!initial_invite || side != 0) return out;
+  if (!initial_invite) return out;
   const filter_set* fs = sw.filters ? sw.filters->current() : nullptr;
   if (fs == nullptr) return out;
-  const caller_id who = fs->identify(msg);
-  const filter_verdict v = fs->evaluate(who, worker);
+  const caller_id who_called = fs->identify(msg);
+  const filter_verdict v = fs->evaluate(who_called, worker);
   ev->verdict = static_cast<uint8_t>(v.action);
   ev->block_mode = static_cast<uint8_t>(v.mode);
   ev->rule_id = v.rule_id;
@@ -210,23 +254,23 @@ inline sip_outcome apply_filters(sip_worker& sw, sip_counters& sc, const sip::me
     case filter_action::block: break;
   }
   sc[sip_counter::verdict_block].inc();
-  if (h == 0) h = std::hash<std::string_view>{}(id);
+  if (!have_who) who = blocked_identity(msg, side);
   bool evicted = false;
-  b = bt.insert(id, h, tsc, &evicted);
+  blocked_call* b = bt.insert(who, tsc, &evicted);
   if (evicted) sc[sip_counter::blocked_evicted].inc();
   b->rule_id = v.rule_id;
   b->mode = v.mode;
   // Our To tag: the same for every retransmission of this call.
   static const char k_hex[] = "0123456789abcdef";
-  uint64_t t = h ^ tsc ^ (static_cast<uint64_t>(worker) << 56);
+  uint64_t t = who.hi ^ tsc ^ (static_cast<uint64_t>(worker) << 56);
   b->tag_len = 12;
   for (int i = 0; i < 12; i++, t >>= 4) b->to_tag[i] = k_hex[t & 15];
   out.act = sip_action::drop_blocked;
   const std::string_view tag(b->to_tag, b->tag_len);
   if (v.mode == block_mode::busy)
-    out.reply = answer(sw, sc, p, msg.length, frame, li, 486, "Busy Here", tag);
+    out.reply = answer(sw, sc, p, msg.length, frame, li, 486, "Busy Here", tag, tsc);
   else if (v.mode == block_mode::decline)
-    out.reply = answer(sw, sc, p, msg.length, frame, li, 603, "Decline", tag);
+    out.reply = answer(sw, sc, p, msg.length, frame, li, 603, "Decline", tag, tsc);
   return out;
 }
 

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Hot path: SIP inspection of one frame (classify → parse → event), UDP and TCP.
+// Hot path: SIP inspection of one frame (classify → parse → verdict → event), UDP, TCP
+// and IP fragments.
 //
-// Inspection never changes or holds the frame: it is forwarded whatever happens here.
-// Costs, cheapest first: L2-L4 headers; a 10-byte probe (skipped on hint ports); a
-// Hyperscan scan of the start line; the parser. Non-SIP traffic pays the first two.
+// Inspection never changes or holds the frame; it is forwarded unless the filter step
+// decides otherwise (a blocked INVITE, or one that cannot be screened under [filters]
+// on_unparsable = "drop"). Costs, cheapest first: the ethertype; L2-L4 headers; a 10-byte
+// probe (skipped on hint ports); a Hyperscan scan of the start line; the parser. Non-SIP
+// traffic pays the first three.
+//
+// Screening fails closed on side A: whatever a permissive phone would take for an INVITE
+// is either screened or counted as unscreened by reason (RB_DP_FOREACH_UNSCREENED) and
+// handled by the policy — leading CRLFs, start lines of any length, the version in any
+// case, IP fragments (reassembled here for inspection, ip_reasm.h).
 #pragma once
 
 #include <hs/hs.h>
@@ -13,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ip_reasm.h"
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/dp/sip_inspect.h"
@@ -21,11 +30,12 @@
 
 namespace ringbridge::dp {
 
-/// Is P (LEN bytes) the start of a SIP message? Only the start line (within 256 bytes) is
-/// scanned.
-inline bool sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
-  const void* nl = std::memchr(p, '\n', std::min<uint32_t>(len, 256));
-  if (nl == nullptr) return false;
+/// Hyperscan pattern id of the SIP start line that P[0..LEN) begins with (a request's
+/// sip::method value, sip_database::k_extension_request or k_status_line), or 0 when it
+/// is not one. Only the first line is scanned, whatever its length.
+inline unsigned sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
+  const void* nl = std::memchr(p, '\n', len);
+  if (nl == nullptr) return 0;
   len = static_cast<uint32_t>(static_cast<const char*>(nl) - p) + 1;
   unsigned matched = 0;
   auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned,
@@ -34,7 +44,14 @@ inline bool sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
     return 1;  // one match is enough
   };
   hs_scan(sw.db->db(), p, len, 0, sw.scratch, on_match, &matched);
-  return matched != 0;
+  return matched;
+}
+
+constexpr unsigned k_invite_pattern = static_cast<unsigned>(sip::method::invite);
+
+/// Does P start like an INVITE request (whatever follows)?
+inline bool invite_like(const char* p, uint32_t n) {
+  return n > 6 && std::memcmp(p, "INVITE", 6) == 0 && (p[6] == ' ' || p[6] == '\t');
 }
 
 /// Copies the message's bytes for exports (only while a sink wants them).
@@ -96,95 +113,139 @@ inline void count_parse_error(sip_counters& sc, sip::parse_status r) {
   sc.parse[static_cast<size_t>(r)].inc();
 }
 
-// Parses as many whole messages as P holds; returns the bytes consumed. Leading CRLFs
-// (RFC 5626 keep-alives) are skipped. A malformed message discards the rest of P.
-inline uint32_t parse_stream(sip_worker& sw, sip_counters& sc, const char* p, uint32_t n,
-                             const l4_info& li, int side, unsigned worker, uint64_t tsc) {
-  uint32_t used = 0;
-  while (used < n) {
-    while (used < n && (p[used] == '\r' || p[used] == '\n')) used++;
-    if (used == n) break;
-    sip::message m;
-    const sip::parse_status r = sip::parse(p + used, n - used, false, &m);
-    if (r == sip::parse_status::incomplete) break;
-    if (r != sip::parse_status::ok) {
-      count_parse_error(sc, r);
-      return n;
-    }
-    emit(sw, sc, m, p + used, li, side, worker, tsc);
-    used += static_cast<uint32_t>(m.length);
-  }
-  return used;
+/// Something that may be an INVITE could not be screened: counted by REASON; on side A
+/// dropped when [filters] on_unparsable = "drop", else forwarded.
+inline sip_outcome unscreened(const sip_worker& sw, sip_counters& sc, unscreened_reason reason,
+                              int side) {
+  sc.unscreened[static_cast<size_t>(reason)].inc();
+  if (sw.drop_unparsable_invites && side == 0) return {sip_action::drop_unparsed, nullptr};
+  return {};
 }
 
-inline bool seq_before(uint32_t a, uint32_t b) {
-  return static_cast<int32_t>(a - b) < 0;
-}
+/// SIP over TCP: the stream table's callbacks for this segment.
+struct tcp_handler {
+  sip_worker& sw;
+  sip_counters& sc;
+  const l4_info& li;
+  int side;
+  unsigned worker;
+  uint64_t tsc;
+
+  bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
+  void message(const sip::message& m, const char* raw) {
+    emit(sw, sc, m, raw, li, side, worker, tsc);
+  }
+  void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
+  void note(stream_note k) {
+    sc[k == stream_note::overflow ? sip_counter::tcp_overflow : sip_counter::tcp_resync].inc();
+  }
+};
 
 inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, const char* p,
                         uint32_t n, bool hinted, int side, unsigned worker, uint64_t tsc) {
   tcp_stream_table& table = *sw.streams;
   // Bulk TCP pays nothing more when no SIP stream is followed and nothing looks like SIP.
-  if (table.in_use == 0 && (n == 0 || (!hinted && !sip::could_be_sip(p, n)))) return;
+  if (table.in_use == 0) {
+    uint32_t k = 0;
+    while (k < n && (p[k] == '\r' || p[k] == '\n')) k++;
+    if (k == n || (!hinted && !sip::could_be_sip_prefix(p + k, n - k))) return;
+  }
   tcp_key key;
   li.copy_addrs(key.src, key.dst);
   key.sport = li.sport;
   key.dport = li.dport;
-  tcp_stream* s = table.find(key);
-  const bool closing = (li.tcp_flags & 0x05) != 0;  // FIN or RST
-  if (s == nullptr) {
-    if (n == 0 || closing) return;
-    if (!hinted && !sip::could_be_sip(p, n)) return;
-    if (!sip_start_line(sw, p, n)) return;
-    bool evicted;
-    s = table.insert(key, tsc, &evicted);
-    s->next_seq = li.tcp_seq;
-    sc[sip_counter::tcp_streams].inc();
-    if (evicted) sc[sip_counter::tcp_evicted].inc();
+  tcp_handler h{sw, sc, li, side, worker, tsc};
+  table.segment(key, li.tcp_seq, li.tcp_flags, p, n, hinted, tsc, h);
+}
+
+/// One UDP datagram's payload P[0..N) (from a frame, or reassembled from fragments).
+inline sip_outcome inspect_udp(sip_worker& sw, sip_counters& sc, const l4_info& li, const char* p,
+                               uint32_t n, const uint8_t* frame, int side, unsigned worker,
+                               uint64_t tsc) {
+  const bool hinted = sw.hints.test(li.sport) || sw.hints.test(li.dport);
+  // RFC 3261 §7.5: CRLFs before the start line are ignored — by phones too, so here as
+  // well. A datagram of nothing but CRLFs is a keep-alive.
+  while (n != 0 && (*p == '\r' || *p == '\n')) {
+    p++;
+    n--;
   }
-  s->last_tsc = tsc;
-  uint32_t seq = li.tcp_seq;
-  if (seq != s->next_seq) {
-    if (!seq_before(s->next_seq, seq + n) && n != 0) return;  // a retransmission
-    if (seq_before(seq, s->next_seq)) {                       // overlaps: keep the new tail
-      const uint32_t skip = s->next_seq - seq;
-      p += skip;
-      n -= skip;
-      seq = s->next_seq;
-    } else if (n != 0) {  // a gap: what was buffered can never complete
-      sc[sip_counter::tcp_out_of_order].inc();
-      s->len = 0;
-      if (!sip::could_be_sip(p, n)) {
-        table.remove(s);
-        return;
-      }
-    }
+  if (n == 0) return {};
+  if (!hinted && !sip::could_be_sip(p, n)) return {};
+  const unsigned pattern = sip_start_line(sw, p, n);
+  if (pattern == 0) {
+    if (invite_like(p, n)) return unscreened(sw, sc, unscreened_reason::invite_start_line, side);
+    if (hinted) sc[sip_counter::not_sip].inc();
+    return {};
   }
-  s->next_seq = seq + n;
-  if (n != 0) {
-    if (s->len == 0) {
-      // Common case: whole messages in this segment, parsed where they lie.
-      const uint32_t used = parse_stream(sw, sc, p, n, li, side, worker, tsc);
-      p += used;
-      n -= used;
-    }
-    if (n != 0) {
-      if (s->len + n > table.buffer_size) {
-        sc[sip_counter::tcp_overflow].inc();
-        s->len = 0;
-      } else {
-        std::memcpy(s->buf + s->len, p, n);
-        s->len += n;
-        const uint32_t used = parse_stream(sw, sc, reinterpret_cast<const char*>(s->buf), s->len,
-                                           li, side, worker, tsc);
-        if (used != 0) {
-          std::memmove(s->buf, s->buf + used, s->len - used);
-          s->len -= used;
-        }
-      }
-    }
+  sip::message msg;
+  const sip::parse_status pr = sip::parse(p, n, true, &msg);
+  if (pr != sip::parse_status::ok) {
+    count_parse_error(sc, pr);
+    if (pattern != k_invite_pattern) return {};
+    sc[sip_counter::invite_unparsed].inc();
+    return unscreened(sw, sc, unscreened_reason::invite_parse_error, side);
   }
-  if (closing) table.remove(s);
+  event_verdict v;
+  sip_outcome out;
+  if (sw.filters != nullptr && msg.is_request)
+    out = apply_filters(sw, sc, msg, p, frame, li, side, worker, tsc, &v);
+  emit(sw, sc, msg, p, li, side, worker, tsc, v);
+  return out;
+}
+
+/// An IP fragment. UDP datagrams that may be SIP are put together (copies; the fragments
+/// go on unchanged) and inspected when complete; the verdict then applies to the fragment
+/// that completed the datagram and to every later fragment of it.
+inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_info& li,
+                                    const uint8_t* frame, int side, unsigned worker, uint64_t tsc) {
+  sc[sip_counter::ip_fragments].inc();
+  // TCP is not reassembled (TCP senders avoid fragmentation; SIP over TCP is not blocked).
+  const bool v6_ext = li.ip_version == 6 && (li.proto == 0 || li.proto == 43 || li.proto == 60);
+  if (li.proto != 17 && !v6_ext) return {};
+  frag_info f;
+  f.ip_version = li.ip_version;
+  f.proto = li.proto;
+  f.src = li.src;
+  f.dst = li.dst;
+  f.id = li.frag_id;
+  f.offset = li.frag_offset;
+  f.more = li.frag_more;
+  f.data = frame + li.payload_offset;
+  f.len = li.payload_len;
+  auto may_be_sip = [&sw](const char* p, uint32_t n, uint16_t sport, uint16_t dport) {
+    if (sw.hints.test(sport) || sw.hints.test(dport)) return true;
+    while (n != 0 && (*p == '\r' || *p == '\n')) {
+      p++;
+      n--;
+    }
+    return sip::could_be_sip_prefix(p, n);
+  };
+  const bool fail_closed = sw.drop_unparsable_invites && side == 0;
+  reasm_table& rt = *sw.reasm;
+  switch (rt.add(f, side, tsc, fail_closed, may_be_sip)) {
+    case reasm_table::verdict::forward: return {};
+    case reasm_table::verdict::drop:
+      return {rt.dropped_as_blocked() ? sip_action::drop_blocked : sip_action::drop_unparsed,
+              nullptr};
+    case reasm_table::verdict::no_room:
+      return unscreened(sw, sc, unscreened_reason::frag_no_room, side);
+    case reasm_table::verdict::too_big:
+      return unscreened(sw, sc, unscreened_reason::frag_too_big, side);
+    case reasm_table::verdict::ambiguous:
+      return unscreened(sw, sc, unscreened_reason::frag_ambiguous, side);
+    case reasm_table::verdict::complete: break;
+  }
+  l4_info d = li;  // addresses and VLAN tags as this fragment has them; ports from the datagram
+  if (!udp_in_datagram(rt.datagram(), rt.datagram_len(), rt.datagram_proto(), &d)) {
+    const sip_outcome o = unscreened(sw, sc, unscreened_reason::frag_malformed, side);
+    rt.judge(o.act == sip_action::forward, false);
+    return o;
+  }
+  const sip_outcome o =
+      inspect_udp(sw, sc, d, reinterpret_cast<const char*>(rt.datagram() + d.payload_offset),
+                  d.payload_len, frame, side, worker, tsc);
+  rt.judge(o.act == sip_action::forward, o.act == sip_action::drop_blocked);
+  return o;
 }
 
 /// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one
@@ -194,60 +255,35 @@ __attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_cou
                                                          rte_mbuf* m, int side, unsigned worker,
                                                          uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  uint32_t len = rte_pktmbuf_data_len(m);
   // ARP, LLDP, ...: out before any parsing.
-  if (rte_pktmbuf_data_len(m) >= 14) {
+  if (len >= 14) {
     const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
     if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
       return {};
   }
+  if (unlikely(m->nb_segs > 1)) {
+    // A jumbo frame in a chain of segments: inspected from a linear copy.
+    len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), k_linear_bytes);
+    data = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, sw.linear.get()));
+    if (data == nullptr) return {};
+  }
   l4_info li;
-  const l4_result r = parse_l4(data, rte_pktmbuf_data_len(m), &li);
+  const l4_result r = parse_l4(data, len, &li);
   if (likely(r != l4_result::ok)) {
-    if (r == l4_result::fragment)
-      sc[sip_counter::ip_fragments].inc();
-    else if (r == l4_result::malformed)
-      sc[sip_counter::malformed_headers].inc();
+    if (r == l4_result::fragment) return inspect_fragment(sw, sc, li, data, side, worker, tsc);
+    if (r == l4_result::malformed) sc[sip_counter::malformed_headers].inc();
     return {};
   }
-  uint32_t n = li.payload_len;
+  const uint32_t n = li.payload_len;
   if (n == 0 && li.proto != 6) return {};
-  const bool hinted = sw.hints.test(li.sport) || sw.hints.test(li.dport);
-  // The payload is usually in the first segment; jumbo chains are copied out.
-  const char* p;
-  if (li.payload_offset + n <= rte_pktmbuf_data_len(m)) {
-    p = reinterpret_cast<const char*>(data + li.payload_offset);
-  } else {
-    p = static_cast<const char*>(rte_pktmbuf_read(m, li.payload_offset, n, sw.linear.get()));
-    if (p == nullptr) {
-      sc[sip_counter::malformed_headers].inc();
-      return {};
-    }
-  }
+  const char* p = reinterpret_cast<const char*>(data + li.payload_offset);
   if (li.proto == 6) {
+    const bool hinted = sw.hints.test(li.sport) || sw.hints.test(li.dport);
     inspect_tcp(sw, sc, li, p, n, hinted, side, worker, tsc);
     return {};
   }
-  if (!hinted && !sip::could_be_sip(p, n)) return {};
-  if (!sip_start_line(sw, p, n)) {
-    if (hinted && n > 4) sc[sip_counter::not_sip].inc();  // 4 bytes: CRLFCRLF keep-alive
-    return {};
-  }
-  sip::message msg;
-  const sip::parse_status pr = sip::parse(p, n, true, &msg);
-  if (pr != sip::parse_status::ok) {
-    count_parse_error(sc, pr);
-    if (n >= 7 && std::memcmp(p, "INVITE ", 7) == 0) {
-      sc[sip_counter::invite_unparsed].inc();
-      if (sw.drop_unparsable_invites && side == 0) return {sip_action::drop_unparsed, nullptr};
-    }
-    return {};
-  }
-  event_verdict v;
-  sip_outcome out;
-  if (sw.filters != nullptr && msg.is_request)
-    out = apply_filters(sw, sc, msg, p, data, li, side, worker, tsc, &v);
-  emit(sw, sc, msg, p, li, side, worker, tsc, v);
-  return out;
+  return inspect_udp(sw, sc, li, p, n, data, side, worker, tsc);
 }
 
 }  // namespace ringbridge::dp

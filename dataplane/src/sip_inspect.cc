@@ -7,13 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "ip_reasm.h"
 #include "sip_block.h"
 #include "tcp_stream.h"
 
 namespace ringbridge::dp {
 
 std::unique_ptr<sip_database> sip_database::compile(std::string* error) {
-  // Anchored at the start of the payload; only the start line is scanned.
+  // Anchored at the start of the payload; only the start line is scanned. As lenient as
+  // the parser (sip_parser.h): runs of spaces or tabs, the version in any case.
+  static const char k_uri_version[] = "[ \\t]+[^ \\t\\r\\n]+[ \\t]+(?i:SIP/2\\.0)[ \\t]*\\r?\\n";
   std::vector<std::string> exprs;
   std::vector<unsigned> ids;
   const char* known[] = {
@@ -23,12 +26,12 @@ std::unique_ptr<sip_database> sip_database::compile(std::string* error) {
   };
   unsigned id = 1;
   for (const char* m : known) {
-    exprs.push_back(std::string("^") + m + " [^ \\r\\n]+ SIP/2\\.0\\r?\\n");
+    exprs.push_back(std::string("^") + m + k_uri_version);
     ids.push_back(id++);
   }
-  exprs.emplace_back("^[A-Za-z0-9.!%*_+`'~-]{1,32} [^ \\r\\n]+ SIP/2\\.0\\r?\\n");
+  exprs.emplace_back(std::string("^[A-Za-z0-9.!%*_+`'~-]{1,32}") + k_uri_version);
   ids.push_back(k_extension_request);
-  exprs.emplace_back("^SIP/2\\.0 [1-6][0-9][0-9]( [^\\r\\n]*)?\\r?\\n");
+  exprs.emplace_back("^(?i:SIP/2\\.0)[ \\t]+[1-6][0-9][0-9]([ \\t][^\\r\\n]*)?\\r?\\n");
   ids.push_back(k_status_line);
 
   std::vector<const char*> ptrs;
@@ -53,15 +56,27 @@ sip_database::~sip_database() {
   hs_free_database(_db);
 }
 
-bool sip_worker::init(const sip_database& database, const sip_config& cfg, std::string* error) {
+bool sip_worker::init(const sip_database& database, const sip_config& cfg, uint64_t tsc_hz,
+                      sip_counters& counters, std::string* error) {
   db = &database;
+  if (!keyed_hash_init()) {
+    *error = "libsodium could not initialise (no entropy source for the hash keys)";
+    return false;
+  }
   if (hs_alloc_scratch(database.db(), &scratch) != HS_SUCCESS) {
     *error = "Hyperscan could not allocate scratch space";
     return false;
   }
   for (uint16_t p : cfg.hint_ports) hints.set(p);
-  streams = std::make_unique<tcp_stream_table>(cfg.tcp_streams, cfg.tcp_buffer);
-  linear.reset(new uint8_t[65536]);
+  streams = std::make_unique<tcp_stream_table>(cfg.tcp_streams, cfg.tcp_buffer,
+                                               tsc_hz * cfg.tcp_idle_s, counters);
+  reasm = std::make_unique<reasm_table>(cfg.reassembly_slots, cfg.reassembly_max_bytes,
+                                        tsc_hz * cfg.reassembly_timeout_s, counters);
+  if (cfg.reply_rate != 0) {
+    replies.period = tsc_hz / cfg.reply_rate;
+    replies.burst = cfg.reply_burst == 0 ? 1 : cfg.reply_burst;
+  }
+  linear.reset(new uint8_t[k_linear_bytes]);
   ring = std::make_unique<event_ring>();
   if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
   drop_unparsable_invites = cfg.drop_unparsable_invites;

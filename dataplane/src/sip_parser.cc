@@ -8,7 +8,8 @@ namespace {
 
 using sv = std::string_view;
 
-constexpr size_t k_max_start_line = 2048;
+// A stream waits this long for the end of a start line; a datagram is bounded by itself.
+constexpr size_t k_max_start_line = 65535;
 constexpr size_t k_max_headers = 256;  // more is a flood, not a call
 
 inline char lower(char c) {
@@ -171,11 +172,24 @@ const char* parse_status_name(parse_status s) {
 
 bool could_be_sip(const char* buf, size_t len) {
   if (len < 8) return false;
-  if (buf[0] == 'S' && buf[1] == 'I' && buf[2] == 'P' && buf[3] == '/') return true;
-  // A method: 2..10 upper-case letters, then a space.
+  if (lower(buf[0]) == 's' && lower(buf[1]) == 'i' && lower(buf[2]) == 'p' && buf[3] == '/')
+    return true;
+  // A method: 2..10 upper-case letters, then a space or tab.
   size_t i = 0;
   while (i < len && i < 11 && buf[i] >= 'A' && buf[i] <= 'Z') i++;
-  return i >= 2 && i <= 10 && i < len && buf[i] == ' ';
+  return i >= 2 && i <= 10 && i < len && is_wsp(buf[i]);
+}
+
+bool could_be_sip_prefix(const char* buf, size_t len) {
+  if (len >= 8) return could_be_sip(buf, len);
+  static const char k_version[] = "sip/";
+  size_t v = 0;
+  while (v < len && v < 4 && lower(buf[v]) == k_version[v]) v++;
+  if (v == len || v == 4) return true;
+  size_t i = 0;
+  while (i < len && buf[i] >= 'A' && buf[i] <= 'Z') i++;
+  if (i == len) return i <= 10;
+  return i >= 2 && i <= 10 && is_wsp(buf[i]);
 }
 
 bool parse_name_addr(sv value, name_addr* out) {
@@ -453,34 +467,58 @@ bool apply_header(sv name, sv value, message* m, parse_status* err) {
   return true;
 }
 
+bool is_token_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '.' ||
+         c == '!' || c == '%' || c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' ||
+         c == '~';
+}
+
+// "SIP/2.0", case-insensitively (RFC 3261 §7.1: the version is case-insensitive).
+bool is_sip_version(sv t) {
+  return t.size() == 7 && iequals(t, "SIP/2.0");
+}
+
+// Request-Line or Status-Line. Lenient where user agents are lenient, because whatever a
+// phone would accept as an INVITE must be screened: the version in any case, runs of
+// spaces or tabs between the parts, trailing whitespace.
 bool parse_start_line(sv line, message* m) {
-  if (line.starts_with("SIP/2.0 ")) {
-    sv rest = line.substr(8);
+  while (!line.empty() && is_wsp(line.back())) line.remove_suffix(1);
+  auto skip_wsp = [&](size_t i) {
+    while (i < line.size() && is_wsp(line[i])) i++;
+    return i;
+  };
+  auto word_end = [&](size_t i) {
+    while (i < line.size() && !is_wsp(line[i])) i++;
+    return i;
+  };
+  const size_t e1 = word_end(0);
+  if (e1 == 0) return false;
+  if (is_sip_version(line.substr(0, e1))) {
+    const size_t c = skip_wsp(e1);
+    if (c == e1) return false;
+    const size_t e2 = word_end(c);
     uint64_t code;
-    if (rest.size() < 3 || !parse_uint(rest.substr(0, 3), &code, 3) || code < 100 || code > 699)
+    if (e2 - c != 3 || !parse_uint(line.substr(c, 3), &code, 3) || code < 100 || code > 699)
       return false;
-    if (rest.size() > 3 && rest[3] != ' ') return false;
     m->is_request = false;
     m->status = static_cast<uint16_t>(code);
-    m->reason = rest.size() > 4 ? rest.substr(4) : sv{};
+    m->reason = line.substr(skip_wsp(e2));
     return true;
   }
-  size_t sp1 = line.find(' ');
-  if (sp1 == sv::npos || sp1 == 0) return false;
-  for (size_t i = 0; i < sp1; i++) {
-    char c = line[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '.' || c == '!' ||
-          c == '%' || c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' || c == '~' ||
-          is_digit(c)))
-      return false;
-  }
-  size_t sp2 = line.rfind(' ');
-  if (sp2 == sp1 || line.substr(sp2 + 1) != "SIP/2.0") return false;
+  for (size_t i = 0; i < e1; i++)
+    if (!is_token_char(line[i])) return false;
+  const size_t u = skip_wsp(e1);
+  if (u == e1) return false;
+  const size_t ue = word_end(u);
+  const size_t v = skip_wsp(ue);
+  if (v == ue || ue == u) return false;
+  const size_t ve = word_end(v);
+  if (ve != line.size() || !is_sip_version(line.substr(v))) return false;
   m->is_request = true;
-  m->method_token = line.substr(0, sp1);
+  m->method_token = line.substr(0, e1);
   m->req_method = method_from_token(m->method_token);
-  m->request_uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  return !m->request_uri.empty() && m->request_uri.find(' ') == sv::npos;
+  m->request_uri = line.substr(u, ue - u);
+  return true;
 }
 
 }  // namespace
@@ -497,8 +535,11 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out) {
   }
   sv line = msg.substr(0, nl);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > k_max_start_line || !parse_start_line(line, &m))  // SIP, or something else?
-    return line.find("SIP/") != sv::npos ? parse_status::bad_start_line : parse_status::not_sip;
+  if (!parse_start_line(line, &m)) {  // SIP, or something else?
+    for (size_t i = 0; i + 4 <= line.size(); i++)
+      if (iequals(line.substr(i, 4), "SIP/")) return parse_status::bad_start_line;
+    return parse_status::not_sip;
+  }
 
   // Headers, with folding: a line starting with SP/HT continues the previous header.
   size_t pos = nl + 1;
@@ -542,7 +583,10 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out) {
   if (m.content_length >= 0) {
     body_len = static_cast<size_t>(m.content_length);
     if (body_len > len - pos) {
-      if (!datagram) return parse_status::incomplete;
+      if (!datagram) {
+        m.length = pos + body_len;  // what the stream must hold before it can be parsed
+        return parse_status::incomplete;
+      }
       return parse_status::truncated_body;
     }
   } else {

@@ -160,7 +160,7 @@ struct sip_bench_env {
   sip_bench_env() {
     std::string err;
     db = sip_database::compile(&err);
-    sw.init(*db, sip_config{}, &err);
+    sw.init(*db, sip_config{}, rte_get_tsc_hz(), sc, &err);
   }
 };
 
@@ -274,7 +274,7 @@ void BM_inspect_invite_filtered(benchmark::State& state) {
   auto db = sip_database::compile(&err);
   sip_worker sw;
   sip_counters sc;
-  sw.init(*db, sip_config{}, &err);
+  sw.init(*db, sip_config{}, rte_get_tsc_hz(), sc, &err);
   filter_slot slot(1);
   slot.publish(filter_set::compile(bench_rules(static_cast<size_t>(state.range(0))), {}, 1, &err));
   sw.enable_filters(&slot, pool(), 1ull << 40);

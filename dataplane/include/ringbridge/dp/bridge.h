@@ -78,6 +78,7 @@ struct sip_stats {
   std::array<uint64_t, k_sip_methods> requests{};
   std::array<uint64_t, 6> responses{};
   std::array<uint64_t, k_sip_parse_errors> parse_errors{};
+  std::array<uint64_t, k_unscreened_reasons> unscreened{};
 
   uint64_t operator[](sip_counter k) const { return c[static_cast<size_t>(k)]; }
 };

@@ -13,7 +13,7 @@ enum class l4_result : uint8_t {
   ok,           ///< UDP or TCP with a payload view
   not_ip,       ///< ARP, LLDP, ... (or IP inside more than two VLAN tags)
   not_udp_tcp,  ///< ICMP, ESP, ...
-  fragment,     ///< an IP fragment: forwarded unparsed (ringbridge does not reassemble)
+  fragment,     ///< an IP fragment: frag_* describe it (reassembled for inspection, ip_reasm.h)
   malformed,    ///< a length or header field that does not fit the frame
 };
 
@@ -28,6 +28,11 @@ struct l4_info {
   uint32_t tcp_seq = 0;
   uint32_t payload_offset = 0;  ///< from the start of the frame
   uint32_t payload_len = 0;     ///< UDP: from the UDP length; TCP: from the IP length
+  // l4_result::fragment only: proto is the protocol (IPv6: the header after the fragment
+  // header), payload_offset/len the fragment's data.
+  uint32_t frag_id = 0;
+  uint32_t frag_offset = 0;  ///< bytes
+  bool frag_more = false;
 
   uint8_t addr_len() const { return ip_version == 6 ? 16 : 4; }
   /// Copies the addresses into 16-byte fields (IPv4 in the first 4 bytes, rest zero).
@@ -37,5 +42,10 @@ struct l4_info {
 /// Parses FRAME (LEN bytes, the contiguous start of the frame). IPv6 extension headers
 /// hop-by-hop, routing, destination options and fragment are walked (at most 8).
 l4_result parse_l4(const uint8_t* frame, uint32_t len, l4_info* out);
+
+/// The UDP datagram in a reassembled IP payload D[0..LEN) whose first header is PROTO
+/// (IPv6 destination-options / routing headers walked): fills ports, payload offset and
+/// length in *OUT (UDP length checked against LEN). False if it is not UDP or malformed.
+bool udp_in_datagram(const uint8_t* d, uint32_t len, uint8_t proto, l4_info* out);
 
 }  // namespace ringbridge::dp

@@ -13,15 +13,16 @@
 namespace ringbridge::dp::sip {
 
 /// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
-#define RB_SIP_FOREACH_METHOD(_)                                                    \
-  _(invite, "INVITE")                                                               \
-  _(ack, "ACK")                                                                     \
-  _(bye, "BYE")                                                                     \
-  _(cancel, "CANCEL")                                                               \
-  _(register_, "REGISTER")                                                          \
-  _(options, "OPTIONS")                                                             \
-  _(notify, "NOTIFY") _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") \
-      _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
+#define RB_SIP_FOREACH_METHOD(_)                                                  \
+  _(invite, "INVITE")                                                             \
+  _(ack, "ACK")                                                                   \
+  _(bye, "BYE")                                                                   \
+  _(cancel, "CANCEL")                                                             \
+  _(register_, "REGISTER")                                                        \
+  _(options, "OPTIONS")                                                           \
+  _(notify, "NOTIFY")                                                             \
+  _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") _(prack, "PRACK") \
+      _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
 
 enum class method : uint8_t {
   none = 0,  ///< a response, or no method parsed
@@ -108,13 +109,20 @@ struct message {
 
 /// Parses one message at the start of BUF. DATAGRAM: a UDP payload (the message must be
 /// complete; a missing Content-Length means "the rest of the datagram"). Otherwise a TCP
-/// stream: `incomplete` asks for more bytes, and Content-Length is required. Never reads
-/// outside [buf, buf + len).
+/// stream: `incomplete` asks for more bytes (with out->length set to the total the message
+/// needs once its headers are complete, 0 before), and Content-Length is required. Never
+/// reads outside [buf, buf + len). Leading CRLFs are the caller's to skip (RFC 3261 §7.5).
+/// The start line is parsed leniently, as permissive user agents do (version in any case,
+/// runs of whitespace): everything a phone might take for an INVITE is one here.
 parse_status parse(const char* buf, size_t len, bool datagram, message* out);
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
-/// no more than 10 bytes. False positives are fine (the full check follows).
+/// no more than 11 bytes. False positives are fine (the full check follows).
 bool could_be_sip(const char* buf, size_t len);
+/// For fewer than 8 bytes (a stream's first short segment): could these be the first
+/// bytes of something could_be_sip() accepts? Never false where could_be_sip() of a
+/// longer input with this prefix would be true.
+bool could_be_sip_prefix(const char* buf, size_t len);
 
 /// Parses a name-addr / addr-spec value (exposed for tests and the filter code).
 bool parse_name_addr(std::string_view value, name_addr* out);
