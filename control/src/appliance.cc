@@ -227,6 +227,10 @@ int run_appliance(int argc, char** argv) {
     bc.sip.enabled = cfg.sip.enabled;
     bc.sip.hint_ports = cfg.sip.hint_ports;
     bc.sip.tcp_streams = cfg.sip.tcp_streams;
+    bc.sip.tcp_idle_s = cfg.sip.tcp_idle_s;
+    bc.sip.reassembly_slots = cfg.sip.reassembly_slots;
+    bc.sip.reassembly_max_bytes = cfg.sip.reassembly_max_bytes;
+    bc.sip.reassembly_timeout_s = cfg.sip.reassembly_timeout_s;
     // Notification / export sinks: built (not started) before the dataplane, so that
     // workers capture SIP messages only when a sink exports them.
     std::unique_ptr<plugin::hub> notify = plugin::hub::create(cfg.notify, &err);
@@ -239,6 +243,8 @@ int run_appliance(int argc, char** argv) {
     bc.sip.filters = cfg.sip.enabled && cfg.filters.enabled;
     bc.sip.drop_unparsable_invites = cfg.filters.drop_unparsable_invites;
     bc.sip.blocked_ttl_s = cfg.filters.blocked_ttl_s;
+    bc.sip.reply_rate = cfg.filters.reply_rate;
+    bc.sip.reply_burst = cfg.filters.reply_burst;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
     // The filter rules are compiled and published before the first frame is forwarded.
     std::unique_ptr<filter_manager> filters;

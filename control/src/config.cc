@@ -211,6 +211,10 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            port_list_key("hint_ports",
                          [](config& c) -> std::vector<uint16_t>& { return c.sip.hint_ports; }),
            RB_INT("tcp_streams", uint32_t, 16, 65536, sip.tcp_streams),
+           RB_INT("tcp_idle_s", uint32_t, 10, 86400, sip.tcp_idle_s),
+           RB_INT("reassembly_slots", uint32_t, 8, 65536, sip.reassembly_slots),
+           RB_INT("reassembly_max_bytes", uint32_t, 1500, 65535, sip.reassembly_max_bytes),
+           RB_INT("reassembly_timeout_s", uint32_t, 1, 300, sip.reassembly_timeout_s),
        }},
       {"storage",
        {
@@ -308,6 +312,8 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                      return "";
                    }),
            RB_INT("blocked_ttl_s", uint32_t, 1, 3600, filters.blocked_ttl_s),
+           RB_INT("reply_rate", uint32_t, 0, 100000, filters.reply_rate),
+           RB_INT("reply_burst", uint32_t, 1, 100000, filters.reply_burst),
            rules_key(),
        }},
       {"calls",

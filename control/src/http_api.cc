@@ -262,6 +262,11 @@ struct http_api::handler : public CivetHandler {
     json sip = json::object();
     for (size_t k = 0; k < dp::k_sip_counters; k++)
       sip[dp::sip_counter_name(static_cast<dp::sip_counter>(k))] = st.sip.c[k];
+    json unscreened = json::object();
+    for (size_t r = 0; r < dp::k_unscreened_reasons; r++)
+      unscreened[dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(r))] =
+          st.sip.unscreened[r];
+    sip["unscreened"] = unscreened;
     size_t active;
     {
       std::lock_guard<std::mutex> g(ctx->mu);

@@ -108,6 +108,13 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   for (size_t e = 2; e < dp::k_sip_parse_errors; e++)
     sample(perr, static_cast<double>(st.sip.parse_errors[e]),
            {{"reason", dp::sip::parse_status_name(static_cast<dp::sip::parse_status>(e))}});
+  auto& unscr = fs.add("ringbridge_sip_unscreened_total",
+                       "Frames that may carry an INVITE but could not be screened, by reason "
+                       "(forwarded, or dropped on side A with [filters] on_unparsable = drop)",
+                       MetricType::Counter);
+  for (size_t r = 0; r < dp::k_unscreened_reasons; r++)
+    sample(unscr, static_cast<double>(st.sip.unscreened[r]),
+           {{"reason", dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(r))}});
   for (size_t k = 0; k < dp::k_sip_counters; k++) {
     const auto id = static_cast<dp::sip_counter>(k);
     auto& f = fs.add(std::string("ringbridge_") + dp::sip_counter_name(id) + "_total",

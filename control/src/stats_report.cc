@@ -59,6 +59,9 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
     appendf(s, " parse_%s=%" PRIu64,
             dp::sip::parse_status_name(static_cast<dp::sip::parse_status>(e)),
             st.sip.parse_errors[e]);
+  for (size_t r = 0; r < dp::k_unscreened_reasons; r++)
+    appendf(s, " unscreened_%s=%" PRIu64,
+            dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(r)), st.sip.unscreened[r]);
   appendf(s, "\n");
   appendf(s, "stats: mbufs_in_use=%" PRIu64 " mbufs_total=%" PRIu64 "\n", st.mbufs_in_use,
           st.mbufs_total);

@@ -59,6 +59,10 @@ struct config {
     bool enabled = true;  ///< inspect SIP; off = a plain bridge
     std::vector<uint16_t> hint_ports = {5060, 5061, 10000};
     uint32_t tcp_streams = 256;
+    uint32_t tcp_idle_s = 900;
+    uint32_t reassembly_slots = 64;
+    uint32_t reassembly_max_bytes = 16384;
+    uint32_t reassembly_timeout_s = 60;
   } sip;
 
   struct storage_section {
@@ -87,6 +91,8 @@ struct config {
     bool drop_unparsable_invites = false;
     dp::block_mode default_block_mode = dp::block_mode::drop;
     uint32_t blocked_ttl_s = 32;
+    uint32_t reply_rate = 50;   ///< 486/603/200 replies a second, per worker; 0 = none
+    uint32_t reply_burst = 100;
     std::vector<dp::filter_rule> rules;  ///< [[filters.rules]]
   } filters;
 
