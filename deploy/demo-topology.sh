@@ -10,8 +10,9 @@
 #                                        [--subnet6 fd77]
 #   NAME      prefix of everything created (default "rb"; at most 10 characters)
 #   --queues  rx/tx queues per veth (for more than one worker), default 1
-# The root-side ends get no address and no IPv6, are up and promiscuous; the kernel does
-# not bridge them, so nothing crosses unless ringbridge forwards it.
+# The root-side ends get no address and no IPv6 and are up (ringbridge makes them
+# promiscuous while it runs); the kernel does not bridge them, so nothing crosses unless
+# ringbridge forwards it.
 set -euo pipefail
 
 cmd=${1:-}
@@ -53,7 +54,7 @@ side() {  # side NS ROOT_IF ADDR ADDR6
     numtxqueues "$queues" numrxqueues "$queues" netns "$ns"
   # The bridge ports carry other hosts' frames: no address, no IPv6 chatter of their own.
   sysctl -qw "net.ipv6.conf.$rif.disable_ipv6=1"
-  ip link set "$rif" promisc on up
+  ip link set "$rif" up
   ip netns exec "$ns" ip link set lo up
   ip netns exec "$ns" ip addr add "$addr/24" dev eth0
   ip netns exec "$ns" ip -6 addr add "$addr6/64" dev eth0 nodad

@@ -120,10 +120,10 @@ class bridge {
   /// Mbufs not in the mempool (held by rings, PMDs, workers).
   uint64_t mbufs_in_use() const;
 
-  /// After close_ports(): how many mbufs a PMD may legitimately still hold. DPDK 22.11's
-  /// net_af_xdp never returns the mbufs in its fill ring (2048 per queue) nor unreaped tx
-  /// completions when a port closes; they go with the process. 0 for every other PMD, so
-  /// any mbuf still in use there is a leak.
+  /// After close_ports(): how many mbufs a PMD still holds by design. DPDK 22.11's
+  /// net_af_xdp never returns the 2048 mbufs of each rx queue's fill ring when a port
+  /// closes (they go with the process); tx completions are reaped before the ports stop,
+  /// so this is exact. 0 for every other PMD: any mbuf still in use there is a leak.
   uint64_t mbufs_pmd_residue_max() const;
 
   const bridge_config& config() const { return _cfg; }
@@ -144,6 +144,7 @@ class bridge {
  private:
   explicit bridge(const bridge_config& cfg);
   bool setup_port(int side, std::string* error);
+  void reap_tx_completions();
 
   bridge_config _cfg;
   rte_mempool* _pool = nullptr;
