@@ -37,10 +37,13 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_stop_signal{0};
 std::atomic<bool> g_dump_stats{false};
+std::atomic<bool> g_stall{false};
 
 void on_signal(int sig) {
   if (sig == SIGUSR1) {
     g_dump_stats.store(true);
+  } else if (sig == SIGUSR2) {
+    g_stall.store(true);
   } else {
     g_stop_signal.store(sig);
     g_stop.store(true);
@@ -54,6 +57,7 @@ void install_signal_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGUSR2, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);  // no reload yet; do not die when a terminal goes away
 }
@@ -312,12 +316,21 @@ int run_appliance(int argc, char** argv) {
       // they are empty.
       if (loop == nullptr || loop->drain() == 0) sleep_ms(2);
       const auto now = std::chrono::steady_clock::now();
-      if (loop && now - last_housekeeping >= std::chrono::seconds(1)) {
+      if (now - last_housekeeping >= std::chrono::seconds(1)) {
         last_housekeeping = now;
-        loop->housekeeping();
+        if (loop) loop->housekeeping();
+        br->watch_links();
       }
       if (br->filters() != nullptr) br->filters()->reclaim();
       if (g_dump_stats.exchange(false)) print_stats(*br, t0);
+      if (g_stall.exchange(false) && cfg.debug.control_stall_ms != 0) {
+        // Fault injection ([debug] control_stall_ms): the control thread stops draining,
+        // as if SQLite, a plugin or the machine held it up. The workers must not notice.
+        RB_LOG_WARN("SIGUSR2: control thread stalling for %u ms (fault injection)",
+                    cfg.debug.control_stall_ms);
+        sleep_ms(cfg.debug.control_stall_ms);
+        RB_LOG_WARN("control thread resumes after the injected stall");
+      }
       if (cfg.stats.interval_s != 0 &&
           now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
         last_periodic = now;

@@ -323,6 +323,7 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            RB_INT("answered_timeout_s", uint32_t, 60, 604800, calls.answered_timeout_s),
        }},
       {"stats", {RB_INT("interval_s", uint32_t, 0, 86400, stats.interval_s)}},
+      {"debug", {RB_INT("control_stall_ms", uint32_t, 0, 600000, debug.control_stall_ms)}},
       {"log",
        {
            str_key("level",

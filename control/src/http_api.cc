@@ -257,7 +257,8 @@ struct http_api::handler : public CivetHandler {
       ports[p.name] = {
           {"spec", p.spec},         {"rx_pkts", p.rx_pkts},   {"rx_bytes", p.rx_bytes},
           {"tx_pkts", p.tx_pkts},   {"tx_bytes", p.tx_bytes}, {"forwarded", p.forwarded},
-          {"injected", p.injected}, {"drops", drops},         {"nic_imissed", p.nic_imissed}};
+          {"injected", p.injected}, {"drops", drops},         {"nic_imissed", p.nic_imissed},
+          {"link_up", p.link_up},   {"link_changes", p.link_changes}};
     }
     json sip = json::object();
     for (size_t k = 0; k < dp::k_sip_counters; k++)

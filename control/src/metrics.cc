@@ -65,7 +65,13 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   auto& nic = fs.add("ringbridge_port_nic_errors_total",
                      "Frames lost or failed below ringbridge, as the PMD reports them",
                      MetricType::Counter);
+  auto& link = fs.add("ringbridge_port_link_up", "1 while the port's link is up",
+                      MetricType::Gauge);
+  auto& link_ch = fs.add("ringbridge_port_link_changes_total",
+                         "Link up/down transitions of the port since start", MetricType::Counter);
   for (const auto& p : st.ports) {
+    sample(link, p.link_up ? 1 : 0, {{"port", p.name}});
+    sample(link_ch, static_cast<double>(p.link_changes), {{"port", p.name}});
     sample(rx, static_cast<double>(p.rx_pkts), {{"port", p.name}});
     sample(rxb, static_cast<double>(p.rx_bytes), {{"port", p.name}});
     sample(tx, static_cast<double>(p.tx_pkts), {{"port", p.name}});

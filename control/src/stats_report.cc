@@ -35,8 +35,9 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
               p.drops[r]);
     appendf(s,
             " nic_imissed=%" PRIu64 " nic_ierrors=%" PRIu64 " nic_oerrors=%" PRIu64
-            " nic_rx_nombuf=%" PRIu64 "\n",
-            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf);
+            " nic_rx_nombuf=%" PRIu64 " link_up=%d link_changes=%" PRIu64 "\n",
+            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf, p.link_up ? 1 : 0,
+            p.link_changes);
   }
   for (size_t w = 0; w < st.workers.size(); w++) {
     const auto& ws = st.workers[w];

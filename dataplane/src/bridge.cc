@@ -35,6 +35,17 @@ std::string err_text(int rc) {
   return rte_strerror(rc < 0 ? -rc : rc);
 }
 
+// Link state of a kernel interface: administratively up and with a carrier. (The
+// AF_XDP and AF_PACKET PMDs report "up" from start to stop whatever the kernel says.)
+bool iface_link_up(const std::string& iface) {
+  FILE* f = std::fopen(("/sys/class/net/" + iface + "/carrier").c_str(), "r");
+  if (f == nullptr) return false;
+  int carrier = 0;
+  if (std::fscanf(f, "%d", &carrier) != 1) carrier = 0;  // EINVAL while the link is down
+  std::fclose(f);
+  return carrier == 1;
+}
+
 bool iface_is_promiscuous(const std::string& iface) {
   unsigned flags = 0;
   FILE* f = std::fopen(("/sys/class/net/" + iface + "/flags").c_str(), "r");
@@ -234,9 +245,10 @@ bool bridge::setup_port(int side, std::string* error) {
 
   rte_eth_link link{};
   rte_eth_link_get_nowait(id, &link);
+  _link_up[side].store(spec.is_kernel_iface() ? iface_link_up(spec.iface) : link.link_status != 0);
   RB_LOG_NOTICE("port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, link %s",
                 side_name, spec.text.c_str(), port_kind_name(spec.kind), info.driver_name, nq,
-                nb_rx, nb_tx, link.link_status ? "up" : "down");
+                nb_rx, nb_tx, _link_up[side].load() ? "up" : "down");
   return true;
 }
 
@@ -358,11 +370,33 @@ uint64_t bridge::mbufs_pmd_residue_max() const {
   return n;
 }
 
+void bridge::watch_links() {
+  for (int side = 0; side < 2; side++) {
+    if (!_port_started[side]) continue;
+    const port_spec& spec = _cfg.specs[side];
+    bool up;
+    if (spec.is_kernel_iface()) {
+      up = iface_link_up(spec.iface);
+    } else {
+      rte_eth_link link{};
+      if (rte_eth_link_get_nowait(_port_id[side], &link) != 0) continue;
+      up = link.link_status != 0;
+    }
+    if (up == _link_up[side].load()) continue;
+    _link_up[side].store(up);
+    _link_changes[side].fetch_add(1);
+    RB_LOG_NOTICE("port %c (%s): link %s", side == 0 ? 'a' : 'b', _cfg.specs[side].text.c_str(),
+                  up ? "up" : "down");
+  }
+}
+
 bridge_stats bridge::stats() const {
   bridge_stats st;
   for (int side = 0; side < 2; side++) {
     st.ports[side].name = side == 0 ? "a" : "b";
     st.ports[side].spec = _cfg.specs[side].text;
+    st.ports[side].link_up = _link_up[side].load();
+    st.ports[side].link_changes = _link_changes[side].load();
   }
   for (size_t w = 0; w < _counters.size(); w++) {
     const worker_counters& c = *_counters[w];

@@ -11,6 +11,11 @@
   sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
                                    print the status codes of the answers to it (same
                                    Call-ID) within TIMEOUT s
+  sip-flood HOST PORT COUNT PPS SEED
+                                   COUNT evenly paced INVITEs over UDP, each a new call:
+                                   random Call-ID, random (spoofed) caller number and name
+  udp-count PORT TIMEOUT           count datagrams until TIMEOUT s of silence, print
+                                   "received=N"
 """
 import hashlib
 import random
@@ -122,9 +127,56 @@ def sip_send(host, port, path, timeout):
     print("codes=" + ",".join(codes), flush=True)
 
 
+def invite(rnd, host, n):
+    """An INVITE of a new call with a random Call-ID and a random caller."""
+    call_id = f"{rnd.getrandbits(64):016x}-{n}@flood"
+    number = "+1" + "".join(rnd.choice("0123456789") for _ in range(10))
+    name = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+    sdp = ("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+           "m=audio 40000 RTP/AVP 0\r\n")
+    return (f"INVITE sip:+15551230000@{host} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK{n}\r\n"
+            f"From: \"{name}\" <sip:{number}@flood.example>;tag={n}\r\n"
+            f"To: <sip:+15551230000@{host}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
+            f"Max-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}").encode()
+
+
+def sip_flood(host, port, count, pps, seed):
+    rnd = random.Random(int(seed))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+    msgs = [invite(rnd, host, n) for n in range(int(count))]
+    gap = 1.0 / float(pps)
+    start = time.perf_counter()
+    for n, m in enumerate(msgs):
+        target = start + n * gap
+        while time.perf_counter() < target:
+            pass
+        s.sendto(m, (host, int(port)))
+    print(f"sent={count} seconds={time.perf_counter() - start:.2f}", flush=True)
+
+
+def udp_count(port, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(float(timeout))
+    print("listening", flush=True)
+    n = 0
+    try:
+        while True:
+            s.recv(65535)
+            n += 1
+    except socket.timeout:
+        pass
+    print(f"received={n}", flush=True)
+
+
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
-            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send}
+            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send,
+            "sip-flood": sip_flood, "udp-count": udp_count}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

@@ -51,6 +51,10 @@ struct config {
     uint32_t interval_s = 0;  ///< print stats every N seconds; 0 = on SIGUSR1 and at exit
   } stats;
 
+  struct debug_section {
+    uint32_t control_stall_ms = 0;  ///< SIGUSR2 stalls the control thread this long; 0 = off
+  } debug;
+
   struct log_section {
     std::string level = "notice";
   } log;

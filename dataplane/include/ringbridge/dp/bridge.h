@@ -57,6 +57,8 @@ struct port_stats {
   std::array<uint64_t, k_drop_reasons> drops{};
   // From the PMD (rte_eth_stats): what never reached a worker or failed below it.
   uint64_t nic_imissed = 0, nic_ierrors = 0, nic_oerrors = 0, nic_rx_nombuf = 0;
+  bool link_up = false;       ///< as watch_links() last saw it
+  uint64_t link_changes = 0;  ///< link up/down transitions seen since start
 
   uint64_t drops_total() const {
     uint64_t s = 0;
@@ -117,6 +119,11 @@ class bridge {
   /// Sums the per-worker counters and reads the PMD counters. Any thread.
   bridge_stats stats() const;
 
+  /// Control thread, about once a second: reads both ports' link state, counts and logs
+  /// each change (a cable pulled, a peer interface reset). Forwarding needs nothing from
+  /// it: workers keep polling and resume as soon as frames arrive again.
+  void watch_links();
+
   /// Mbufs not in the mempool (held by rings, PMDs, workers).
   uint64_t mbufs_in_use() const;
 
@@ -152,6 +159,8 @@ class bridge {
   std::array<bool, 2> _port_started{};
   std::array<bool, 2> _port_configured{};
   std::array<bool, 2> _promisc_was_on{};
+  std::array<std::atomic<bool>, 2> _link_up{};
+  std::array<std::atomic<uint64_t>, 2> _link_changes{};
   std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
