@@ -14,6 +14,11 @@ fi
 
 step() { printf '\n=== %s ===\n' "$*"; }
 
+# Whatever a killed test left behind (namespaces, processes, DPDK runtime directories) is
+# in the test registry: swept on the way out, however the run ends.
+export RB_TEST_REGISTRY=/run/rbtest
+trap 'python3 tests/integration/rbtest.py sweep || true' EXIT
+
 step "dependencies"
 deploy/install-deps.sh
 

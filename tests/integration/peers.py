@@ -213,8 +213,9 @@ class Mosquitto:
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = register_process(subprocess.Popen(["mosquitto", "-c", str(self.conf)],
+                                                      stdout=subprocess.DEVNULL,
+                                                      stderr=subprocess.DEVNULL))
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -237,3 +238,5 @@ class Mosquitto:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+        if self.proc:
+            unregister_process(self.proc)

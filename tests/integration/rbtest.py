@@ -4,6 +4,10 @@ binary (start, counters, clean stop) and pcap files.
 
 Everything a test creates has a unique name and is removed by the context managers here,
 also when the test fails: namespaces and links, processes (by PID), /var/run/dpdk/<prefix>.
+And because a test killed by its timeout runs no context manager, everything is also
+recorded in a registry directory (RB_TEST_REGISTRY, default /run/rbtest) as it is made:
+sweep() removes whatever is still listed — conftest.py calls it at the end of a session
+and on SIGTERM, tests/run.sh once more on exit (`python3 rbtest.py sweep`).
 """
 import contextlib
 import os
@@ -18,6 +22,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+REGISTRY = Path(os.environ.get("RB_TEST_REGISTRY", "/run/rbtest"))
 BIN = Path(os.environ.get("RINGBRIDGE_BIN", REPO / "build" / "control" / "ringbridge"))
 TOPOLOGY = REPO / "deploy" / "demo-topology.sh"
 DPDK_RUN = Path("/var/run/dpdk")
@@ -31,6 +36,75 @@ def run(cmd, check=True, timeout=60, **kw):
 
 def in_ns(ns, *cmd):
     return ["ip", "netns", "exec", ns, *map(str, cmd)]
+
+
+def _register(kind, key, value=""):
+    REGISTRY.mkdir(parents=True, exist_ok=True)
+    (REGISTRY / f"{kind}-{key}").write_text(str(value))
+
+
+def _unregister(kind, key):
+    (REGISTRY / f"{kind}-{key}").unlink(missing_ok=True)
+
+
+def register_process(proc):
+    """Records a helper process (a broker, a listener) so that sweep() kills it if the test
+    that started it is killed. Returns PROC."""
+    _register("proc", proc.pid, Path(f"/proc/{proc.pid}/comm").read_text().strip())
+    return proc
+
+
+def unregister_process(proc):
+    _unregister("proc", proc.pid)
+
+
+def kill_namespace_processes(ns):
+    """Every process still running inside namespace NS (sipp, receivers, ...), by PID."""
+    r = run(["ip", "netns", "pids", ns], check=False)
+    for pid in r.stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def sweep():
+    """Removes what a killed test left behind, as listed in the registry: ringbridge
+    processes (by PID, if still ringbridge) and their DPDK runtime directories, every
+    process in the test's namespaces, the namespaces and links. Returns what it removed."""
+    removed = []
+    if not REGISTRY.exists():
+        return removed
+    for entry in sorted(REGISTRY.iterdir()):
+        kind, _, key = entry.name.partition("-")
+        if kind == "pid":
+            pid = int(key)
+            try:
+                if Path(f"/proc/{pid}/exe").resolve(strict=True).name == BIN.name:
+                    os.kill(pid, signal.SIGKILL)
+                    removed.append(f"process {pid}")
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                pass
+            runtime = entry.read_text()
+            if runtime and Path(runtime).exists():
+                shutil.rmtree(runtime, ignore_errors=True)
+                removed.append(runtime)
+        elif kind == "proc":
+            pid = int(key)
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == entry.read_text():
+                    os.kill(pid, signal.SIGKILL)
+                    removed.append(f"process {pid} ({entry.read_text()})")
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        elif kind == "topo":
+            for ns in (f"{key}-net", f"{key}-phone"):
+                kill_namespace_processes(ns)
+            if key in run(["ip", "netns", "list"], check=False).stdout:
+                removed.append(f"topology {key}")
+            run([TOPOLOGY, "down", key], check=False)
+        entry.unlink(missing_ok=True)
+    return removed
 
 
 class Topology:
@@ -54,12 +128,16 @@ class Topology:
         self._subnet6 = subnet6
 
     def __enter__(self):
+        _register("topo", self.name)
         run([TOPOLOGY, "up", self.name, "--queues", self.queues, "--subnet", self.subnet,
              "--subnet6", self._subnet6])
         return self
 
     def __exit__(self, *exc):
+        for ns in (self.net_ns, self.phone_ns):  # what tests started in them (sipp, ...)
+            kill_namespace_processes(ns)
         run([TOPOLOGY, "down", self.name], check=False)
+        _unregister("topo", self.name)
         for ns in (self.net_ns, self.phone_ns):
             assert ns not in run(["ip", "netns", "list"]).stdout, f"{ns} was not removed"
 
@@ -147,6 +225,7 @@ class Ringbridge:
         self.out = open(self.workdir / "stdout", "w+")
         self.err = open(self.workdir / "stderr", "w+")
         self.proc = subprocess.Popen(self.args, stdout=self.out, stderr=self.err)
+        _register("pid", self.proc.pid, self.runtime_dir)
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
             if "bridging with" in self.stderr():
@@ -178,6 +257,7 @@ class Ringbridge:
     def wait(self, timeout=60):
         """Waits for exit (e.g. pcap replay), returns (returncode, final stats, exit line)."""
         self.returncode = self.proc.wait(timeout=timeout)
+        _unregister("pid", self.proc.pid)
         blocks, exit_line = parse_stats(self.stdout())
         return self.returncode, (blocks[-1] if blocks else None), exit_line
 
@@ -200,6 +280,7 @@ class Ringbridge:
             self.proc.kill()
             self.proc.wait(timeout=10)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        _unregister("pid", self.proc.pid)
 
 
 def assert_counters_balance(block):
@@ -361,3 +442,11 @@ def metric(text, name, **labels):
         if key == name or key == f"{name}{{{want}}}":
             return float(value)
     return 0.0
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] != ["sweep"]:
+        sys.exit("usage: rbtest.py sweep   (remove what killed tests left behind)")
+    for what in sweep():
+        print(f"rbtest sweep: removed {what}")
