@@ -35,6 +35,7 @@ class GntpServer(_Threaded):
         self.port = free_port()
         self.password = password
         self.requests = []  # (type, headers dict, key ok)
+        self.raw = []       # the bytes of each request as received
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -51,6 +52,7 @@ class GntpServer(_Threaded):
                         n = int(dict(_headers(data)).get("Notifications-Count", "0"))
                         if data.count(b"\r\n\r\n") < n + 1:
                             continue
+                outer.raw.append(data)
                 text = data.decode("utf-8", "replace")
                 info = text.split("\r\n", 1)[0].split(" ")
                 kind = info[1]

@@ -210,3 +210,102 @@ def test_replies_are_rate_limited_and_never_sent_to_group_addresses(tmp_path):
     assert 5 <= sip_c["replies_sent"] <= 8  # the burst, plus one a second while replaying
     assert sip_c["replies_sent"] + sip_c["reply_rate_limited"] == 40
     assert final["ports"]["a"]["injected"] == sip_c["replies_sent"]
+
+
+# --- seeded random mutations of real SIP, every sink configured --------------------------------
+
+EVIL_NAMES = [b"\xff\xfe", "東京都千代田区の長い表示名".encode() * 4, b"%FF%FE", b"\xc0\xaf", b"\x00\x1b[2J",
+              b'"\\', "Zoë".encode("latin-1"), b"\xed\xa0\x80", "👋".encode()[:3]]
+
+
+def mutate(rnd, msg):
+    b = bytearray(msg)
+    for _ in range(rnd.randint(1, 4)):
+        k = rnd.randrange(10)
+        if k == 0 and b:
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        elif k == 1:
+            at = rnd.randrange(len(b) + 1)
+            b[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 20)))
+        elif k == 2 and len(b) > 2:
+            at = rnd.randrange(len(b) - 1)
+            del b[at:at + rnd.randint(1, min(40, len(b) - at))]
+        elif k == 3 and b:
+            del b[rnd.randrange(len(b)):]
+        elif k == 4:
+            lines = bytes(b).split(b"\r\n")
+            i = rnd.randrange(len(lines))
+            lines.insert(i, lines[i])
+            b = bytearray(b"\r\n".join(lines))
+        elif k == 5:
+            b = bytearray(bytes(b).replace(b'"Alice"', b'"' + rnd.choice(EVIL_NAMES) + b'"', 1)
+                          .replace(b"+15557654321", b"+1555%FF" + rnd.choice(EVIL_NAMES)[:6], 1))
+        elif k == 6:
+            b[0:0] = b"\r\n" * rnd.randint(1, 3)
+        elif k == 7:
+            b = bytearray(bytes(b).replace(b"Content-Length: ",
+                                           b"Content-Length: " + str(rnd.randrange(99999)).encode()
+                                           + b" ", 1))
+        elif k == 8 and b:
+            at = rnd.randrange(len(b))
+            b[at:at] = b"\r\n "
+        elif k == 9:
+            lines = bytes(b).split(b"\r\n")
+            i, j = rnd.randrange(len(lines)), rnd.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+            b = bytearray(b"\r\n".join(lines))
+    return bytes(b)
+
+
+def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
+    import random
+
+    from peers import GntpServer, UdpReceiver, WebhookServer, hep_decode
+    from sippcap import tcp_frames
+
+    rnd = random.Random(20261130)
+    base = []
+    for i in range(40):
+        base += dialog(f"mut-{i}@x", outcome=rnd.choice(["answered", "missed", "busy"]))
+    udp_msgs, udp6_msgs, odd_port, tcp_msgs = [], [], [], []
+    for n in range(3000):
+        side, msg = rnd.choice(base)
+        m = mutate(rnd, msg)
+        r = rnd.random()
+        (udp_msgs if r < 0.6 else udp6_msgs if r < 0.75 else odd_port if r < 0.85
+         else tcp_msgs).append((side, m))
+    frames = merge(udp_frames(udp_msgs), udp_frames(udp6_msgs, v6=True),
+                   udp_frames(odd_port, port=5999),
+                   tcp_frames(tcp_msgs, cuts=sorted(rnd.random() for _ in range(60))))
+    growl = GntpServer().start()
+    hooks = WebhookServer(fails=0).start()
+    raw, hep = UdpReceiver().start(), UdpReceiver().start()
+    try:
+        cfg = (f'[notify.udp]\ntargets = ["127.0.0.1:{raw.port}"]\n'
+               f'[notify.growl]\nhost = "127.0.0.1"\nport = {growl.port}\n'
+               f'[notify.webhook]\nurls = ["{hooks.url("/ok")}"]\nqueue = 100000\n'
+               f'[notify.mqtt]\nport = 1\ntimeout_ms = 100\n'  # no broker: failures counted
+               f'[notify.hep]\naddress = "127.0.0.1:{hep.port}"\n'
+               '[filters]\n[[filters.rules]]\nmatch = "name"\npattern = "never matches"\n')
+        a_out, b_out, final, log = replay_with(tmp_path, frames, cfg)
+    finally:
+        for peer in (growl, hooks, raw, hep):
+            peer.stop()
+    # Everything crossed unchanged, in order, and the bridge exited cleanly (replay_with).
+    assert b_out == frames["a"] and a_out == frames["b"]
+    assert final["sip"]["sip_messages"] > 1000  # most mutations still parse as SIP
+    # What left the process is valid UTF-8 (log rows, webhook JSON, GNTP, HEP strings).
+    for row in log:
+        for v in row.values():
+            if isinstance(v, str):
+                v.encode("utf-8")
+    # (the webhook peer parses every body as JSON: one that fails never lands in posts)
+    assert hooks.posts.get("/ok"), "the webhook got events"
+    assert growl.raw, "Growl got notifications"
+    for req in growl.raw:
+        req.decode("utf-8")
+    assert hep.packets, "HEP got SIP messages"
+    for _, pkt in hep.packets:
+        hep_decode(pkt)[0x0011].decode("utf-8")  # the correlation id (Call-ID); SIP stays raw
+    stderr = (tmp_path / "stderr").read_bytes()
+    stderr.decode("utf-8")
