@@ -2,7 +2,7 @@
 // rb_gen: a paced packet generator on DPDK (AF_XDP on a veth), faster than tcpreplay's
 // one send() per frame, for the perf harness.
 //
-//   rb_gen EAL-ARGS -- PCAP
+//   rb_gen EAL-ARGS -- PCAP [--unique]
 //
 // Loads the frames of PCAP, then serves requests on stdin, one per line:
 //   RATE COUNT        send COUNT frames (cycling through the file) evenly paced at RATE
@@ -14,6 +14,12 @@
 //   Rated: X Bps, Y Mbps, Z pps
 // A frame counts as sent once the port accepted it; when the port keeps refusing, the
 // generator waits (the achieved rate then shows it could not keep up).
+//
+// --unique: every frame sent is a new one. In each template frame, every run of 16 '@'
+// becomes the frame's sequence number in hex and every run of 10 '#' a pseudo-random
+// 10-digit number derived from it — e.g. a Call-ID and a caller number, for an INVITE
+// flood where each INVITE is a new call from a spoofed caller. (Give such templates a UDP
+// checksum of 0: IPv4 allows it, and the bytes change after the checksum was computed.)
 #include <pcap/pcap.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -39,6 +45,26 @@ constexpr uint16_t k_burst = 16;
   std::exit(1);
 }
 
+// Offsets of the runs of N copies of C in F.
+std::vector<size_t> markers(const std::string& f, char c, size_t n) {
+  std::vector<size_t> out;
+  const std::string run(n, c);
+  for (size_t at = f.find(run); at != std::string::npos; at = f.find(run, at + n))
+    out.push_back(at);
+  return out;
+}
+
+// Writes the unique parts of frame number SEQ into P (a copy of template F).
+void stamp(char* p, const std::vector<size_t>& hex_at, const std::vector<size_t>& dec_at,
+           uint64_t seq) {
+  static const char k_hex[] = "0123456789abcdef";
+  for (size_t at : hex_at)
+    for (int i = 15; i >= 0; i--) p[at + static_cast<size_t>(15 - i)] = k_hex[(seq >> (4 * i)) & 15];
+  uint64_t v = (seq * 2654435761ull + 0x9e3779b97f4a7c15ull) % 10000000000ull;
+  for (size_t at : dec_at)
+    for (int i = 9; i >= 0; i--, v /= 10) p[at + static_cast<size_t>(i)] = static_cast<char>('0' + v % 10);
+}
+
 std::vector<std::string> load_pcap(const char* path) {
   char err[PCAP_ERRBUF_SIZE];
   pcap_t* p = pcap_open_offline(path, err);
@@ -60,8 +86,15 @@ int main(int argc, char** argv) {
   if (n < 0) die(std::string("EAL: ") + rte_strerror(rte_errno));
   argc -= n;
   argv += n;
-  if (argc < 2) die("usage: rb_gen EAL-ARGS -- PCAP");
+  if (argc < 2) die("usage: rb_gen EAL-ARGS -- PCAP [--unique]");
   const auto frames = load_pcap(argv[1]);
+  const bool unique = argc > 2 && std::strcmp(argv[2], "--unique") == 0;
+  std::vector<std::vector<size_t>> hex_at, dec_at;
+  for (const auto& f : frames) {
+    hex_at.push_back(unique ? markers(f, '@', 16) : std::vector<size_t>{});
+    dec_at.push_back(unique ? markers(f, '#', 10) : std::vector<size_t>{});
+  }
+  uint64_t seq = 0;
   if (rte_eth_dev_count_avail() < 1) die("no port (give --vdev net_af_xdp0,iface=...)");
 
   rte_mempool* mp = rte_pktmbuf_pool_create("gen", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -108,9 +141,10 @@ int main(int argc, char** argv) {
       uint64_t burst_bytes = 0;
       for (uint16_t i = 0; i < want; i++) {
         const std::string& f = frames[next_frame];
+        char* p = rte_pktmbuf_append(burst[i], static_cast<uint16_t>(f.size()));
+        std::memcpy(p, f.data(), f.size());
+        if (unique) stamp(p, hex_at[next_frame], dec_at[next_frame], seq++);
         next_frame = (next_frame + 1) % frames.size();
-        std::memcpy(rte_pktmbuf_append(burst[i], static_cast<uint16_t>(f.size())), f.data(),
-                    f.size());
         burst_bytes += f.size();
       }
       uint16_t done = 0;
