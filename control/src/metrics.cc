@@ -65,8 +65,8 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   auto& nic = fs.add("ringbridge_port_nic_errors_total",
                      "Frames lost or failed below ringbridge, as the PMD reports them",
                      MetricType::Counter);
-  auto& link = fs.add("ringbridge_port_link_up", "1 while the port's link is up",
-                      MetricType::Gauge);
+  auto& link =
+      fs.add("ringbridge_port_link_up", "1 while the port's link is up", MetricType::Gauge);
   auto& link_ch = fs.add("ringbridge_port_link_changes_total",
                          "Link up/down transitions of the port since start", MetricType::Counter);
   for (const auto& p : st.ports) {
@@ -83,6 +83,14 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
     sample(nic, static_cast<double>(p.nic_ierrors), {{"port", p.name}, {"kind", "rx_error"}});
     sample(nic, static_cast<double>(p.nic_oerrors), {{"port", p.name}, {"kind", "tx_error"}});
     sample(nic, static_cast<double>(p.nic_rx_nombuf), {{"port", p.name}, {"kind", "rx_nombuf"}});
+    sample(nic, static_cast<double>(p.xsk_rx_ring_full),
+           {{"port", p.name}, {"kind", "xsk_rx_ring_full"}});
+    sample(nic, static_cast<double>(p.xsk_fill_ring_empty),
+           {{"port", p.name}, {"kind", "xsk_fill_ring_empty"}});
+    sample(nic, static_cast<double>(p.xsk_rx_invalid),
+           {{"port", p.name}, {"kind", "xsk_rx_invalid"}});
+    sample(nic, static_cast<double>(p.xsk_tx_invalid),
+           {{"port", p.name}, {"kind", "xsk_tx_invalid"}});
   }
   auto& polls = fs.add("ringbridge_worker_polls_total",
                        "Worker loop iterations that received something (busy) or not (idle)",

@@ -35,8 +35,11 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
               p.drops[r]);
     appendf(s,
             " nic_imissed=%" PRIu64 " nic_ierrors=%" PRIu64 " nic_oerrors=%" PRIu64
-            " nic_rx_nombuf=%" PRIu64 " link_up=%d link_changes=%" PRIu64 "\n",
-            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf, p.link_up ? 1 : 0,
+            " nic_rx_nombuf=%" PRIu64 " xsk_rx_ring_full=%" PRIu64 " xsk_fill_ring_empty=%" PRIu64
+            " xsk_rx_invalid=%" PRIu64 " xsk_tx_invalid=%" PRIu64
+            " link_up=%d link_changes=%" PRIu64 "\n",
+            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf, p.xsk_rx_ring_full,
+            p.xsk_fill_ring_empty, p.xsk_rx_invalid, p.xsk_tx_invalid, p.link_up ? 1 : 0,
             p.link_changes);
   }
   for (size_t w = 0; w < st.workers.size(); w++) {
@@ -62,7 +65,8 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
             st.sip.parse_errors[e]);
   for (size_t r = 0; r < dp::k_unscreened_reasons; r++)
     appendf(s, " unscreened_%s=%" PRIu64,
-            dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(r)), st.sip.unscreened[r]);
+            dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(r)),
+            st.sip.unscreened[r]);
   appendf(s, "\n");
   appendf(s, "stats: mbufs_in_use=%" PRIu64 " mbufs_total=%" PRIu64 "\n", st.mbufs_in_use,
           st.mbufs_total);

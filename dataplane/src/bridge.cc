@@ -17,6 +17,7 @@
 #include "iface_tuning.h"
 #include "ringbridge/common/log.h"
 #include "worker.h"
+#include "xsk_diag.h"
 
 namespace ringbridge::dp {
 
@@ -217,6 +218,8 @@ bool bridge::setup_port(int side, std::string* error) {
   uint16_t nb_rx = _cfg.rx_desc, nb_tx = _cfg.tx_desc;
   rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx);
   if (rc != 0) return fail("rte_eth_dev_adjust_nb_rx_tx_desc: " + err_text(rc));
+  // The AF_XDP sockets this port's queues create: their kernel drop counters (xsk_diag.h).
+  const std::set<int> fds_before = spec.kind == port_kind::af_xdp ? socket_fds() : std::set<int>{};
   const int socket = rte_eth_dev_socket_id(id);
   const unsigned sock = socket < 0 ? rte_socket_id() : static_cast<unsigned>(socket);
   for (uint16_t q = 0; q < nq; q++) {
@@ -242,6 +245,7 @@ bool bridge::setup_port(int side, std::string* error) {
   rc = rte_eth_dev_start(id);
   if (rc != 0) return fail("rte_eth_dev_start: " + err_text(rc));
   _port_started[side] = true;
+  if (spec.kind == port_kind::af_xdp) _xsk_fds[side] = new_xdp_sockets(fds_before, socket_fds());
 
   rte_eth_link link{};
   rte_eth_link_get_nowait(id, &link);
@@ -320,6 +324,7 @@ void bridge::close_ports() {
   for (int side = 0; side < 2; side++) {
     if (!_port_configured[side]) continue;
     if (!_promisc_was_on[side]) rte_eth_promiscuous_disable(_port_id[side]);
+    _xsk_fds[side].clear();  // closed with the port
     int rc = rte_eth_dev_close(_port_id[side]);
     if (rc != 0)
       RB_LOG_WARN("port %c: close failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
@@ -439,6 +444,14 @@ bridge_stats bridge::stats() const {
         st.ports[side].nic_ierrors = es.ierrors;
         st.ports[side].nic_oerrors = es.oerrors;
         st.ports[side].nic_rx_nombuf = es.rx_nombuf;
+      }
+      if (!_xsk_fds[side].empty()) {
+        xsk_drops x;
+        add_xsk_drops(_xsk_fds[side], &x);
+        st.ports[side].xsk_rx_ring_full = x.rx_ring_full;
+        st.ports[side].xsk_fill_ring_empty = x.fill_ring_empty;
+        st.ports[side].xsk_rx_invalid = x.rx_invalid;
+        st.ports[side].xsk_tx_invalid = x.tx_invalid;
       }
     }
   }

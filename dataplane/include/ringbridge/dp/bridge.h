@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ struct port_stats {
   std::array<uint64_t, k_drop_reasons> drops{};
   // From the PMD (rte_eth_stats): what never reached a worker or failed below it.
   uint64_t nic_imissed = 0, nic_ierrors = 0, nic_oerrors = 0, nic_rx_nombuf = 0;
+  // AF_XDP ports: what the kernel dropped before the frames reached a worker (sock_diag).
+  uint64_t xsk_rx_ring_full = 0;     ///< the rx ring was full: the worker fell behind
+  uint64_t xsk_fill_ring_empty = 0;  ///< no buffer to receive into
+  uint64_t xsk_rx_invalid = 0, xsk_tx_invalid = 0;
   bool link_up = false;       ///< as watch_links() last saw it
   uint64_t link_changes = 0;  ///< link up/down transitions seen since start
 
@@ -161,6 +166,7 @@ class bridge {
   std::array<bool, 2> _promisc_was_on{};
   std::array<std::atomic<bool>, 2> _link_up{};
   std::array<std::atomic<uint64_t>, 2> _link_changes{};
+  std::array<std::set<int>, 2> _xsk_fds;  ///< AF_XDP ports: the kernel sockets (fixed after set-up)
   std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
