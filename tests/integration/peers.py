@@ -95,6 +95,7 @@ class WebhookServer(_Threaded):
     def __init__(self, fails=2):
         self.port = free_port()
         self.posts = {}     # path -> [json]
+        self.bodies = []    # (path, raw body bytes) of every POST, in order
         self.attempts = {}  # (path, call_id, event) -> attempts
         self.auth = []
         outer = self
@@ -106,6 +107,7 @@ class WebhookServer(_Threaded):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.auth.append((self.path, self.headers.get("Authorization")))
+                outer.bodies.append((self.path, body))
                 if self.path == "/hang":
                     time.sleep(30)
                     return

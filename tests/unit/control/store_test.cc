@@ -50,7 +50,7 @@ TEST_F(store_test, calls_survive_a_reopen_newest_first) {
       c.answered_at = i + 1;
       c.ended_at = i + 61;
       c.status_code = 200;
-      s->update_call(c);
+      ASSERT_TRUE(s->write_call(c));
     }
   }
   auto s = store::open(path, &err);
