@@ -150,3 +150,44 @@ def test_names_that_are_not_utf8_never_stop_the_process(tmp_path):
         ev = json.loads(body.decode("utf-8"))
         assert ev["call"]["call_id"] in by_cid
     assert "terminate" not in rb.stderr()
+
+
+
+
+def raw_datagram(strings, event=1):
+    """A 7651 datagram built by hand, strings as raw bytes (anyone on the LAN can send one)."""
+    head = b"RBCI" + bytes([1, event, 0, 0]) + (1_700_000_000_000_000).to_bytes(8, "big")
+    head += (0).to_bytes(2, "big") + bytes([len(strings), 0])
+    return head + b"".join(bytes([len(s)]) + s for s in strings)
+
+
+@pytest.mark.parametrize("mode", ["--json", "text"])
+def test_notify_decoder_prints_valid_utf8_whatever_arrives(mode):
+    from rbtest import BIN
+    notify_bin = BIN.parent.parent / "plugins" / "ringbridge-notify"
+    port = free_port()
+    args = [str(notify_bin), "--listen", f"127.0.0.1:{port}", "--count", "2", "--timeout", "10"]
+    if mode == "--json":
+        args.append("--json")
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert b"listening" in p.stderr.readline()  # bound: datagrams will be received
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for d in (raw_datagram([b"\xff\xfe", b"+1555\xc3", b"\xe4\xb8", b"\x1b[2J", b"c\xff"]),
+                  raw_datagram([b"Ok", b"+1555"])):
+            s.sendto(d, ("127.0.0.1", port))
+            time.sleep(0.05)
+        s.close()
+        out, err = p.communicate(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, err
+    text = out.decode("utf-8")  # strict: raises on a byte that is not UTF-8
+    lines = text.splitlines()
+    assert len(lines) == 2, text
+    assert "\x1b" not in text
+    if mode == "--json":
+        first = json.loads(lines[0])
+        assert first["name"] == "\ufffd\ufffd" and first["call_id"] == "c\ufffd"
