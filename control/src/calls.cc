@@ -162,6 +162,7 @@ void call_table::close(list::iterator e, call_state s, double now, std::string r
   c.state = s;
   c.ended_at = now;
   c.end_reason = std::move(reason);
+  e->last_seen = now;  // its grace period starts now (keeps _done in last-seen order)
   changes->push_back({call_change::finished, c});
 }
 

@@ -132,9 +132,13 @@ bool contained(const std::string& name, F&& f) {
   }
   thread_local log_limiter limit(5);
   uint64_t held = 0;
-  if (limit.allow(&held))
-    RB_LOG_WARN("notify %s: %s; counted as failed (%llu more since the last message)", name.c_str(),
-                what, static_cast<unsigned long long>(held));
+  if (limit.allow(&held)) {
+    if (held)
+      RB_LOG_WARN("notify %s: %s; counted as failed (%llu more since the last message)",
+                  name.c_str(), what, static_cast<unsigned long long>(held));
+    else
+      RB_LOG_WARN("notify %s: %s; counted as failed", name.c_str(), what);
+  }
   return false;
 }
 }  // namespace
