@@ -345,6 +345,7 @@ int run_appliance(int argc, char** argv) {
       while (loop->drain() != 0) {
       }
       loop->housekeeping();
+      loop->finish(2.0);
     }
     http.reset();
     notify->stop(2.0);  // what is queued gets up to 2 s to go out

@@ -51,7 +51,7 @@ control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_
   _wall0 = realtime_s();
   _hz = static_cast<double>(dp::tsc_hz());
   _db.set_stats(&_cc.storage);
-  // Row ids continue the log. Read while the connection still waits for locks (start-up).
+  // Row ids continue the log (a read: WAL never makes it wait for a writer).
   int64_t last = _db.last_call_id();
   if (last < 0) {
     // Ids must not reuse an existing row's: start far above any row a log can hold.
@@ -60,11 +60,11 @@ control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_
                static_cast<long long>(last + 1));
   }
   _table.set_last_id(last);
+  // From here on the control thread never waits for SQLite: a locked database fails a
+  // write at once and call_writer retries it later. (The workers are running already.)
+  _db.set_busy_timeout(0);
   _interrupted_up_to = last;
   close_interrupted();
-  // From here on the control thread never waits for SQLite: a locked database fails a
-  // write at once and call_writer retries it later.
-  _db.set_busy_timeout(0);
 }
 
 template <typename F>
@@ -109,8 +109,10 @@ size_t control_loop::drain(size_t max) {
   }
   _cc.events += n;
   guarded(control_stage::storage, [&] { _writer.flush(mono_s()); });
+  _cc.calls_evicted = _table.evicted();
   for (int d = 0; d < 2; d++) _cc.active[d] = _table.active_count(static_cast<call_direction>(d));
-  if (_active_dirty) guarded(control_stage::publish, [&] { publish_active(false); });
+  // Under load at most every 100 ms; as soon as the rings run dry otherwise.
+  if (_active_dirty) guarded(control_stage::publish, [&] { publish_active(n == 0); });
   return n + drain_captures(max);
 }
 
@@ -243,8 +245,8 @@ void control_loop::persist(const call_change& ch) {
 }
 
 void control_loop::publish_active(bool force) {
-  // A copy of every call in progress: at most every 100 ms, so a flood of new calls does
-  // not turn into a copy of the table per batch.
+  // A copy of every call in progress: while events keep coming at most every 100 ms, so
+  // a flood of new calls does not turn into a copy of the table per batch.
   const double now = mono_s();
   if (!force && now - _last_publish < k_publish_interval_s) return;
   std::vector<call_record> active = _table.active();
@@ -266,6 +268,24 @@ void control_loop::close_interrupted() {
         static_cast<long long>(n));
   _cc.storage.interrupted.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
   _interrupted_up_to = -1;
+}
+
+void control_loop::finish(double max_wait_s) {
+  // Nothing is left to drain: a bounded wait now keeps the end of the log.
+  const double deadline = mono_s() + max_wait_s;
+  _db.set_busy_timeout(static_cast<int>(max_wait_s * 1000));
+  guarded(control_stage::storage, [&] {
+    while (_writer.pending() != 0 && mono_s() < deadline) {
+      if (_writer.flush(mono_s()) == 0) {
+        timespec ts{0, 50 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+      }
+    }
+  });
+  _db.set_busy_timeout(0);
+  if (_writer.pending() != 0)
+    RB_LOG_ERR("call log: %zu change(s) could not be written before exit (%s)", _writer.pending(),
+               _cc.storage.last_error().c_str());
 }
 
 void control_loop::housekeeping() {

@@ -17,7 +17,7 @@ import pytest
 from peers import UdpReceiver, WebhookServer
 from rbtest import (Api, Ringbridge, call_log, free_port, metric, no_new_dpdk_dirs, read_pcap,
                     run, sip_appliance, sip_config, sipp_calls, write_pcap)
-from test_sip_pcap import dialog, merge, udp_frames
+from test_sip_pcap import SDP, dialog, merge, sip, udp_frames
 
 TOKEN = "test-token-0123456789"
 
@@ -191,3 +191,255 @@ def test_notify_decoder_prints_valid_utf8_whatever_arrives(mode):
     if mode == "--json":
         first = json.loads(lines[0])
         assert first["name"] == "\ufffd\ufffd" and first["call_id"] == "c\ufffd"
+
+
+def replay_run(tmp_path, name, frames, state, extra_cfg="", idle_ms=600, during=None,
+               storage=""):
+    """Replays FRAMES through the binary with its call log in STATE (more [storage] keys in
+    STORAGE); DURING(api), when given, runs while the replay idles out. Returns the
+    Ringbridge (exited 0)."""
+    work = tmp_path / name
+    work.mkdir()
+    write_pcap(work / "a.pcap", frames["a"])
+    write_pcap(work / "b.pcap", frames["b"])
+    port = free_port()
+    cfg = (f'[storage]\nstate_dir = "{state}"\n{storage}'
+           f'[http]\nlisten = "127.0.0.1:{port}"\ntoken = "{TOKEN}"\n'
+           f'[dataplane]\nburst = 1\n[replay]\nidle_ms = {idle_ms}\n' + extra_cfg)
+    rb = Ringbridge([f"pcap:{work}/a.pcap,{work}/a_out.pcap",
+                     f"pcap:{work}/b.pcap,{work}/b_out.pcap"], config=cfg, workdir=work)
+    with no_new_dpdk_dirs(), rb:
+        if during:
+            during(Api(port, TOKEN))
+        rc, _, _ = rb.wait(timeout=60)
+    assert rc == 0, rb.stderr()
+    assert read_pcap(work / "b_out.pcap") == frames["a"], "forwarding changed"
+    return rb
+
+
+def row_count(state, sql):
+    con = sqlite3.connect(f"file:{state}/ringbridge.db?mode=ro", uri=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_an_invite_flood_keeps_the_call_log_phonebook_and_call_table_within_caps(tmp_path):
+    """3000 INVITEs, each with a new Call-ID and a spoofed caller with a name: the call table
+    stays at [calls] max_active, the call log at max_calls (newest kept), the automatic
+    phonebook at phonebook_auto_max; a name the user set is never pruned."""
+    n = 3000
+    msgs = [("a", sip("INVITE sip:+15551230000@adapter.example SIP/2.0", f"flood-{i:05d}@x",
+                      "1 INVITE", f'"Spoof {i}" <sip:+1900{i:07d}@p>;tag=f{i}',
+                      "<sip:+15551230000@adapter.example>", body=SDP))
+            for i in range(n)]
+    state = tmp_path / "state"
+    state.mkdir()
+    seen = {}
+
+    def during(api):
+        assert api.request("PUT", "/api/v1/phonebook/+19000000005", {"name": "Keep me"})[0] == 200
+
+        def settled():
+            st, m = api.get("/metrics")
+            seen["metrics"] = m
+            return st == 200 and metric(m, "ringbridge_storage_pending") == 0 and \
+                row_count(state, "SELECT COUNT(*) FROM calls") <= 100 and \
+                metric(m, "ringbridge_control_events_total") == n
+        assert wait_until(settled, 20), seen.get("metrics")
+        seen["status"] = api.get("/api/v1/status")[1]
+
+    frames = udp_frames(msgs)
+    rb = replay_run(tmp_path, "flood", frames, state, idle_ms=4000, during=during,
+                    extra_cfg="[calls]\nmax_active = 16\n",
+                    storage="max_calls = 100\nphonebook_auto_max = 100\nmax_call_age_days = 0\n")
+    m = seen["metrics"]
+    assert metric(m, "ringbridge_ring_full_total") == 0
+    assert metric(m, "ringbridge_call_table_evictions_total") == n - 16
+    assert sum(metric(m, "ringbridge_calls_active", direction=d)
+               for d in ("inbound", "outbound")) == 16
+    assert metric(m, "ringbridge_storage_pruned_total", table="calls") >= n - 100
+    assert metric(m, "ringbridge_storage_pruned_total", table="phonebook") >= n - 100
+    assert metric(m, "ringbridge_storage_pending_dropped_total") == 0
+    assert sum(v for k, v in ((line.rpartition(" ")[0], float(line.rpartition(" ")[2]))
+                              for line in m.splitlines()
+                              if line.startswith("ringbridge_control_errors_total"))) == 0
+    assert seen["status"]["storage"]["state"] == "ok"
+    assert seen["status"]["calls"]["logged"] == 100
+    rows = call_log(state)
+    assert len(rows) == 100
+    assert [r["call_id"] for r in rows] == [f"flood-{i:05d}@x" for i in range(n - 100, n)]
+    # The evicted calls were closed as timeout, saying why.
+    evicted = [r for r in rows if r["state"] == "timeout"]
+    assert len(evicted) == 100 - 16
+    assert all("max_active = 16" in r["end_reason"] for r in evicted)
+    assert row_count(state, "SELECT COUNT(*) FROM phonebook WHERE source = 'auto'") <= 100
+    assert row_count(state, "SELECT name FROM phonebook WHERE number = '+19000000005'") == \
+        "Keep me"
+    # The trigger-kept counts agree with the tables.
+    assert row_count(state, "SELECT n FROM row_counts WHERE name = 'calls'") == 100
+    assert row_count(state, "SELECT n FROM row_counts WHERE name = 'phonebook_auto'") == \
+        row_count(state, "SELECT COUNT(*) FROM phonebook WHERE source = 'auto'")
+    assert "Traceback" not in rb.stderr()
+
+
+def test_calls_left_open_by_a_previous_run_are_closed_as_interrupted(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    ringing = dialog("open-ringing@x", outcome="ringing")
+    answered = [m for m in dialog("open-answered@x") if not m[1].startswith(b"BYE") and
+                b"2 BYE" not in m[1]]
+    replay_run(tmp_path, "first", merge(udp_frames(ringing), udp_frames(answered),
+                                        udp_frames(dialog("done@x"))), state)
+    assert {r["call_id"]: r["state"] for r in call_log(state)} == {
+        "open-ringing@x": "ringing", "open-answered@x": "answered", "done@x": "ended"}
+    seen = {}
+
+    def during(api):
+        assert wait_until(lambda: len(call_log(state)) == 4, 10)
+        seen["calls"] = api.get("/api/v1/calls")[1]
+        seen["metrics"] = api.get("/metrics")[1]
+
+    rb = replay_run(tmp_path, "second", udp_frames(dialog("next@x")), state, idle_ms=1500,
+                    during=during)
+    rows = {r["call_id"]: r for r in call_log(state)}
+    for cid in ("open-ringing@x", "open-answered@x"):
+        assert rows[cid]["state"] == "interrupted", rows[cid]
+        assert "stopped before the call ended" in rows[cid]["end_reason"]
+    assert rows["done@x"]["state"] == "ended" and rows["done@x"]["end_reason"] == ""
+    assert rows["next@x"]["state"] == "ended" and rows["next@x"]["id"] == 4
+    assert "2 call(s) the previous run left ringing or answered closed as interrupted" in \
+        rb.stderr()
+    api_rows = {c["call_id"]: c for c in seen["calls"]}
+    assert api_rows["open-answered@x"]["state"] == "interrupted"
+    assert "stopped" in api_rows["open-answered@x"]["end_reason"]
+    assert api_rows["next@x"]["end_reason"] is None
+    assert metric(seen["metrics"], "ringbridge_calls_interrupted_total") == 2
+
+
+# --- a live appliance (AF_XDP between namespaces, sipp peers) with its state on a small
+#     tmpfs the test mounts, so that the disk can really be filled -----------------------
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    work = tmp_path_factory.mktemp("robust")
+    state = work / "state"
+    state.mkdir()
+    run(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0750", "rbtest-state", state])
+    try:
+        port = free_port()
+        with sip_appliance(work, sip_config(state, port, TOKEN), port, TOKEN) as rb:
+            rb.state = state
+            yield rb
+    finally:
+        if run(["umount", state], check=False).returncode != 0:
+            run(["umount", "-l", state], check=False)
+
+
+def calls_from(state, prefix):
+    return [r for r in call_log(state) if r["from_number"].startswith(prefix)]
+
+
+def metrics(rb):
+    st, text = rb.api.get("/metrics")
+    assert st == 200
+    return text
+
+
+def storage_errors(text, kind):
+    return sum(metric(text, "ringbridge_storage_errors_total", op=op, kind=kind)
+               for op in ("open", "begin", "write", "commit", "prune", "read"))
+
+
+def ended(text):
+    return metric(text, "ringbridge_calls_total", direction="inbound", state="ended")
+
+
+def test_a_full_disk_delays_the_call_log_never_the_calls(live):
+    before = metrics(live)
+    filler = live.state / "filler"
+    with open(filler, "wb") as f:  # fill the file system to the last block
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    try:
+        r = sipp_calls(live, 20, 20, caller="+1888", duration_ms=100)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]  # every call completed
+        during = metrics(live)
+        assert ended(during) - ended(before) == 20, "calls are counted"
+        assert storage_errors(during, "full") > storage_errors(before, "full")
+        assert metric(during, "ringbridge_storage_pending") > 0
+        assert metric(during, "ringbridge_storage_degraded") == 1
+        st, status = live.api.get("/api/v1/status")
+        assert st == 200 and status["storage"]["state"] == "degraded", status["storage"]
+        assert "full" in status["storage"]["last_error"]
+        assert len(calls_from(live.state, "+1888")) < 20
+    finally:
+        filler.unlink()
+    # Space again: the pending rows land on the next retries.
+    assert wait_until(lambda: len(calls_from(live.state, "+1888")) == 20, 15)
+    assert wait_until(lambda: live.api.get("/api/v1/status")[1]["storage"]["state"] == "ok", 5)
+    after = metrics(live)
+    assert metric(after, "ringbridge_storage_pending") == 0
+    assert metric(after, "ringbridge_storage_pending_dropped_total") == 0
+    assert metric(after, "ringbridge_ring_full_total") == 0
+    assert all(r["state"] == "ended" for r in calls_from(live.state, "+1888"))
+
+
+def test_a_locked_database_delays_the_call_log_never_the_calls(live):
+    """An external sqlite3 holds the write lock: the control thread does not wait for it
+    (the rings keep being drained), the calls are counted, the log catches up after."""
+    before = metrics(live)
+    con = sqlite3.connect(f"{live.state}/ringbridge.db", isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        r = sipp_calls(live, 20, 20, caller="+1777", duration_ms=100)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        during = metrics(live)
+        assert ended(during) - ended(before) == 20
+        assert storage_errors(during, "busy") > storage_errors(before, "busy")
+        assert metric(during, "ringbridge_storage_pending") > 0
+        assert calls_from(live.state, "+1777") == []
+    finally:
+        con.execute("COMMIT")
+        con.close()
+    assert wait_until(lambda: len(calls_from(live.state, "+1777")) == 20, 10)
+    after = metrics(live)
+    assert metric(after, "ringbridge_ring_full_total") == 0
+    assert metric(after, "ringbridge_storage_pending_dropped_total") == 0
+
+
+def test_a_bulk_import_is_idempotent_and_never_stalls_the_calls(live):
+    numbers = "number,name\n" + "".join(f"+1800{i:07d},Spam {i}\n" for i in range(100_000))
+    r = {}
+
+    def calls():
+        r["sipp"] = sipp_calls(live, 100, 25, caller="+1666", duration_ms=100)
+    t = threading.Thread(target=calls)
+    t.start()
+    try:
+        time.sleep(0.5)  # the calls are under way
+        t0 = time.time()
+        st, first = live.api.request("POST", "/api/v1/filters/import?action=block",
+                                     raw=numbers.encode(), content_type="text/csv")
+        import_s = time.time() - t0
+        assert st == 200, first
+        assert (first["imported"], first["unchanged"]) == (100_000, 0)
+        st, second = live.api.request("POST", "/api/v1/filters/import?action=block",
+                                      raw=numbers.encode(), content_type="text/csv")
+        assert st == 200, second
+        assert (second["imported"], second["unchanged"], second["rules"]) == (0, 100_000, 100_000)
+    finally:
+        t.join(timeout=180)
+    assert r["sipp"].returncode == 0, r["sipp"].stdout[-2000:]
+    assert wait_until(lambda: len(calls_from(live.state, "+1666")) == 100, 15)
+    m = metrics(live)
+    assert metric(m, "ringbridge_filter_rules") == 100_000
+    assert metric(m, "ringbridge_ring_full_total") == 0
+    assert metric(m, "ringbridge_storage_pending_dropped_total") == 0
+    assert row_count(live.state, "SELECT COUNT(*) FROM filters") == 100_000
+    print(f"import of 100k numbers took {import_s:.1f} s")

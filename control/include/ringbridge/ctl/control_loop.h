@@ -38,6 +38,10 @@ class control_loop {
   /// publishes the active calls.
   void housekeeping();
 
+  /// At shutdown, once the workers have stopped (no ring to drain any more): writes what
+  /// is still pending, waiting up to MAX_WAIT_S for a lock or for space; logs what is lost.
+  void finish(double max_wait_s);
+
  private:
   void apply(const dp::sip_event& ev);
   size_t drain_captures(size_t max);
