@@ -356,6 +356,25 @@ def ended(text):
     return metric(text, "ringbridge_calls_total", direction="inbound", state="ended")
 
 
+def test_rest_input_that_is_not_utf8_is_refused_naming_the_field(live):
+    api = live.api
+    st, body = api.request("PUT", "/api/v1/phonebook/+15550001", raw=b'{"name": "Mo\xffm"}',
+                           content_type="application/json")
+    assert st == 400 and body["error"] == "'name' is not valid UTF-8 text", body
+    st, body = api.request("POST", "/api/v1/filters",
+                           raw=b'{"match": "name", "pattern": "\xc3(", "action": "block"}',
+                           content_type="application/json")
+    assert st == 400 and body["error"] == "'pattern' is not valid UTF-8 text", body
+    st, body = api.get("/api/v1/phonebook/%FF123")
+    assert st == 400 and "not valid UTF-8" in body["error"], body
+    st, body = api.get("/api/v1/calls?number=%C3%28")
+    assert st == 400 and "number is not valid UTF-8" in body["error"], body
+    # Valid non-Latin text is fine, and comes back as it was sent.
+    assert api.request("PUT", "/api/v1/phonebook/+15550001", {"name": "Мама 妈妈"})[0] == 200
+    assert api.get("/api/v1/phonebook/+15550001")[1]["name"] == "Мама 妈妈"
+    assert api.request("DELETE", "/api/v1/phonebook/+15550001")[0] == 204
+
+
 def test_a_full_disk_delays_the_call_log_never_the_calls(live):
     before = metrics(live)
     filler = live.state / "filler"
