@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 
 from peers import UdpReceiver, WebhookServer
-from rbtest import (Api, Ringbridge, call_log, free_port, metric, no_new_dpdk_dirs, read_pcap,
-                    run, sip_appliance, sip_config, sipp_calls, write_pcap)
+from rbtest import (Api, Ringbridge, call_log, free_port, in_ns, metric, no_new_dpdk_dirs,
+                    read_pcap, run, sip_appliance, sip_config, sipp_calls, write_pcap)
 from test_sip_pcap import SDP, dialog, merge, sip, udp_frames
 
 TOKEN = "test-token-0123456789"
+TRAFFIC = Path(__file__).with_name("traffic.py")
 
 
 def wait_until(pred, timeout=15, step=0.1):
@@ -326,10 +327,13 @@ def live(tmp_path_factory):
     work = tmp_path_factory.mktemp("robust")
     state = work / "state"
     state.mkdir()
-    run(["mount", "-t", "tmpfs", "-o", "size=32m,mode=0750", "rbtest-state", state])
+    run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0750", "rbtest-state", state])
     try:
         port = free_port()
-        with sip_appliance(work, sip_config(state, port, TOKEN), port, TOKEN) as rb:
+        cfg = sip_config(state, port, TOKEN).replace(
+            "[http]", "max_calls = 2000\nphonebook_auto_max = 1000\n[http]", 1)
+        cfg += "[calls]\nmax_active = 2000\n"
+        with sip_appliance(work, cfg, port, TOKEN) as rb:
             rb.state = state
             yield rb
     finally:
@@ -462,3 +466,58 @@ def test_a_bulk_import_is_idempotent_and_never_stalls_the_calls(live):
     assert metric(m, "ringbridge_storage_pending_dropped_total") == 0
     assert row_count(live.state, "SELECT COUNT(*) FROM filters") == 100_000
     print(f"import of 100k numbers took {import_s:.1f} s")
+
+
+def rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_an_invite_flood_keeps_memory_flat_and_everything_within_caps(live):
+    """Rounds of 30,000 INVITEs with random Call-IDs and spoofed callers (some names not
+    UTF-8) as fast as a socket sends them: forwarding goes on, the call table, call log and
+    automatic phonebook stay at their caps, and the process does not grow round after
+    round."""
+    t = live.topo
+    before = live.stats()
+
+    def settled():
+        m = metrics(live)
+        n = metric(m, "ringbridge_control_events_total")
+        time.sleep(0.3)
+        m2 = metrics(live)
+        return metric(m2, "ringbridge_control_events_total") == n and \
+            metric(m2, "ringbridge_storage_pending") == 0
+
+    rss = []
+    for seed in (1, 2, 3):
+        r = run(in_ns(t.net_ns, "python3", TRAFFIC, "sip-flood", t.phone_ip, 5062, 30000, seed),
+                timeout=120)
+        assert "sent=30000" in r.stdout, r.stdout
+        assert wait_until(settled, 30)
+        rss.append(rss_kb(live.proc.pid))
+    m = metrics(live)
+    after = live.stats()
+    print(f"RSS after each round: {rss} kB; ring_full="
+          f"{metric(m, 'ringbridge_ring_full_total'):.0f}")
+    assert rss[2] - rss[0] < 8 * 1024, rss
+    # Forwarding went on: nothing dropped on the way to the phone side.
+    for k, v in after["ports"]["a"].items():
+        if k.startswith("drop_"):
+            assert v == before["ports"]["a"][k], (k, v)
+    assert sum(metric(m, "ringbridge_calls_active", direction=d)
+               for d in ("inbound", "outbound")) <= 2000
+    assert metric(m, "ringbridge_call_table_evictions_total") > 0
+    assert row_count(live.state, "SELECT COUNT(*) FROM calls") <= 2000
+    assert row_count(live.state, "SELECT COUNT(*) FROM phonebook WHERE source = 'auto'") <= 1000
+    assert metric(m, "ringbridge_storage_pruned_total", table="calls") > 0
+    assert metric(m, "ringbridge_storage_pruned_total", table="phonebook") > 0
+    assert sum(metric(m, "ringbridge_control_errors_total", stage=s)
+               for s in ("event", "capture", "expire", "storage", "prune", "publish")) == 0
+    # Still answering, in valid UTF-8 (the flood's names included bytes that are not).
+    st, calls = live.api.get("/api/v1/calls?limit=1000")
+    assert st == 200 and len(calls) == 1000
+    st, pb = live.api.get("/api/v1/phonebook")
+    assert st == 200 and any("\ufffd" in e["name"] for e in pb)

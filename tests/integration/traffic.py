@@ -11,6 +11,9 @@
   sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
                                    print the status codes of the answers to it (same
                                    Call-ID) within TIMEOUT s
+  sip-flood HOST PORT COUNT SEED   COUNT INVITEs as fast as the socket takes them (from port
+                                   5090), each with a new random Call-ID and a spoofed
+                                   caller number and display name (some not UTF-8)
 """
 import hashlib
 import random
@@ -122,9 +125,35 @@ def sip_send(host, port, path, timeout):
     print("codes=" + ",".join(codes), flush=True)
 
 
+def sip_flood(host, port, count, seed):
+    rnd = random.Random(int(seed))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    s.bind(("0.0.0.0", 5090))
+    names = [b"Spam", "Caf\u00e9 \u5f20\u4f1f".encode(), b"\xff\xfe bad", b"A" * 60]
+    start, sent = time.perf_counter(), 0
+    for i in range(int(count)):
+        cid = rnd.randbytes(12).hex().encode()
+        num = b"+1999%08d" % rnd.randrange(10**8)  # no test blocks +1999
+        name = rnd.choice(names)
+        msg = (b"INVITE sip:+15551230000@" + host.encode() + b" SIP/2.0\r\n"
+               b"Via: SIP/2.0/UDP 10.0.0.9:5090;branch=z9hG4bK" + cid[:10] + b"\r\n"
+               b"From: \"" + name + b"\" <sip:" + num + b"@spoof.example>;tag=" + cid[:6] +
+               b"\r\nTo: <sip:+15551230000@" + host.encode() + b">\r\n"
+               b"Call-ID: " + cid + b"@flood\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+               b"Content-Length: 0\r\n\r\n")
+        try:
+            s.sendto(msg, (host, int(port)))
+            sent += 1
+        except BlockingIOError:
+            pass
+    print(f"sent={sent} seconds={time.perf_counter() - start:.2f}", flush=True)
+
+
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
-            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send}
+            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send,
+            "sip-flood": sip_flood}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
