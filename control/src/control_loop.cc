@@ -69,7 +69,7 @@ control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_
 
 template <typename F>
 void control_loop::guarded(control_stage stage, F&& f) {
-  const char* what = nullptr;
+  std::string what;  // a copy: the exception is gone after its handler
   try {
     f();
     return;
@@ -85,7 +85,7 @@ void control_loop::guarded(control_stage stage, F&& f) {
   uint64_t held = 0;
   if (_limit[i].allow(&held))
     RB_LOG_WARN(
-        "control: %s failed (%s); skipped, carrying on%s", control_stage_name(stage), what,
+        "control: %s failed (%s); skipped, carrying on%s", control_stage_name(stage), what.c_str(),
         held ? (" (" + std::to_string(held) + " more since the last message)").c_str() : "");
 }
 

@@ -122,7 +122,7 @@ namespace {
 // A sink's step that throws counts as a failed delivery; the sink thread never ends on it.
 template <typename F>
 bool contained(const std::string& name, F&& f) {
-  const char* what = nullptr;
+  std::string what;  // a copy: the exception is gone after its handler
   try {
     return f();
   } catch (const std::exception& e) {
@@ -135,9 +135,9 @@ bool contained(const std::string& name, F&& f) {
   if (limit.allow(&held)) {
     if (held)
       RB_LOG_WARN("notify %s: %s; counted as failed (%llu more since the last message)",
-                  name.c_str(), what, static_cast<unsigned long long>(held));
+                  name.c_str(), what.c_str(), static_cast<unsigned long long>(held));
     else
-      RB_LOG_WARN("notify %s: %s; counted as failed", name.c_str(), what);
+      RB_LOG_WARN("notify %s: %s; counted as failed", name.c_str(), what.c_str());
   }
   return false;
 }
