@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from peers import UdpReceiver, WebhookServer
-from rbtest import (Api, Ringbridge, call_log, free_port, in_ns, metric, no_new_dpdk_dirs,
-                    read_pcap, run, sip_appliance, sip_config, sipp_calls, write_pcap)
+from rbtest import (Api, Ringbridge, call_log, free_port, in_ns, metric, read_pcap, run,
+                    sip_appliance, sip_config, sipp_calls, write_pcap)
 from test_sip_pcap import SDP, dialog, merge, sip, udp_frames
 
 TOKEN = "test-token-0123456789"
@@ -92,7 +92,7 @@ def test_names_that_are_not_utf8_never_stop_the_process(tmp_path):
                     workdir=tmp_path)
     api = Api(port, TOKEN)
     try:
-        with no_new_dpdk_dirs(), rb:
+        with rb:
             # While the replay idles out, the API serves the calls: 200, strict UTF-8 JSON
             # (Api.request decodes the body as UTF-8 and raises on a bad byte).
             assert wait_until(lambda: len(call_log(state)) == len(calls) and
@@ -107,6 +107,7 @@ def test_names_that_are_not_utf8_never_stop_the_process(tmp_path):
             st, pb = api.get("/api/v1/phonebook")
             assert st == 200, pb
             rc, final, _ = rb.wait(timeout=30)
+            assert not rb.runtime_dir.exists(), rb.runtime_dir
         assert rc == 0, rb.stderr()
     finally:
         udp.stop()
@@ -209,10 +210,12 @@ def replay_run(tmp_path, name, frames, state, extra_cfg="", idle_ms=600, during=
            f'[dataplane]\nburst = 1\n[replay]\nidle_ms = {idle_ms}\n' + extra_cfg)
     rb = Ringbridge([f"pcap:{work}/a.pcap,{work}/a_out.pcap",
                      f"pcap:{work}/b.pcap,{work}/b_out.pcap"], config=cfg, workdir=work)
-    with no_new_dpdk_dirs(), rb:
+    with rb:
         if during:
             during(Api(port, TOKEN))
         rc, _, _ = rb.wait(timeout=60)
+        # Its own DPDK runtime directory is gone (other runs may come and go meanwhile).
+        assert not rb.runtime_dir.exists(), rb.runtime_dir
     assert rc == 0, rb.stderr()
     assert read_pcap(work / "b_out.pcap") == frames["a"], "forwarding changed"
     return rb
@@ -237,11 +240,12 @@ def test_an_invite_flood_keeps_the_call_log_phonebook_and_call_table_within_caps
             for i in range(n)]
     state = tmp_path / "state"
     state.mkdir()
+    # A name the user set, before the flood: the oldest phonebook row, never to be pruned.
+    replay_run(tmp_path, "prime", {"a": [], "b": []}, state, during=lambda api: api.request(
+        "PUT", "/api/v1/phonebook/+15550009999", {"name": "Keep me"}))
     seen = {}
 
     def during(api):
-        assert api.request("PUT", "/api/v1/phonebook/+19000000005", {"name": "Keep me"})[0] == 200
-
         def settled():
             st, m = api.get("/metrics")
             seen["metrics"] = m
@@ -276,7 +280,7 @@ def test_an_invite_flood_keeps_the_call_log_phonebook_and_call_table_within_caps
     assert len(evicted) == 100 - 16
     assert all("max_active = 16" in r["end_reason"] for r in evicted)
     assert row_count(state, "SELECT COUNT(*) FROM phonebook WHERE source = 'auto'") <= 100
-    assert row_count(state, "SELECT name FROM phonebook WHERE number = '+19000000005'") == \
+    assert row_count(state, "SELECT name FROM phonebook WHERE number = '+15550009999'") == \
         "Keep me"
     # The trigger-kept counts agree with the tables.
     assert row_count(state, "SELECT n FROM row_counts WHERE name = 'calls'") == 100
@@ -491,6 +495,8 @@ def test_an_invite_flood_keeps_memory_flat_and_everything_within_caps(live):
         return metric(m2, "ringbridge_control_events_total") == n and \
             metric(m2, "ringbridge_storage_pending") == 0
 
+    # AddressSanitizer's quarantine holds freed memory back: RSS says nothing there.
+    asan = "libasan" in Path(f"/proc/{live.proc.pid}/maps").read_text()
     rss = []
     for seed in (1, 2, 3):
         r = run(in_ns(t.net_ns, "python3", TRAFFIC, "sip-flood", t.phone_ip, 5062, 30000, seed),
@@ -502,7 +508,7 @@ def test_an_invite_flood_keeps_memory_flat_and_everything_within_caps(live):
     after = live.stats()
     print(f"RSS after each round: {rss} kB; ring_full="
           f"{metric(m, 'ringbridge_ring_full_total'):.0f}")
-    assert rss[2] - rss[0] < 8 * 1024, rss
+    assert asan or rss[2] - rss[0] < 8 * 1024, rss
     # Forwarding went on: nothing dropped on the way to the phone side.
     for k, v in after["ports"]["a"].items():
         if k.startswith("drop_"):
