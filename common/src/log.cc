@@ -2,6 +2,7 @@
 // Leveled logging to stderr, one write(2) per line.
 #include "ringbridge/common/log.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -88,6 +89,21 @@ void log_msg(log_level level, const char* fmt, ...) {
   va_start(ap, fmt);
   log_vmsg(level, "", fmt, ap);
   va_end(ap);
+}
+
+bool log_limiter::allow(uint64_t* suppressed) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const double now = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  if (_any && now - _last < _interval_s) {
+    _held++;
+    return false;
+  }
+  *suppressed = _held;
+  _held = 0;
+  _last = now;
+  _any = true;
+  return true;
 }
 
 }  // namespace ringbridge

@@ -272,6 +272,7 @@ int run_appliance(int argc, char** argv) {
     control_counters counters;
     counters.notify = notify.get();
     counters.filters = filters.get();
+    if (filters) filters->set_storage_stats(&counters.storage);
     for (const auto& s : notify->stats())
       RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
     notify->start();
@@ -299,7 +300,13 @@ int run_appliance(int argc, char** argv) {
     limits.answered_timeout_s = cfg.calls.answered_timeout_s;
     limits.identity = cfg.filters.identity;
     std::unique_ptr<control_loop> loop;
-    if (db) loop = std::make_unique<control_loop>(*br, *db, api, counters, limits, notify.get());
+    storage_limits retention;
+    retention.max_calls = cfg.storage.max_calls;
+    retention.max_call_age_days = cfg.storage.max_call_age_days;
+    retention.phonebook_auto_max = cfg.storage.phonebook_auto_max;
+    if (db)
+      loop =
+          std::make_unique<control_loop>(*br, *db, api, counters, limits, retention, notify.get());
 
     const bool replay =
         eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
@@ -357,6 +364,7 @@ int run_appliance(int argc, char** argv) {
       while (loop->drain() != 0) {
       }
       loop->housekeeping();
+      loop->finish(2.0);
     }
     http.reset();
     notify->stop(2.0);  // what is queued gets up to 2 s to go out

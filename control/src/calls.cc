@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The call state machine.
+// The call state machine and the bounded call table.
 #include "ringbridge/ctl/calls.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
+#include "ringbridge/common/keyed_hash.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/dp/filter.h"
 
 namespace ringbridge::ctl {
@@ -12,7 +15,33 @@ namespace ringbridge::ctl {
 using dp::sip::method;
 
 namespace {
-constexpr double k_finished_grace_s = 32;  // SIP timer B/F: retransmissions end by then
+
+// A field the worker cut to fit its fixed-size slot may end inside a multi-byte
+// character: drop that partial character rather than show a U+FFFD for it.
+std::string_view whole_chars(std::string_view s, bool truncated) {
+  if (!truncated || s.empty()) return s;
+  size_t i = s.size(), cont = 0;
+  while (i > 0 && cont < 3 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
+    i--;
+    cont++;
+  }
+  if (i == 0) return s;
+  const auto lead = static_cast<unsigned char>(s[i - 1]);
+  const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  return need > cont + 1 ? s.substr(0, i - 1) : s;
+}
+
+template <size_t N>
+std::string_view whole_chars(const dp::fixed_str<N>& f) {
+  return whole_chars(f.view(), f.truncated != 0);
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.0f", s);
+  return buf;
+}
+
 }  // namespace
 
 const char* call_state_name(call_state s) {
@@ -41,7 +70,7 @@ std::string normalize_number(std::string_view raw) {
     return f;
   }();
   char out[64];
-  return std::string(out, dp::normalize_number(raw, k_as_sent, out, sizeof(out)));
+  return utf8_sanitize({out, dp::normalize_number(raw, k_as_sent, out, sizeof(out))});
 }
 
 std::string clean_display_name(std::string_view raw) {
@@ -59,6 +88,7 @@ std::string clean_display_name(std::string_view raw) {
     space = false;
     out += c;
   }
+  utf8_sanitize_inplace(&out);
   return out;
 }
 
@@ -68,34 +98,102 @@ identity caller_identity(const dp::sip_event& ev, const std::vector<dp::identity
                              : src == dp::identity_source::rpid ? &ev.rpid
                                                                 : &ev.from;
     if (!p->present || p->user.len == 0) continue;
-    return {normalize_number(p->user.view()), clean_display_name(p->display.view())};
+    return {normalize_number(whole_chars(p->user)), clean_display_name(whole_chars(p->display))};
   }
   // No user part anywhere (e.g. From: <sip:anonymous.invalid>): the From name at least.
-  return {"", clean_display_name(ev.from.display.view())};
+  return {"", clean_display_name(whole_chars(ev.from.display))};
+}
+
+size_t call_table::key_hash::operator()(std::string_view s) const {
+  return static_cast<size_t>(keyed_hash64(s));
+}
+
+call_table::call_table(call_limits limits) : _limits(std::move(limits)) {
+  keyed_hash_init();  // idempotent: the key is drawn once per process
+}
+
+call_table::~call_table() = default;
+
+size_t call_table::size() const {
+  return _index.size();
+}
+
+bool call_table::lookup(std::string_view key, list::iterator* out) const {
+  auto it = _index.find(key);
+  if (it == _index.end()) return false;
+  *out = it->second;
+  return true;
+}
+
+const call_record* call_table::find(std::string_view raw_call_id) const {
+  auto it = _index.find(raw_call_id);
+  return it == _index.end() ? nullptr : &it->second->rec;
+}
+
+void call_table::settle(list::iterator e) {
+  const bool fin = call_state_final(e->rec.state);
+  list& from = e->finished ? _done : _live;
+  list& to = fin ? _done : _live;
+  to.splice(to.end(), from, e);  // iterators stay valid across lists
+  if (fin != e->finished) {
+    uint64_t& n = _active[static_cast<int>(e->rec.direction)];
+    n = fin ? n - 1 : n + 1;
+    e->finished = fin;
+  }
+  const timer want = e->rec.state == call_state::ringing    ? timer::ringing
+                     : e->rec.state == call_state::answered ? timer::answered
+                                                            : timer::none;
+  if (want == e->armed) return;
+  if (e->armed != timer::none) queue(e->armed).erase(e->timer_it);
+  if (want != timer::none) e->timer_it = queue(want).insert(queue(want).end(), e);
+  e->armed = want;
+}
+
+void call_table::erase(list::iterator e) {
+  if (e->armed != timer::none) queue(e->armed).erase(e->timer_it);
+  if (!e->finished) _active[static_cast<int>(e->rec.direction)]--;
+  _index.erase(std::string_view(e->key));
+  (e->finished ? _done : _live).erase(e);
+}
+
+void call_table::close(list::iterator e, call_state s, double now, std::string reason,
+                       std::vector<call_change>* changes) {
+  call_record& c = e->rec;
+  c.state = s;
+  c.ended_at = now;
+  c.end_reason = std::move(reason);
+  e->last_seen = now;  // its grace period starts now (keeps _done in last-seen order)
+  changes->push_back({call_change::finished, c});
 }
 
 std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) {
   std::vector<call_change> changes;
-  const std::string key(ev.call_id.view());
-  auto it = _calls.find(key);
+  const std::string_view key = ev.call_id.view();
+  list::iterator it;
+  const bool known = lookup(key, &it);
 
   if (ev.is_request && ev.method == method::invite) {
-    if (it != _calls.end()) {  // retransmission, or a re-INVITE inside the dialog
-      it->second.last_seen = now;
+    if (known) {  // retransmission, or a re-INVITE inside the dialog
+      it->last_seen = now;
+      settle(it);
       return changes;
     }
     if (ev.to.present && ev.to.tag.len != 0) return changes;  // re-INVITE of a call we missed
-    if (_calls.size() >= _limits.max_calls) evict_one(now, &changes);
-    entry e;
-    e.last_seen = now;
-    call_record& c = e.rec;
-    c.call_id = key;
+    if (_index.size() >= _limits.max_calls) evict_one(now, &changes);
+    // A new call starts out in _live; settle() moves it where its state says.
+    it = _live.emplace(_live.end());
+    it->key.assign(key);
+    it->last_seen = now;
+    _active[ev.side == 0 ? 0 : 1]++;
+    call_record& c = it->rec;
+    c.id = ++_last_id;
+    c.call_id = utf8_sanitize(whole_chars(ev.call_id));
     c.direction = ev.side == 0 ? call_direction::inbound : call_direction::outbound;
     identity who = caller_identity(ev, _limits.identity);
-    c.from_number = who.number;
-    c.from_name = who.name;
-    c.caller_name = who.name;
-    c.to_number = normalize_number(ev.to.user.view());
+    c.from_number = std::move(who.number);
+    c.from_name = std::move(who.name);
+    c.caller_name = c.from_name;
+    c.to_number = normalize_number(whole_chars(ev.to.user));
     c.started_at = now;
     if (ev.verdict == static_cast<uint8_t>(dp::filter_action::block)) {
       // Decided in the worker on this INVITE: the phone never saw it.
@@ -107,17 +205,20 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
                                                                                        : 0;
       c.ended_at = now;
     }
-    auto ins = _calls.emplace(key, std::move(e)).first;
-    changes.push_back({call_change::created, ins->second.rec});
+    _index.emplace(std::string_view(it->key), it);
+    settle(it);
+    changes.push_back({call_change::created, c});
     return changes;
   }
-  if (it == _calls.end()) return changes;
-  entry& e = it->second;
+  if (!known) return changes;
+  entry& e = *it;
   call_record& c = e.rec;
   e.last_seen = now;
   if (call_state_final(c.state) && c.state != call_state::missed &&
-      c.state != call_state::cancelled)
+      c.state != call_state::cancelled) {
+    settle(it);  // a late retransmission keeps a finished call for its grace period
     return changes;
+  }
 
   auto finish = [&](call_state s, int status) {
     c.state = s;
@@ -158,69 +259,66 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
     if (c.state == call_state::answered || c.state == call_state::ringing)
       finish(call_state::ended, 0);
   }
+  settle(it);
   return changes;
 }
 
 void call_table::evict_one(double now, std::vector<call_change>* changes) {
   // A finished call waiting out its grace period goes first, else the least recently seen.
-  auto victim = _calls.end();
-  for (auto it = _calls.begin(); it != _calls.end(); ++it) {
-    const bool fin = call_state_final(it->second.rec.state);
-    if (victim == _calls.end()) {
-      victim = it;
-      continue;
-    }
-    const bool vfin = call_state_final(victim->second.rec.state);
-    if ((fin && !vfin) || (fin == vfin && it->second.last_seen < victim->second.last_seen))
-      victim = it;
-  }
-  if (victim == _calls.end()) return;
-  call_record& c = victim->second.rec;
-  if (!call_state_final(c.state)) {
-    c.state = call_state::timeout;
-    c.ended_at = now;
-    changes->push_back({call_change::finished, c});
+  if (!_done.empty()) {
+    erase(_done.begin());
+  } else if (!_live.empty()) {
+    close(_live.begin(), call_state::timeout, now,
+          "the call table was full ([calls] max_active = " + std::to_string(_limits.max_calls) +
+              "): the least recently active call was closed",
+          changes);
+    erase(_live.begin());
+  } else {
+    return;
   }
   _evicted++;
-  _calls.erase(victim);
 }
 
 std::vector<call_change> call_table::expire(double now) {
   std::vector<call_change> changes;
-  for (auto it = _calls.begin(); it != _calls.end();) {
-    entry& e = it->second;
-    call_record& c = e.rec;
-    if (call_state_final(c.state)) {
-      if (now - e.last_seen > k_finished_grace_s) {
-        it = _calls.erase(it);
-        continue;
-      }
-    } else if ((c.state == call_state::ringing && now - c.started_at > _limits.ringing_timeout_s) ||
-               (c.state == call_state::answered &&
-                now - c.answered_at > _limits.answered_timeout_s)) {
-      c.state = call_state::timeout;
-      c.ended_at = now;
-      changes.push_back({call_change::finished, c});
-    }
-    ++it;
+  // Each queue is in the order its calls time out: stop at the first that has not.
+  while (!_done.empty() && now - _done.front().last_seen > _limits.finished_grace_s)
+    erase(_done.begin());
+  while (!_ringing.empty() && now - _ringing.front()->rec.started_at > _limits.ringing_timeout_s) {
+    list::iterator e = _ringing.front();
+    close(e, call_state::timeout, now,
+          "no final answer within [calls] ringing_timeout_s = " +
+              seconds_text(_limits.ringing_timeout_s) + " s",
+          &changes);
+    settle(e);
+  }
+  while (!_answered.empty() &&
+         now - _answered.front()->rec.answered_at > _limits.answered_timeout_s) {
+    list::iterator e = _answered.front();
+    close(e, call_state::timeout, now,
+          "no BYE within [calls] answered_timeout_s = " + seconds_text(_limits.answered_timeout_s) +
+              " s",
+          &changes);
+    settle(e);
   }
   return changes;
 }
 
-void call_table::set_row_id(const std::string& call_id, int64_t id) {
-  auto it = _calls.find(call_id);
-  if (it != _calls.end()) it->second.rec.id = id;
+void call_table::set_caller_name(std::string_view raw_call_id, const std::string& name) {
+  if (list::iterator it; lookup(raw_call_id, &it)) it->rec.caller_name = name;
 }
 
-void call_table::set_caller_name(const std::string& call_id, const std::string& name) {
-  auto it = _calls.find(call_id);
-  if (it != _calls.end()) it->second.rec.caller_name = name;
+bool call_table::mark_voicemail(std::string_view raw_call_id) {
+  list::iterator it;
+  if (!lookup(raw_call_id, &it) || it->voicemail_sent) return false;
+  it->voicemail_sent = true;
+  return true;
 }
 
 std::vector<call_record> call_table::active() const {
   std::vector<call_record> out;
-  for (const auto& [k, e] : _calls)
-    if (!call_state_final(e.rec.state)) out.push_back(e.rec);
+  out.reserve(_live.size());
+  for (const entry& e : _live) out.push_back(e.rec);
   std::sort(out.begin(), out.end(),
             [](const call_record& a, const call_record& b) { return a.started_at > b.started_at; });
   return out;

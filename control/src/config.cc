@@ -224,6 +224,9 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                      c.storage.state_dir = v;
                      return "";
                    }),
+           RB_INT("max_calls", uint64_t, 100, 100000000, storage.max_calls),
+           RB_INT("max_call_age_days", uint32_t, 0, 36500, storage.max_call_age_days),
+           RB_INT("phonebook_auto_max", uint64_t, 100, 10000000, storage.phonebook_auto_max),
        }},
       {"http",
        {

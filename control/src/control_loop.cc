@@ -2,11 +2,12 @@
 // Event draining, call-state persistence and publication.
 #include "ringbridge/ctl/control_loop.h"
 
+#include <chrono>
 #include <cstring>
 #include <ctime>
 
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/http_api.h"
-
 #include "ringbridge/dp/clock.h"
 
 namespace ringbridge::ctl {
@@ -17,14 +18,75 @@ double realtime_s() {
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
+
+double mono_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr const char* k_interrupted_reason =
+    "ringbridge stopped before the call ended (closed at the next start)";
+constexpr double k_publish_interval_s = 0.1;
 }  // namespace
 
+const char* control_stage_name(control_stage s) {
+  switch (s) {
+#define RB_CONTROL_STAGE_CASE(name, help) \
+  case control_stage::name: return #name;
+    RB_CONTROL_FOREACH_STAGE(RB_CONTROL_STAGE_CASE)
+#undef RB_CONTROL_STAGE_CASE
+  }
+  return "?";
+}
+
 control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
-                           call_limits limits, plugin::hub* notify)
-    : _br(br), _db(db), _api(api), _cc(counters), _table(limits), _notify(notify) {
+                           call_limits limits, storage_limits storage, plugin::hub* notify)
+    : _br(br),
+      _db(db),
+      _api(api),
+      _cc(counters),
+      _table(std::move(limits)),
+      _writer(db, storage, counters.storage),
+      _notify(notify) {
   _tsc0 = dp::tsc_now();
   _wall0 = realtime_s();
   _hz = static_cast<double>(dp::tsc_hz());
+  _db.set_stats(&_cc.storage);
+  // Row ids continue the log (a read: WAL never makes it wait for a writer).
+  int64_t last = _db.last_call_id();
+  if (last < 0) {
+    // Ids must not reuse an existing row's: start far above any row a log can hold.
+    last = static_cast<int64_t>(_wall0) * 1000;
+    RB_LOG_ERR("call log: cannot read the last call id; new calls are numbered from %lld",
+               static_cast<long long>(last + 1));
+  }
+  _table.set_last_id(last);
+  // From here on the control thread never waits for SQLite: a locked database fails a
+  // write at once and call_writer retries it later. (The workers are running already.)
+  _db.set_busy_timeout(0);
+  _interrupted_up_to = last;
+  close_interrupted();
+}
+
+template <typename F>
+void control_loop::guarded(control_stage stage, F&& f) {
+  std::string what;  // a copy: the exception is gone after its handler
+  try {
+    f();
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an exception that is not a std::exception";
+  }
+  const auto i = static_cast<size_t>(stage);
+  _cc.control_errors[i].fetch_add(1, std::memory_order_relaxed);
+  // A transaction cut short by the exception must not stay open.
+  if (_db.in_transaction()) _db.rollback();
+  uint64_t held = 0;
+  if (_limit[i].allow(&held))
+    RB_LOG_WARN(
+        "control: %s failed (%s); skipped, carrying on%s", control_stage_name(stage), what.c_str(),
+        held ? (" (" + std::to_string(held) + " more since the last message)").c_str() : "");
 }
 
 double control_loop::wall_time(uint64_t tsc) const {
@@ -33,26 +95,24 @@ double control_loop::wall_time(uint64_t tsc) const {
 
 size_t control_loop::drain(size_t max) {
   size_t n = 0;
-  bool in_tx = false;
   for (unsigned w = 0; w < _br.workers(); w++) {
     dp::event_ring* ring = _br.events(w);
     if (ring == nullptr) continue;
-    // Events are applied where they lie in the ring, not copied out first.
+    // Events are applied where they lie in the ring, not copied out first. The functor
+    // must not throw (the ring would offer the same event again): guarded() catches.
     for (size_t i = 0; i < max; i++) {
-      const bool got = ring->consume_one([&](const dp::sip_event& ev) {
-        if (!in_tx) {
-          _db.begin();
-          in_tx = true;
-        }
-        apply(ev);
-      });
+      const bool got = ring->consume_one(
+          [&](const dp::sip_event& ev) { guarded(control_stage::event, [&] { apply(ev); }); });
       if (!got) break;
       n++;
     }
   }
-  if (in_tx) _db.commit();
   _cc.events += n;
-  if (_active_dirty) publish_active();
+  guarded(control_stage::storage, [&] { _writer.flush(mono_s()); });
+  _cc.calls_evicted = _table.evicted();
+  for (int d = 0; d < 2; d++) _cc.active[d] = _table.active_count(static_cast<call_direction>(d));
+  // Under load at most every 100 ms; as soon as the rings run dry otherwise.
+  if (_active_dirty) guarded(control_stage::publish, [&] { publish_active(n == 0); });
   return n + drain_captures(max);
 }
 
@@ -64,19 +124,22 @@ size_t control_loop::drain_captures(size_t max) {
     for (; n < max; n++) {
       const bool got = ring->consume_one([&](const dp::sip_capture& c) {
         if (_notify == nullptr) return;
-        plugin::sip_message m;
-        m.time = wall_time(c.tsc);
-        m.ip_version = c.ip_version;
-        m.transport = c.transport;
-        m.side = c.side;
-        m.truncated = c.truncated != 0;
-        std::memcpy(m.src, c.src, sizeof(m.src));
-        std::memcpy(m.dst, c.dst, sizeof(m.dst));
-        m.sport = c.sport;
-        m.dport = c.dport;
-        m.call_id.assign(c.call_id.view());
-        m.data.assign(c.data, c.len);
-        _notify->post(m);
+        guarded(control_stage::capture, [&] {
+          plugin::sip_message m;
+          m.time = wall_time(c.tsc);
+          m.ip_version = c.ip_version;
+          m.transport = c.transport;
+          m.side = c.side;
+          m.truncated = c.truncated != 0;
+          std::memcpy(m.src, c.src, sizeof(m.src));
+          std::memcpy(m.dst, c.dst, sizeof(m.dst));
+          m.sport = c.sport;
+          m.dport = c.dport;
+          // The correlation id is text for the collector; the message stays as captured.
+          m.call_id = utf8_sanitize(c.call_id.view());
+          m.data.assign(c.data, c.len);
+          _notify->post(m);
+        });
       });
       if (!got) break;
     }
@@ -139,72 +202,105 @@ void control_loop::apply(const dp::sip_event& ev) {
   if (ev.repeat && ev.is_request && ev.method == method::cancel &&
       ev.block_mode == static_cast<uint8_t>(dp::block_mode::drop))
     voicemail(ev);
-  for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) persist(ch);
+  for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) {
+    if (ch.what == call_change::created) name_caller(ch.call, ev.call_id.view());
+    persist(ch);
+  }
 }
 
 void control_loop::voicemail(const dp::sip_event& ev) {
   // The provider gave up on an INVITE the bridge dropped: it sends the caller to voicemail.
-  const call_record* c = _table.find(std::string(ev.call_id.view()));
+  const call_record* c = _table.find(ev.call_id.view());
   if (c == nullptr || c->state != call_state::blocked || c->direction != call_direction::inbound)
     return;
-  if (!_voicemail_sent.insert(c->call_id).second) return;  // once per call
-  if (_voicemail_sent.size() > 4096) _voicemail_sent.clear();
+  if (!_table.mark_voicemail(ev.call_id.view())) return;  // once per call
   call_change ch{call_change::updated, *c};
   notify(ch, plugin::event_kind::voicemail, wall_time(ev.tsc));
 }
 
-void control_loop::persist(call_change& ch) {
-  call_record& c = ch.call;
+void control_loop::name_caller(call_record& c, std::string_view raw_call_id) {
+  // The phonebook names the caller: a name the user set, else what the caller sent
+  // earlier; a new name as sent fills an automatic entry. The lookup is a read (WAL:
+  // never blocked by a writer); if it fails the call shows the name as sent.
+  if (c.from_number.empty()) return;
+  auto entry = _db.phonebook_get(c.from_number);
+  if (entry && entry->source == "user")
+    c.caller_name = entry->name;
+  else if (c.from_name.empty() && entry)
+    c.caller_name = entry->name;
+  if (c.direction == call_direction::inbound && !c.from_name.empty() &&
+      (!entry || entry->source == "auto"))
+    _writer.put_phonebook(c.from_number, c.from_name, c.started_at);
+  _table.set_caller_name(raw_call_id, c.caller_name);
+}
+
+void control_loop::persist(const call_change& ch) {
+  const call_record& c = ch.call;
   _active_dirty = true;
-  if (ch.what == call_change::created) {
-    // The phonebook names the caller: a name the user set, else what the caller sent
-    // earlier; a new name as sent fills an automatic entry.
-    if (!c.from_number.empty()) {
-      auto entry = _db.phonebook_get(c.from_number);
-      if (entry && entry->source == "user")
-        c.caller_name = entry->name;
-      else if (c.from_name.empty() && entry)
-        c.caller_name = entry->name;
-      if (c.direction == call_direction::inbound && !c.from_name.empty() &&
-          (!entry || entry->source == "auto"))
-        _db.phonebook_set(c.from_number, c.from_name, "auto");
-    }
-    c.id = _db.insert_call(c);
-    _table.set_row_id(c.call_id, c.id);
-    _table.set_caller_name(c.call_id, c.caller_name);
-    if (c.state == call_state::blocked)
-      _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;
-    notify(ch);
-    return;
-  }
-  _db.update_call(c);
-  if (ch.what == call_change::finished)
+  _writer.put_call(c);
+  if ((ch.what == call_change::created && c.state == call_state::blocked) ||
+      ch.what == call_change::finished)
     _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;
   notify(ch);
 }
 
-void control_loop::publish_active() {
+void control_loop::publish_active(bool force) {
+  // A copy of every call in progress: while events keep coming at most every 100 ms, so
+  // a flood of new calls does not turn into a copy of the table per batch.
+  const double now = mono_s();
+  if (!force && now - _last_publish < k_publish_interval_s) return;
   std::vector<call_record> active = _table.active();
-  uint64_t by_dir[2] = {0, 0};
-  for (const auto& c : active) by_dir[static_cast<int>(c.direction)]++;
-  _cc.active[0] = by_dir[0];
-  _cc.active[1] = by_dir[1];
   {
     std::lock_guard<std::mutex> g(_api.mu);
     _api.active = std::move(active);
   }
+  _last_publish = now;
   _active_dirty = false;
 }
 
+void control_loop::close_interrupted() {
+  const int64_t n = _db.close_interrupted(_interrupted_up_to, k_interrupted_reason);
+  if (n < 0) return;  // locked or failing: housekeeping tries again
+  if (n > 0)
+    RB_LOG_NOTICE(
+        "call log: %lld call(s) the previous run left ringing or answered closed as "
+        "interrupted",
+        static_cast<long long>(n));
+  _cc.storage.interrupted.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  _interrupted_up_to = -1;
+}
+
+void control_loop::finish(double max_wait_s) {
+  // Nothing is left to drain: a bounded wait now keeps the end of the log.
+  const double deadline = mono_s() + max_wait_s;
+  _db.set_busy_timeout(static_cast<int>(max_wait_s * 1000));
+  guarded(control_stage::storage, [&] {
+    while (_writer.pending() != 0 && mono_s() < deadline) {
+      if (_writer.flush(mono_s()) == 0) {
+        timespec ts{0, 50 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+      }
+    }
+  });
+  _db.set_busy_timeout(0);
+  if (_writer.pending() != 0)
+    RB_LOG_ERR("call log: %zu change(s) could not be written before exit (%s)", _writer.pending(),
+               _cc.storage.last_error().c_str());
+}
+
 void control_loop::housekeeping() {
-  auto changes = _table.expire(realtime_s());
-  if (!changes.empty()) {
-    _db.begin();
-    for (call_change& ch : changes) persist(ch);
-    _db.commit();
-  }
+  const double wall = realtime_s(), now = mono_s();
+  guarded(control_stage::expire, [&] {
+    for (const call_change& ch : _table.expire(wall)) persist(ch);
+  });
+  guarded(control_stage::storage, [&] {
+    if (_interrupted_up_to >= 0) close_interrupted();
+    _writer.flush(now);
+  });
+  guarded(control_stage::prune, [&] { _writer.prune(wall, now); });
   _cc.calls_evicted = _table.evicted();
-  if (_active_dirty) publish_active();
+  for (int d = 0; d < 2; d++) _cc.active[d] = _table.active_count(static_cast<call_direction>(d));
+  if (_active_dirty) guarded(control_stage::publish, [&] { publish_active(true); });
 }
 
 }  // namespace ringbridge::ctl

@@ -5,9 +5,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include "ringbridge/common/log.h"
 
@@ -37,6 +39,10 @@ std::unique_ptr<dp::filter_set> compile_in_background(std::vector<dp::filter_rul
 api_result error(int status, const std::string& msg) {
   return {status, json{{"error", msg}}};
 }
+
+// An import writes this many rules per transaction: the write lock is held for a few
+// milliseconds at a time, and the control thread's call log writes get in between.
+constexpr size_t k_import_chunk = 5000;
 }  // namespace
 
 filter_manager::filter_manager(std::string db_path, dp::filter_slot* slot, unsigned workers,
@@ -53,10 +59,16 @@ bool filter_manager::start(std::string* err) {
       return false;
     }
   }
-  _db->begin();
+  if (!_db->begin()) {
+    *err = "cannot write the [filters] rules to '" + _db_path + "' (locked or failing)";
+    return false;
+  }
   _db->filters_delete_source("config");
   for (const auto& r : _s.config_rules) _db->filter_insert(r, "config");
-  _db->commit();
+  if (!_db->commit()) {
+    *err = "cannot write the [filters] rules to '" + _db_path + "' (locked or failing)";
+    return false;
+  }
   uint32_t bad = 0;
   return reload_locked(err, &bad);
 }
@@ -263,18 +275,59 @@ api_result filter_manager::import(const std::string& text, const std::string& ac
   }
   if (numbers.empty()) return error(400, "no numbers found (one per line, or CSV number,name)");
   std::lock_guard<std::mutex> g(_mu);
-  uint32_t pos = _db->filter_max_position() + 10;
-  _db->begin();
+  // Idempotent: a number already imported as an exact rule with this action stays as it
+  // is, and so does a number given twice.
+  std::unordered_set<std::string> have;
+  for (auto& p : _db->filter_exact_numbers("import", proto.action)) have.insert(std::move(p));
+  std::vector<const std::string*> fresh;
+  size_t unchanged = 0;
   for (const auto& n : numbers) {
-    proto.pattern = n;
-    proto.position = pos;  // one block of equal priority, after what exists
-    _db->filter_insert(proto, "import");
+    if (have.insert(n).second)
+      fresh.push_back(&n);
+    else
+      unchanged++;
   }
-  _db->commit();
+  const uint32_t pos = _db->filter_max_position() + 10;  // one block of equal priority
+  size_t imported = 0;
+  std::string failure;
+  for (size_t i = 0; i < fresh.size() && failure.empty(); i += k_import_chunk) {
+    if (i != 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // others' turn
+    if (!_db->begin()) {
+      failure = "the database is locked or failing";
+      break;
+    }
+    const size_t end = std::min(fresh.size(), i + k_import_chunk);
+    for (size_t k = i; k < end; k++) {
+      proto.pattern = *fresh[k];
+      proto.position = pos;
+      if (_db->filter_insert(proto, "import") == 0) {
+        failure = "a rule could not be written";
+        break;
+      }
+    }
+    if (!failure.empty()) {
+      _db->rollback();
+      break;
+    }
+    if (!_db->commit()) {
+      failure = "the transaction could not be committed";
+      break;
+    }
+    imported = end;
+  }
   std::string why;
   uint32_t bad = 0;
-  if (!reload_locked(&why, &bad)) return error(400, why);
-  return {200, json{{"imported", numbers.size()},
+  const bool reloaded = reload_locked(&why, &bad);  // what was stored, even after a failure
+  if (!failure.empty())
+    return {503, json{{"error", failure + " after " + std::to_string(imported) + " of " +
+                                    std::to_string(fresh.size()) +
+                                    " new numbers; importing the same list again adds the rest"},
+                      {"imported", imported},
+                      {"unchanged", unchanged},
+                      {"skipped", skipped}}};
+  if (!reloaded) return error(400, why);
+  return {200, json{{"imported", imported},
+                    {"unchanged", unchanged},
                     {"skipped", skipped},
                     {"rules", _rules.load()},
                     {"reload_ms", _last_ms.load()}}};
@@ -291,6 +344,11 @@ api_result filter_manager::block_call(const call_record& call) {
             {"action", "block"},
             {"position", 0}};
   return create(body, "call");
+}
+
+void filter_manager::set_storage_stats(storage_stats* stats) {
+  std::lock_guard<std::mutex> g(_mu);
+  if (_db) _db->set_stats(stats);
 }
 
 filter_manager::stats filter_manager::get_stats() const {

@@ -15,7 +15,9 @@
 #include <random>
 #include <sstream>
 
+#include "ringbridge/common/json_text.h"
 #include "ringbridge/common/log.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/filters.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge_build_info.h"
@@ -55,7 +57,8 @@ json call_to_json(const call_record& c) {
               {"ended_at", iso_time(c.ended_at)},
               {"duration_s", c.duration_s()},
               {"rule_id", c.rule_id != 0 ? json(c.rule_id) : json(nullptr)},
-              {"block_mode", c.block_mode.empty() ? json(nullptr) : json(c.block_mode)}};
+              {"block_mode", c.block_mode.empty() ? json(nullptr) : json(c.block_mode)},
+              {"end_reason", c.end_reason.empty() ? json(nullptr) : json(c.end_reason)}};
 }
 
 void reply(mg_connection* conn, int status, const std::string& body,
@@ -68,7 +71,7 @@ void reply(mg_connection* conn, int status, const std::string& body,
 }
 
 void reply_json(mg_connection* conn, int status, const json& j) {
-  reply(conn, status, j.dump() + "\n");
+  reply(conn, status, json_text(j) + "\n");
 }
 
 void reply_error(mg_connection* conn, int status, const std::string& msg) {
@@ -96,16 +99,39 @@ std::string url_decode(const std::string& s) {
 }
 
 bool valid_name(const std::string& n) {
-  if (n.empty() || n.size() > 64) return false;
+  if (n.empty() || n.size() > 64 || !utf8_valid(n)) return false;
   for (unsigned char c : n)
     if (c < 0x20 || c == 0x7f) return false;
   return true;
 }
 
+// Parses a JSON request body. nlohmann's parser refuses strings that are not UTF-8 with
+// nothing more than "not JSON": such a body is looked at again, repaired, to name the
+// field that holds them.
+bool parse_body(const std::string& body, json* j, std::string* err) {
+  *j = json::parse(body, nullptr, false);
+  if (!j->is_discarded()) return true;
+  if (utf8_valid(body)) {
+    *err = "the body is not valid JSON";
+    return false;
+  }
+  *err = "the body is not valid UTF-8";
+  const json repaired = json::parse(utf8_sanitize(body), nullptr, false);
+  if (repaired.is_object())
+    for (const auto& [k, v] : repaired.items())
+      if (k.find("\xEF\xBF\xBD") != std::string::npos ||
+          (v.is_string() &&
+           v.get_ref<const std::string&>().find("\xEF\xBF\xBD") != std::string::npos)) {
+        *err = "'" + k + "' is not valid UTF-8 text";
+        break;
+      }
+  return false;
+}
+
 }  // namespace
 
 std::string call_json(const call_record& c) {
-  return call_to_json(c).dump();
+  return json_text(call_to_json(c));
 }
 
 bool load_or_create_token(const std::string& path, std::string* token, bool* created,
@@ -152,6 +178,7 @@ struct http_api::handler : public CivetHandler {
       std::string err;
       s = store::open(ctx->db_path, &err);
       if (!s) RB_LOG_WARN("HTTP: %s", err.c_str());
+      if (s && ctx->counters) s->set_stats(&ctx->counters->storage);
     }
     return s.get();
   }
@@ -169,7 +196,7 @@ struct http_api::handler : public CivetHandler {
     const bool is_public = (path == "/metrics" && settings.public_metrics) ||
                            (path == "/api/v1/status" && settings.public_status);
     if (!is_public && !authorized(conn)) {
-      reply(conn, 401, json{{"error", "missing or wrong bearer token"}}.dump() + "\n",
+      reply(conn, 401, json_text(json{{"error", "missing or wrong bearer token"}}) + "\n",
             "application/json", "WWW-Authenticate: Bearer realm=\"ringbridge\"\r\n");
       return true;
     }
@@ -177,6 +204,8 @@ struct http_api::handler : public CivetHandler {
       route(conn, method, path, query);
     } catch (const std::exception& e) {
       reply_error(conn, 500, e.what());
+    } catch (...) {
+      reply_error(conn, 500, "internal error");
     }
     return true;
   }
@@ -241,7 +270,10 @@ struct http_api::handler : public CivetHandler {
                          {"updated_at", iso_time(e.updated_at)}});
       reply_json(conn, 200, arr);
     } else if (path.rfind(pb + "/", 0) == 0) {
-      phonebook_entry_route(conn, method, normalize_number(url_decode(path.substr(pb.size() + 1))));
+      const std::string raw = url_decode(path.substr(pb.size() + 1));
+      if (!utf8_valid(raw))
+        return reply_error(conn, 400, "the number in the path is not valid UTF-8");
+      phonebook_entry_route(conn, method, normalize_number(raw));
     } else {
       reply_error(conn, 404, "no such resource: " + path);
     }
@@ -282,8 +314,24 @@ struct http_api::handler : public CivetHandler {
         {"workers", st.workers.size()},
         {"sip", sip},
         {"calls", {{"active", active}, {"logged", s ? s->call_count() : 0}}},
+        {"storage", storage_status(s)},
         {"notify", notify_status()},
         {"state_dir", ctx->state_dir}};
+  }
+
+  json storage_status(store* s) {
+    if (ctx->counters == nullptr) return json::object();
+    const storage_stats& st = ctx->counters->storage;
+    const bool degraded = st.degraded.load();
+    return json{{"state", degraded ? "degraded" : "ok"},
+                {"pending", st.pending.load()},
+                {"pending_dropped", st.pending_dropped.load()},
+                {"errors", st.errors_total()},
+                {"last_error", st.last_error().empty() ? json(nullptr) : json(st.last_error())},
+                {"pruned_calls", st.pruned_calls.load()},
+                {"pruned_phonebook", st.pruned_phonebook.load()},
+                {"interrupted_calls_closed", st.interrupted.load()},
+                {"journal_mode", s ? json(s->journal_mode()) : json(nullptr)}};
   }
 
   json notify_status() {
@@ -336,12 +384,10 @@ struct http_api::handler : public CivetHandler {
     auto json_body = [&](json* j) {
       std::string body;
       if (!read_body(conn, k_max_body, &body)) return false;
-      *j = json::parse(body, nullptr, false);
-      if (j->is_discarded()) {
-        reply_error(conn, 400, "the body is not valid JSON");
-        return false;
-      }
-      return true;
+      std::string why;
+      if (parse_body(body, j, &why)) return true;
+      reply_error(conn, 400, why);
+      return false;
     };
     if (path == base) {
       if (method == "GET") return send(fm->list());
@@ -383,6 +429,7 @@ struct http_api::handler : public CivetHandler {
     std::string number;
     const int n = mg_get_var(query.c_str(), query.size(), "number", buf, sizeof(buf));
     if (n == -2) return reply_error(conn, 400, "number is too long");
+    if (n > 0 && !utf8_valid(buf)) return reply_error(conn, 400, "number is not valid UTF-8");
     if (n > 0) number = normalize_number(buf);
     json arr = json::array();
     if (store* s = db())
@@ -413,13 +460,19 @@ struct http_api::handler : public CivetHandler {
     if (method != "PUT") return reply_error(conn, 405, method + " is not allowed here");
     std::string body;
     if (!read_body(conn, k_max_body, &body)) return;
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
+    json j;
+    std::string why;
+    if (!parse_body(body, &j, &why)) return reply_error(conn, 400, why);
+    if (!j.is_object() || !j.contains("name") || !j["name"].is_string())
       return reply_error(conn, 400, "expected a JSON object like {\"name\": \"Mom\"}");
     const std::string name = j["name"].get<std::string>();
     if (!valid_name(name))
-      return reply_error(conn, 400, "name must be 1 to 64 characters without control characters");
-    s->phonebook_set(number, name, "user");
+      return reply_error(conn, 400,
+                         "name must be 1 to 64 bytes of UTF-8 text without control characters");
+    if (!s->phonebook_set(number, name, "user"))
+      return reply_error(conn, 503,
+                         "the phonebook could not be written: " + s->path() +
+                             " is locked or failing (see /api/v1/status storage)");
     auto e = s->phonebook_get(number);
     reply_json(conn, 200,
                {{"number", number},

@@ -158,6 +158,41 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   auto& evict = fs.add("ringbridge_call_table_evictions_total",
                        "Calls dropped from the full call table", MetricType::Counter);
   sample(evict, static_cast<double>(cc.calls_evicted.load()));
+  auto& cerr = fs.add("ringbridge_control_errors_total",
+                      "Steps of the control thread that failed with an exception and were "
+                      "skipped (the loop goes on), by stage",
+                      MetricType::Counter);
+  for (size_t s = 0; s < k_control_stages; s++)
+    sample(cerr, static_cast<double>(cc.control_errors[s].load()),
+           {{"stage", control_stage_name(static_cast<control_stage>(s))}});
+  const storage_stats& ss = cc.storage;
+  auto& serr =
+      fs.add("ringbridge_storage_errors_total",
+             "SQLite calls that failed, by what they did (op) and why (kind)", MetricType::Counter);
+  for (size_t o = 0; o < k_storage_ops; o++)
+    for (size_t k = 0; k < k_storage_errors; k++)
+      sample(serr, static_cast<double>(ss.errors[o][k].load()),
+             {{"op", storage_op_name(static_cast<storage_op>(o))},
+              {"kind", storage_error_name(static_cast<storage_error>(k))}});
+  sample(
+      fs.add("ringbridge_storage_pending",
+             "Call log and phonebook writes waiting in memory for the database", MetricType::Gauge),
+      static_cast<double>(ss.pending.load()));
+  sample(fs.add("ringbridge_storage_pending_dropped_total",
+                "Pending writes dropped because the queue was full (the oldest goes)",
+                MetricType::Counter),
+         static_cast<double>(ss.pending_dropped.load()));
+  sample(fs.add("ringbridge_storage_degraded",
+                "1 while the last attempt to write the call log failed", MetricType::Gauge),
+         ss.degraded.load() ? 1 : 0);
+  auto& pruned = fs.add("ringbridge_storage_pruned_total",
+                        "Rows deleted by [storage] retention, by table", MetricType::Counter);
+  sample(pruned, static_cast<double>(ss.pruned_calls.load()), {{"table", "calls"}});
+  sample(pruned, static_cast<double>(ss.pruned_phonebook.load()), {{"table", "phonebook"}});
+  sample(fs.add("ringbridge_calls_interrupted_total",
+                "Calls a previous run left ringing or answered, closed as interrupted at start",
+                MetricType::Counter),
+         static_cast<double>(ss.interrupted.load()));
   auto& reg = fs.add("ringbridge_sip_registrations_total", "Final responses to REGISTER, by result",
                      MetricType::Counter);
   sample(reg, static_cast<double>(cc.registrations_ok.load()), {{"result", "ok"}});

@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ringbridge/common/json_text.h"
 #include "ringbridge/common/log.h"
+#include "ringbridge/common/utf8.h"
 
 namespace ringbridge::plugin {
 
@@ -38,9 +40,17 @@ bool parse_event_kind(std::string_view s, event_kind* out) {
 std::string event_json(const call_event& ev) {
   nlohmann::json j{{"event", event_kind_name(ev.kind)}, {"time", ev.time}};
   if (!ev.rule.empty()) j["rule"] = ev.rule;
-  j["call"] = ev.call_json.empty() ? nlohmann::json::object()
-                                   : nlohmann::json::parse(ev.call_json, nullptr, false);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // call_json is ours and valid; should it ever not be, its repaired text is used, and an
+  // unparsable one becomes {} rather than nlohmann's "<discarded>" (not JSON at all).
+  nlohmann::json call = nlohmann::json::object();
+  if (!ev.call_json.empty()) {
+    call = nlohmann::json::parse(ev.call_json, nullptr, false);
+    if (call.is_discarded())
+      call = nlohmann::json::parse(utf8_sanitize(ev.call_json), nullptr, false);
+    if (call.is_discarded()) call = nlohmann::json::object();
+  }
+  j["call"] = std::move(call);
+  return json_text(j);
 }
 
 // ---- registry ---------------------------------------------------------------------------
@@ -108,15 +118,46 @@ bool sink_runner::post(const sip_message& m) {
   return push(m);
 }
 
+namespace {
+// A sink's step that throws counts as a failed delivery; the sink thread never ends on it.
+template <typename F>
+bool contained(const std::string& name, F&& f) {
+  std::string what;  // a copy: the exception is gone after its handler
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "an exception that is not a std::exception";
+  }
+  thread_local log_limiter limit(5);
+  uint64_t held = 0;
+  if (limit.allow(&held)) {
+    if (held)
+      RB_LOG_WARN("notify %s: %s; counted as failed (%llu more since the last message)",
+                  name.c_str(), what.c_str(), static_cast<unsigned long long>(held));
+    else
+      RB_LOG_WARN("notify %s: %s; counted as failed", name.c_str(), what.c_str());
+  }
+  return false;
+}
+}  // namespace
+
 void sink_runner::run() {
-  _sink->open();
+  contained(_o.name, [&] {
+    _sink->open();
+    return true;
+  });
   for (;;) {
     item it;
     {
       std::unique_lock<std::mutex> lk(_mu);
       if (_q.empty()) {
         lk.unlock();
-        _sink->flush();
+        contained(_o.name, [&] {
+          _sink->flush();
+          return true;
+        });
         lk.lock();
       }
       _cv.wait(lk, [this] { return !_q.empty() || _stop; });
@@ -129,14 +170,16 @@ void sink_runner::run() {
       it = std::move(_q.front());
       _q.pop_front();
     }
-    bool ok = false;
-    if (const auto* ev = std::get_if<call_event>(&it))
-      ok = _sink->on_call_event(*ev);
-    else
-      ok = _sink->on_sip_message(std::get<sip_message>(it));
+    const bool ok = contained(_o.name, [&] {
+      if (const auto* ev = std::get_if<call_event>(&it)) return _sink->on_call_event(*ev);
+      return _sink->on_sip_message(std::get<sip_message>(it));
+    });
     (ok ? _delivered : _failed).fetch_add(1, std::memory_order_relaxed);
   }
-  _sink->flush();
+  contained(_o.name, [&] {
+    _sink->flush();
+    return true;
+  });
   std::lock_guard<std::mutex> g(_mu);
   _done = true;
   _cv.notify_all();

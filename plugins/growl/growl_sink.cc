@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "ringbridge/common/log.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/plugin/net.h"
 
 namespace ringbridge::plugin::gntp {
@@ -39,10 +40,12 @@ std::string hex(const std::vector<uint8_t>& v) {
   return s;
 }
 
-// Header values are one line: a caller's display name must not add headers.
+// Header values are one line of UTF-8 (GNTP's encoding): a caller's display name must
+// not add headers, and bytes that are not UTF-8 become U+FFFD.
 std::string one_line(const std::string& s) {
   std::string o;
-  for (unsigned char c : s) o += (c == '\r' || c == '\n' || c < 0x20) ? ' ' : static_cast<char>(c);
+  for (unsigned char c : utf8_sanitize(s))
+    o += (c == '\r' || c == '\n' || c < 0x20) ? ' ' : static_cast<char>(c);
   return o;
 }
 

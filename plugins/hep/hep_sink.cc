@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ringbridge/common/log.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/plugin/net.h"
 
 namespace ringbridge::plugin::hep {
@@ -58,9 +59,12 @@ std::string encode(const sip_message& m, uint32_t capture_id, const std::string&
   chunk8(&o, 0x000b, k_proto_sip);
   chunk32(&o, 0x000c, capture_id);
   if (!password.empty()) chunk(&o, 0x000e, password.data(), password.size());
-  const size_t room = 65535 - o.size() - 6 - (m.call_id.size() + 6);
+  // The correlation id is text for the collector's index: valid UTF-8. The payload
+  // (0x000f) is the SIP message as captured, byte for byte: it is the wire record.
+  const std::string cid = utf8_sanitize(m.call_id);
+  const size_t room = 65535 - o.size() - 6 - (cid.size() + 6);
   chunk(&o, 0x000f, m.data.data(), std::min(m.data.size(), room));
-  chunk(&o, 0x0011, m.call_id.data(), m.call_id.size());
+  chunk(&o, 0x0011, cid.data(), cid.size());
   o[4] = static_cast<char>(o.size() >> 8);
   o[5] = static_cast<char>(o.size() & 0xFF);
   return o;

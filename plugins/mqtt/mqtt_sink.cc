@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ringbridge/common/json_text.h"
 #include "ringbridge/common/log.h"
 
 namespace ringbridge::plugin::mqtt {
@@ -30,7 +31,7 @@ std::string ha_discovery_config(const std::string& topic, const std::string& nod
       {"icon", "mdi:phone-incoming"},
       {"device",
        {{"identifiers", {node_id}}, {"name", "ringbridge " + node_id}, {"model", "ringbridge"}}}};
-  return j.dump();
+  return json_text(j);
 }
 
 namespace {

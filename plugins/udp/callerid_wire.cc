@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "ringbridge/common/utf8.h"
+
 namespace ringbridge::plugin::callerid {
 
 namespace {
@@ -11,11 +13,11 @@ constexpr size_t k_header = 20;
 constexpr uint8_t k_strings = 5;
 
 void put_string(std::string* out, const std::string& s) {
-  size_t n = s.size() < 255 ? s.size() : 255;
-  // Never cut inside a UTF-8 sequence: back off over continuation bytes.
-  while (n < s.size() && n > 0 && (static_cast<uint8_t>(s[n]) & 0xC0) == 0x80) n--;
+  // Valid UTF-8, never cut inside a character (receivers may decode strictly).
+  const std::string v = utf8_sanitize(s);
+  const size_t n = utf8_cut(v, 255);
   out->push_back(static_cast<char>(n));
-  out->append(s.data(), n);
+  out->append(v.data(), n);
 }
 }  // namespace
 

@@ -18,6 +18,8 @@
 #include <string>
 
 #include "callerid_wire.h"
+#include "ringbridge/common/json_text.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/plugin/net.h"
 #include "ringbridge/plugin/settings.h"
 #include "ringbridge_build_info.h"
@@ -58,10 +60,12 @@ std::string iso(uint64_t us) {
   return buf;
 }
 
-// Text shown to a human: control characters out (a caller chooses their display name).
+// Text shown to a human: valid UTF-8, control characters out (anyone on the LAN can send
+// a datagram, and a caller chooses their display name).
 std::string printable(const std::string& s) {
   std::string o;
-  for (unsigned char c : s) o += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
+  for (unsigned char c : ringbridge::utf8_sanitize(s))
+    o += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
   return o;
 }
 
@@ -209,7 +213,7 @@ int main(int argc, char** argv) {
                        {"name_sent", m.name_sent},
                        {"to_number", m.to_number},
                        {"call_id", m.call_id}};
-      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s\n", ringbridge::json_text(j).c_str());
     } else {
       std::printf("%s %-9s %s \"%s\" %s -> %s%s\n", iso(m.time_us).c_str(), event_name(m.event),
                   m.inbound ? "inbound " : "outbound", printable(m.name).c_str(),

@@ -14,7 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from rbtest import free_port
+from rbtest import free_port, register_process, unregister_process
 
 
 class _Threaded:
@@ -97,6 +97,7 @@ class WebhookServer(_Threaded):
     def __init__(self, fails=2):
         self.port = free_port()
         self.posts = {}     # path -> [json]
+        self.bodies = []    # (path, raw body bytes) of every POST, in order
         self.attempts = {}  # (path, call_id, event) -> attempts
         self.auth = []
         outer = self
@@ -108,6 +109,7 @@ class WebhookServer(_Threaded):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.auth.append((self.path, self.headers.get("Authorization")))
+                outer.bodies.append((self.path, body))
                 if self.path == "/hang":
                     time.sleep(30)
                     return

@@ -432,6 +432,14 @@ def call_log(state_dir):
     return rows
 
 
+def rss_kb(pid):
+    """Resident memory of process PID, in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
 def metric(text, name, **labels):
     """The value of one Prometheus sample in TEXT (0 when absent)."""
     want = ",".join(f'{k}="{v}"' for k, v in labels.items())

@@ -53,7 +53,7 @@ def test_control_stall_loses_events_never_frames(tmp_path):
         recv = udp_counter(topo.phone_ns, 5060, 3)
         rb.proc.send_signal(signal.SIGUSR2)
         wait_log(rb, "control thread stalling")
-        run(in_ns(topo.net_ns, *TRAFFIC, "sip-flood", topo.phone_ip, 5060, invites, 10000, 1),
+        run(in_ns(topo.net_ns, *TRAFFIC, "sip-flood", topo.phone_ip, 5060, invites, 1, 10000),
             timeout=60)
         got = counted(recv)
         assert "control thread resumes" not in rb.stderr(), "the flood outlasted the stall"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from rbtest import (BIN, REPO, Api, Ringbridge, Topology, assert_counters_balance, free_port,
-                    in_ns, metric, run)
+                    in_ns, metric, rss_kb, run)
 
 sys.path.insert(0, str(REPO / "perf"))
 from harness import frames as pf  # noqa: E402
@@ -47,13 +47,6 @@ def phone_rx(topo):
     stats = Path("/sys/class/net/eth0/statistics")
     return tuple(int(run(in_ns(topo.phone_ns, "cat", stats / f)).stdout)
                  for f in ("rx_packets", "rx_dropped"))
-
-
-def rss_kb(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):

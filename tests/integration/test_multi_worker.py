@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from rbtest import (BIN, Ringbridge, Topology, assert_counters_balance, in_ns,
                     no_new_dpdk_dirs, run)

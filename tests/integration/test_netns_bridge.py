@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scapy.all import IP, UDP, Dot1AD, Dot1Q, Ether, IPv6, Raw
 
-from rbtest import (DPDK_RUN, Ringbridge, Topology, assert_counters_balance, in_ns, read_pcap,
+from rbtest import (Ringbridge, Topology, assert_counters_balance, in_ns, read_pcap,
                     run, write_pcap)
 
 TRAFFIC = [sys.executable, str(Path(__file__).with_name("traffic.py"))]

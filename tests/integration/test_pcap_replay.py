@@ -3,7 +3,6 @@
 side must be byte-identical and in the same order."""
 import random
 
-import pytest
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, ICMPv6EchoRequest,
                        ICMPv6ND_NS, IPv6, LLC, Raw, SNAP)
 

@@ -30,11 +30,11 @@ def uac(env, calls, rate, caller="+1555", name="Caller", duration_ms=200):
 def wait_for_calls(api, count, timeout=15):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        st, calls = api.get(f"/api/v1/calls?limit=1000")
+        st, calls = api.get("/api/v1/calls?limit=1000")
         if st == 200 and len(calls) >= count and all(c["state"] != "ringing" for c in calls):
             return calls
         time.sleep(0.3)
-    return api.get(f"/api/v1/calls?limit=1000")[1]
+    return api.get("/api/v1/calls?limit=1000")[1]
 
 
 def test_200_calls_at_20_per_second_are_all_logged(env):

@@ -11,9 +11,11 @@
   sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
                                    print the status codes of the answers to it (same
                                    Call-ID) within TIMEOUT s
-  sip-flood HOST PORT COUNT PPS SEED
-                                   COUNT evenly paced INVITEs over UDP, each a new call:
-                                   random Call-ID, random (spoofed) caller number and name
+  sip-flood HOST PORT COUNT SEED [PPS]
+                                   COUNT INVITEs (from port 5090), each a new call with a
+                                   random Call-ID and a spoofed caller number and display
+                                   name (some not UTF-8); evenly paced at PPS, or as fast as
+                                   the socket takes them
   udp-count PORT TIMEOUT           count datagrams until TIMEOUT s of silence, print
                                    "received=N"
 """
@@ -127,34 +129,34 @@ def sip_send(host, port, path, timeout):
     print("codes=" + ",".join(codes), flush=True)
 
 
-def invite(rnd, host, n):
-    """An INVITE of a new call with a random Call-ID and a random caller."""
-    call_id = f"{rnd.getrandbits(64):016x}-{n}@flood"
-    number = "+1" + "".join(rnd.choice("0123456789") for _ in range(10))
-    name = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
-    sdp = ("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-           "m=audio 40000 RTP/AVP 0\r\n")
-    return (f"INVITE sip:+15551230000@{host} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK{n}\r\n"
-            f"From: \"{name}\" <sip:{number}@flood.example>;tag={n}\r\n"
-            f"To: <sip:+15551230000@{host}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n"
-            f"Max-Forwards: 70\r\nContent-Type: application/sdp\r\n"
-            f"Content-Length: {len(sdp)}\r\n\r\n{sdp}").encode()
-
-
-def sip_flood(host, port, count, pps, seed):
+def sip_flood(host, port, count, seed, pps=0):
     rnd = random.Random(int(seed))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
-    msgs = [invite(rnd, host, n) for n in range(int(count))]
-    gap = 1.0 / float(pps)
-    start = time.perf_counter()
-    for n, m in enumerate(msgs):
-        target = start + n * gap
-        while time.perf_counter() < target:
+    s.bind(("0.0.0.0", 5090))
+    names = [b"Spam", "Caf\u00e9 \u5f20\u4f1f".encode(), b"\xff\xfe bad", b"A" * 60]
+    msgs = []
+    for i in range(int(count)):
+        cid = rnd.randbytes(12).hex().encode()
+        num = b"+1999%08d" % rnd.randrange(10**8)  # no test blocks +1999
+        name = rnd.choice(names)
+        msgs.append(b"INVITE sip:+15551230000@" + host.encode() + b" SIP/2.0\r\n"
+                    b"Via: SIP/2.0/UDP 10.0.0.9:5090;branch=z9hG4bK" + cid[:10] + b"\r\n"
+                    b"From: \"" + name + b"\" <sip:" + num + b"@spoof.example>;tag=" + cid[:6] +
+                    b"\r\nTo: <sip:+15551230000@" + host.encode() + b">\r\n"
+                    b"Call-ID: " + cid + b"@flood\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+                    b"Content-Length: 0\r\n\r\n")
+    gap = 1.0 / float(pps) if float(pps) > 0 else 0
+    start, sent = time.perf_counter(), 0
+    for n, msg in enumerate(msgs):
+        while gap and time.perf_counter() < start + n * gap:
             pass
-        s.sendto(m, (host, int(port)))
-    print(f"sent={count} seconds={time.perf_counter() - start:.2f}", flush=True)
+        try:
+            s.sendto(msg, (host, int(port)))
+            sent += 1
+        except BlockingIOError:
+            pass
+    print(f"sent={sent} seconds={time.perf_counter() - start:.2f}", flush=True)
 
 
 def udp_count(port, timeout):

@@ -30,6 +30,9 @@ TEST(config, empty_text_gives_embedded_defaults) {
   EXPECT_EQ(c.http.listen, "127.0.0.1:8080");
   EXPECT_TRUE(c.http.token.empty()) << "no default secret";
   EXPECT_FALSE(c.http.public_metrics);
+  EXPECT_EQ(c.storage.max_calls, 100000u);
+  EXPECT_EQ(c.storage.max_call_age_days, 365u);
+  EXPECT_EQ(c.storage.phonebook_auto_max, 10000u);
 }
 
 TEST(config, full_file_is_applied) {
@@ -68,6 +71,9 @@ hint_ports = [5060, 7000]
 tcp_streams = 64
 [storage]
 state_dir = "/tmp/rb-state"
+max_calls = 5000
+max_call_age_days = 0
+phonebook_auto_max = 200
 [http]
 enabled = true
 listen = "[::1]:9090"
@@ -105,6 +111,9 @@ answered_timeout_s = 3600
   EXPECT_EQ(c.sip.hint_ports, (std::vector<uint16_t>{5060, 7000}));
   EXPECT_EQ(c.sip.tcp_streams, 64u);
   EXPECT_EQ(c.storage.state_dir, "/tmp/rb-state");
+  EXPECT_EQ(c.storage.max_calls, 5000u);
+  EXPECT_EQ(c.storage.max_call_age_days, 0u);
+  EXPECT_EQ(c.storage.phonebook_auto_max, 200u);
   EXPECT_EQ(c.http.listen, "[::1]:9090");
   EXPECT_EQ(c.http.token, "0123456789abcdef0123");
   EXPECT_TRUE(c.http.public_metrics);
@@ -151,6 +160,10 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[sip]\nhint_ports = [5060, 70000]\n", {"sip.hint_ports", "1 to 65535"}},
         bad_case{"[sip]\nhint_ports = 5060\n", {"sip.hint_ports", "an array"}},
         bad_case{"[storage]\nstate_dir = \"relative/dir\"\n", {"storage.state_dir", "absolute"}},
+        bad_case{"[storage]\nmax_calls = 0\n", {"storage.max_calls", "between 100 and"}},
+        bad_case{"[storage]\nmax_call_age_days = -1\n", {"storage.max_call_age_days"}},
+        bad_case{"[storage]\nphonebook_auto_max = \"many\"\n",
+                 {"storage.phonebook_auto_max", "expected an integer"}},
         bad_case{"[http]\nlisten = \"8080\"\n", {"http.listen", "HOST:PORT"}},
         bad_case{"[http]\nlisten = \"127.0.0.1:99999\"\n", {"http.listen", "1 to 65535"}},
         bad_case{"[http]\ntoken = \"short\"\n", {"http.token", "at least 16"}},

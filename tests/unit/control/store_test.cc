@@ -2,7 +2,10 @@
 // The SQLite call log and phonebook: persistence across reopen, queries, name precedence,
 // and that hostile strings are data, not SQL.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cstdlib>
 #include <string>
@@ -50,7 +53,7 @@ TEST_F(store_test, calls_survive_a_reopen_newest_first) {
       c.answered_at = i + 1;
       c.ended_at = i + 61;
       c.status_code = 200;
-      s->update_call(c);
+      ASSERT_TRUE(s->write_call(c));
     }
   }
   auto s = store::open(path, &err);
@@ -110,6 +113,129 @@ TEST_F(store_test, an_unwritable_directory_is_reported_with_the_path) {
   EXPECT_FALSE(store::open("/nonexistent/dir/ringbridge.db", &err));
   EXPECT_NE(err.find("/nonexistent/dir/ringbridge.db"), std::string::npos) << err;
   EXPECT_NE(err.find("state_dir"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace ringbridge::ctl
+
+namespace ringbridge::ctl {
+namespace {
+
+// A second connection, as another process (sqlite3 CLI) or an HTTP thread would hold one.
+struct raw_db {
+  sqlite3* db = nullptr;
+  explicit raw_db(const std::string& path) { sqlite3_open(path.c_str(), &db); }
+  ~raw_db() { sqlite3_close(db); }
+  int exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+};
+
+TEST_F(store_test, a_version_2_log_is_migrated_with_its_rows_counted) {
+  {
+    raw_db r(path);
+    ASSERT_EQ(r.exec(R"SQL(
+CREATE TABLE calls (id INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT NOT NULL,
+  direction TEXT NOT NULL, from_number TEXT NOT NULL, from_name TEXT NOT NULL,
+  caller_name TEXT NOT NULL, to_number TEXT NOT NULL, state TEXT NOT NULL,
+  status_code INTEGER NOT NULL DEFAULT 0, started_at REAL NOT NULL,
+  answered_at REAL NOT NULL DEFAULT 0, ended_at REAL NOT NULL DEFAULT 0,
+  rule_id INTEGER NOT NULL DEFAULT 0, block_mode TEXT NOT NULL DEFAULT '');
+CREATE TABLE phonebook (number TEXT PRIMARY KEY, name TEXT NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('user', 'auto')), updated_at REAL NOT NULL);
+INSERT INTO calls (call_id, direction, from_number, from_name, caller_name, to_number, state,
+  started_at) VALUES ('a', 'inbound', '1', 'N', 'N', '2', 'ringing', 1),
+  ('b', 'inbound', '1', X'FF', 'N', '2', 'answered', 2),
+  ('c', 'inbound', '1', 'N', 'N', '2', 'ended', 3);
+INSERT INTO phonebook VALUES ('1', 'A', 'auto', 1), ('2', 'B', 'auto', 2), ('3', 'C', 'user', 3);
+PRAGMA user_version = 2;
+)SQL"),
+              SQLITE_OK);
+  }
+  std::string err;
+  auto s = store::open(path, &err);
+  ASSERT_TRUE(s) << err;
+  EXPECT_EQ(s->journal_mode(), "wal");
+  EXPECT_EQ(s->call_count(), 3u);
+  EXPECT_EQ(s->phonebook_auto_count(), 2u);
+  EXPECT_EQ(s->last_call_id(), 3);
+  // Text older versions stored as it came is valid UTF-8 on the way out.
+  auto b = s->call(2);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->from_name, "\xEF\xBF\xBD");
+  // The calls that were open are closed with the reason, only up to the given row.
+  EXPECT_EQ(s->close_interrupted(1, "stopped"), 1);
+  EXPECT_EQ(s->call(1)->state, call_state::interrupted);
+  EXPECT_EQ(s->call(1)->end_reason, "stopped");
+  EXPECT_EQ(s->call(2)->state, call_state::answered);
+  EXPECT_EQ(s->close_interrupted(3, "stopped"), 1);
+  EXPECT_EQ(s->call(3)->state, call_state::ended) << "finished calls are left alone";
+  EXPECT_EQ(s->close_interrupted(3, "stopped"), 0);
+  // A second open finds the current version: nothing to migrate, nothing written.
+  auto again = store::open(path, &err);
+  ASSERT_TRUE(again) << err;
+}
+
+TEST_F(store_test, retention_deletes_the_oldest_in_bounded_batches) {
+  std::string err;
+  auto s = store::open(path, &err);
+  ASSERT_TRUE(s) << err;
+  for (int i = 1; i <= 50; i++) {
+    call_record c = make_call("c" + std::to_string(i), "+1555", 1000 + i);
+    c.id = i;
+    ASSERT_TRUE(s->write_call(c));
+  }
+  EXPECT_EQ(s->call_count(), 50u);
+  EXPECT_EQ(s->prune_calls_over(40, 3), 3) << "never more than the batch";
+  EXPECT_EQ(s->prune_calls_over(40, 1000), 7);
+  EXPECT_EQ(s->call_count(), 40u);
+  EXPECT_FALSE(s->call(10));
+  EXPECT_TRUE(s->call(11));
+  EXPECT_EQ(s->prune_calls_over(40, 1000), 0);
+  EXPECT_DOUBLE_EQ(s->oldest_call_start(), 1011);
+  EXPECT_EQ(s->prune_calls_before(1021, 1000), 10);  // started 1011..1020
+  EXPECT_EQ(s->call_count(), 30u);
+  EXPECT_EQ(s->last_call_id(), 50);
+  EXPECT_EQ(s->prune_calls_over(0, 1000), 30);
+  EXPECT_EQ(s->last_call_id(), 50) << "ids are never reused, even with the log empty";
+
+  for (int i = 0; i < 10; i++)
+    ASSERT_TRUE(s->phonebook_set("+1" + std::to_string(i), "auto", "auto", 100 + i));
+  ASSERT_TRUE(s->phonebook_set("+1user", "Mom", "user"));
+  ASSERT_TRUE(s->phonebook_set("+19", "Dad", "user"));  // an automatic row becomes the user's
+  EXPECT_EQ(s->phonebook_auto_count(), 9u);
+  EXPECT_EQ(s->prune_phonebook_auto(4, 1000), 5);
+  EXPECT_EQ(s->phonebook_auto_count(), 4u);
+  EXPECT_FALSE(s->phonebook_get("+10"));
+  EXPECT_TRUE(s->phonebook_get("+15"));  // the 4 most recently updated stay
+  EXPECT_EQ(s->phonebook_get("+1user")->name, "Mom");
+  EXPECT_EQ(s->phonebook_get("+19")->name, "Dad");
+  EXPECT_TRUE(s->phonebook_delete("+18"));
+  EXPECT_EQ(s->phonebook_auto_count(), 3u);
+}
+
+TEST_F(store_test, a_locked_database_fails_at_once_and_is_counted_as_busy) {
+  std::string err;
+  auto s = store::open(path, &err);
+  ASSERT_TRUE(s) << err;
+  storage_stats stats;
+  s->set_stats(&stats);
+  s->set_busy_timeout(0);
+  raw_db other(path);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(s->begin());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
+  EXPECT_EQ(s->last_failure(), storage_error::busy);
+  EXPECT_EQ(stats.errors[static_cast<int>(storage_op::begin)][static_cast<int>(storage_error::busy)]
+                .load(),
+            1u);
+  EXPECT_FALSE(s->in_transaction());
+  // Reads still work while another connection writes (WAL).
+  EXPECT_EQ(s->call_count(), 0u);
+  ASSERT_EQ(other.exec("COMMIT"), SQLITE_OK);
+  EXPECT_TRUE(s->begin());
+  EXPECT_TRUE(s->commit());
+  EXPECT_EQ(stats.errors_total(), 1u);
+  EXPECT_NE(stats.last_error().find("busy"), std::string::npos) << stats.last_error();
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 
 #include "../../../plugins/growl/growl_sink.h"
@@ -14,6 +16,7 @@
 #include "../../../plugins/udp/callerid_wire.h"
 #include "../../../plugins/udp/udp_sink.h"
 #include "../../../plugins/webhook/webhook_sink.h"
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/plugin/hub.h"
 
 namespace rp = ringbridge::plugin;
@@ -332,4 +335,93 @@ TEST(Hep, ChunksAsHepv3Defines) {
   EXPECT_EQ(chunks[14], "pw");
   EXPECT_EQ(chunks[15], m.data);
   EXPECT_EQ(chunks[17], "cid");
+}
+
+// ---- hostile text: whatever a caller sends, every sink writes valid UTF-8 ----------------
+
+namespace {
+bool valid_utf8(const std::string& s) {
+  return ringbridge::utf8_valid(s);
+}
+
+rp::call_event hostile_event() {
+  rp::call_event ev = sample_event();
+  ev.call_id = "cid\xff@x";
+  ev.number =
+      "\xfe\xfe"
+      "555";
+  ev.name = std::string(250, 'a') + "\xe4\xb8\xad\xe4\xb8";  // cut inside the 2nd character
+  ev.name_sent = "\xc0\xaf";
+  ev.to_number = "\xed\xa0\x80";
+  ev.rule = "r\xff";
+  ev.call_json = "{\"from_name\":\"\xff\"}";  // not what call_json() makes, but possible
+  return ev;
+}
+
+// A sink whose first delivery throws: it must count as failed, not end the thread.
+class throwing_sink final : public rp::sink {
+ public:
+  explicit throwing_sink(std::atomic<int>* calls) : _calls(calls) {}
+  bool on_call_event(const rp::call_event&) override {
+    if (_calls->fetch_add(1) == 0) throw std::runtime_error("boom");
+    return true;
+  }
+
+ private:
+  std::atomic<int>* _calls;
+};
+}  // namespace
+
+TEST(Utf8, EventJsonIsValidWhateverTheStringsHold) {
+  const std::string j = rp::event_json(hostile_event());
+  EXPECT_TRUE(valid_utf8(j)) << j;
+  const auto parsed = nlohmann::json::parse(j);
+  ASSERT_TRUE(parsed["call"].is_object()) << j;
+  EXPECT_EQ(parsed["call"]["from_name"], "\xEF\xBF\xBD");
+  rp::call_event garbage = sample_event();
+  garbage.call_json = "{not json";
+  EXPECT_EQ(nlohmann::json::parse(rp::event_json(garbage))["call"], nlohmann::json::object());
+}
+
+TEST(Utf8, CallerIdDatagramStringsAreValidAndCutOnCharacters) {
+  const std::string d = rp::callerid::encode(rp::callerid_from_event(hostile_event()));
+  rp::callerid::message m;
+  std::string err;
+  ASSERT_TRUE(rp::callerid::decode(reinterpret_cast<const uint8_t*>(d.data()), d.size(), &m, &err))
+      << err;
+  for (const std::string* s : {&m.name, &m.number, &m.name_sent, &m.to_number, &m.call_id})
+    EXPECT_TRUE(valid_utf8(*s)) << *s;
+  // The cut character became U+FFFD (3 bytes), which no longer fits in 255: left out.
+  EXPECT_EQ(m.name, std::string(250, 'a') + "\xe4\xb8\xad");
+  EXPECT_EQ(m.number,
+            "\xEF\xBF\xBD\xEF\xBF\xBD"
+            "555");
+}
+
+TEST(Utf8, GntpAndHepStringsAreValid) {
+  const std::string n = rp::gntp::notify_request("ringbridge", "", hostile_event(), false);
+  EXPECT_TRUE(valid_utf8(n));
+  rp::sip_message m;
+  m.call_id = "cid\xff";
+  m.data = "INVITE sip:\xff@x SIP/2.0\r\n\r\n";
+  const std::string p = rp::hep::encode(m, 1, "");
+  // The correlation id (last chunk) is sanitized; the captured message stays raw.
+  EXPECT_EQ(p.substr(p.size() - 6), "cid\xEF\xBF\xBD");
+  EXPECT_NE(p.find(m.data), std::string::npos);
+}
+
+TEST(Hub, AnExceptionInASinkCountsAsFailedAndTheThreadGoesOn) {
+  std::atomic<int> calls{0};
+  rp::sink_runner::options o;
+  o.name = "thrower";
+  o.queue = 10;
+  o.events = ~0u;
+  rp::sink_runner r(o, std::make_unique<throwing_sink>(&calls));
+  r.start();
+  for (int i = 0; i < 3; i++) EXPECT_TRUE(r.post(sample_event()));
+  r.stop(5);
+  const auto st = r.stats();
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(st.failed, 1u);
+  EXPECT_EQ(st.delivered, 2u);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdarg>
+#include <cstdint>
 
 namespace ringbridge {
 
@@ -22,6 +23,23 @@ void log_msg(log_level level, const char* fmt, ...) __attribute__((format(printf
 /// Same, for messages relayed from libraries: PREFIX is put in front, one trailing
 /// newline in FMT's output is dropped.
 void log_vmsg(log_level level, const char* prefix, const char* fmt, va_list ap);
+
+/// Lets one log line through per interval and counts the ones it holds back, for errors
+/// that can repeat at line rate (a full disk, a stream of bad input). One per call site
+/// or stage; not thread-safe (each thread keeps its own).
+class log_limiter {
+ public:
+  explicit log_limiter(double interval_s = 5) : _interval_s(interval_s) {}
+  /// True when a line may be written now; *suppressed then holds how many were held back
+  /// since the last line let through.
+  bool allow(uint64_t* suppressed);
+
+ private:
+  double _interval_s;
+  double _last = 0;
+  bool _any = false;
+  uint64_t _held = 0;
+};
 
 }  // namespace ringbridge
 

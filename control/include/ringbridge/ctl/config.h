@@ -71,6 +71,10 @@ struct config {
 
   struct storage_section {
     std::string state_dir = "/var/lib/ringbridge";
+    uint64_t max_calls = 100000;          ///< call log rows kept (oldest deleted first)
+    uint32_t max_call_age_days = 365;     ///< calls older than this are deleted; 0 = keep
+    uint64_t phonebook_auto_max = 10000;  ///< automatic phonebook rows (least recently
+                                          ///< updated deleted first; user rows never)
   } storage;
 
   struct http_section {

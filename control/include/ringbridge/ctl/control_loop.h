@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The control thread's work: drain the workers' event rings, keep call state, persist the
 // call log and phonebook, publish what the HTTP API serves. Control thread only.
+//
+// Nothing the wire sends can stop it: every event is applied under a guard (an
+// exception is counted in ringbridge_control_errors_total{stage}, logged rate-limited,
+// and the event skipped), and it never waits for SQLite (call_writer queues what cannot
+// be written yet), so the rings keep being drained while the database is locked or full.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
+#include "ringbridge/common/log.h"
+#include "ringbridge/ctl/call_writer.h"
 #include "ringbridge/ctl/calls.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/metrics.h"
@@ -19,15 +25,22 @@ namespace ringbridge::ctl {
 
 class control_loop {
  public:
+  /// Takes over DB (the control thread's connection): calls a previous run left ringing
+  /// or answered are closed as interrupted, then the connection stops waiting for locks.
   control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
-               call_limits limits, plugin::hub* notify = nullptr);
+               call_limits limits, storage_limits storage = {}, plugin::hub* notify = nullptr);
 
-  /// Takes up to MAX events from each worker ring and applies them. Returns how many.
-  /// Writes to the database in one transaction per call.
+  /// Takes up to MAX events from each worker ring and applies them, then writes what
+  /// changed (one transaction per batch). Returns how many events and captures it took.
   size_t drain(size_t max = 4096);
 
-  /// Once a second or so: times out stale calls, publishes the active calls.
+  /// Once a second or so: times out stale calls, retries pending writes, retention,
+  /// publishes the active calls.
   void housekeeping();
+
+  /// At shutdown, once the workers have stopped (no ring to drain any more): writes what
+  /// is still pending, waiting up to MAX_WAIT_S for a lock or for space; logs what is lost.
+  void finish(double max_wait_s);
 
  private:
   void apply(const dp::sip_event& ev);
@@ -36,21 +49,30 @@ class control_loop {
   void notify(const call_change& ch, std::optional<plugin::event_kind> kind = std::nullopt,
               double when = 0);
   void voicemail(const dp::sip_event& ev);
-  void persist(call_change& ch);
-  void publish_active();
+  /// The phonebook's name for a new call's caller; queues an automatic entry.
+  void name_caller(call_record& c, std::string_view raw_call_id);
+  void persist(const call_change& ch);
+  void publish_active(bool force);
+  void close_interrupted();
   double wall_time(uint64_t tsc) const;
+  /// Runs F; an exception is counted under STAGE and logged (rate-limited), never thrown.
+  template <typename F>
+  void guarded(control_stage stage, F&& f);
 
   dp::bridge& _br;
   store& _db;
   api_context& _api;
   control_counters& _cc;
   call_table _table;
+  call_writer _writer;
   plugin::hub* _notify = nullptr;
-  std::unordered_set<std::string> _voicemail_sent;
+  log_limiter _limit[k_control_stages];
   uint64_t _tsc0 = 0;
   double _wall0 = 0;
   double _hz = 1;
+  int64_t _interrupted_up_to = -1;  ///< ≥ 0 while closing the previous run's calls is due
   bool _active_dirty = false;
+  double _last_publish = 0;
 };
 
 }  // namespace ringbridge::ctl

@@ -47,12 +47,18 @@ class filter_manager {
   api_result update(int64_t id, const nlohmann::json& body);
   api_result remove(int64_t id);
   /// Bulk: CSV ("number[,name]" per line, a header line allowed) or one number per line.
-  /// Every number becomes an exact number rule with ACTION (block) and MODE.
+  /// Every number becomes an exact number rule with ACTION (block) and MODE. Idempotent:
+  /// numbers already imported with ACTION are counted as unchanged, not added again.
+  /// Written in chunks of a few thousand rows per transaction, so the write lock is never
+  /// held for long (the control thread's call log writes get in between).
   api_result import(const std::string& text, const std::string& action, const std::string& mode);
   /// "Block this caller": an exact number rule for CALL's number.
   api_result block_call(const call_record& call);
 
   static nlohmann::json rule_json(const stored_filter& f);
+
+  /// Counts this manager's SQLite failures in STATS (after start()).
+  void set_storage_stats(storage_stats* stats);
 
   struct stats {
     uint64_t rules = 0, reloads = 0, reload_failures = 0;

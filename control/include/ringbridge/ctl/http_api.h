@@ -33,7 +33,7 @@ class filter_manager;
 
 struct api_context {
   const dp::bridge* bridge = nullptr;
-  const control_counters* counters = nullptr;
+  control_counters* counters = nullptr;  ///< read; storage errors of HTTP threads counted
   std::string db_path;
   std::string state_dir;
   std::chrono::steady_clock::time_point started;

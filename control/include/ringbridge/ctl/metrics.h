@@ -9,12 +9,32 @@
 #include <string>
 
 #include "ringbridge/ctl/calls.h"
+#include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/plugin/hub.h"
 
 namespace ringbridge::ctl {
 
-inline constexpr size_t k_call_states = 8;
+/// Steps of the control thread that are guarded: an exception in one is counted under
+/// its stage (ringbridge_control_errors_total{stage}), logged rate-limited, and the loop
+/// goes on.
+#define RB_CONTROL_FOREACH_STAGE(_)                                               \
+  _(event, "applying one SIP event: call state, phonebook lookup, notifications") \
+  _(capture, "handing one captured SIP message to the exports")                   \
+  _(expire, "timing out calls in housekeeping")                                   \
+  _(storage, "writing the call log, retrying what is pending")                    \
+  _(prune, "call log and phonebook retention")                                    \
+  _(publish, "publishing the active calls to the API")
+
+enum class control_stage : uint8_t {
+#define RB_CONTROL_STAGE_ENUM(name, help) name,
+  RB_CONTROL_FOREACH_STAGE(RB_CONTROL_STAGE_ENUM)
+#undef RB_CONTROL_STAGE_ENUM
+};
+#define RB_CONTROL_STAGE_COUNT(name, help) +1
+inline constexpr size_t k_control_stages = 0 RB_CONTROL_FOREACH_STAGE(RB_CONTROL_STAGE_COUNT);
+#undef RB_CONTROL_STAGE_COUNT
+const char* control_stage_name(control_stage s);
 
 /// Counters the control thread keeps (written by it, read by the HTTP threads).
 struct control_counters {
@@ -23,6 +43,8 @@ struct control_counters {
   std::atomic<uint64_t> calls_evicted{0};
   std::atomic<uint64_t> active[2] = {};  ///< calls in progress by direction
   std::atomic<uint64_t> registrations_ok{0}, registrations_challenged{0}, registrations_failed{0};
+  std::atomic<uint64_t> control_errors[k_control_stages] = {};  ///< by control_stage
+  storage_stats storage;  ///< every connection's SQLite failures, the control thread's queue
   const plugin::hub* notify = nullptr;            ///< the sinks (set before the HTTP server starts)
   const class filter_manager* filters = nullptr;  ///< nullptr when filtering is off
 };
