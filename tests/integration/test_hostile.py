@@ -257,6 +257,19 @@ def mutate(rnd, msg):
     return bytes(b)
 
 
+def segment_cuts(rnd, msgs):
+    """Random cut points (fractions) for each side's stream, no segment over 1,200 bytes
+    (larger frames would exceed the MTU and be dropped as oversize)."""
+    cuts = set()
+    for side in ("a", "b"):
+        total = sum(len(p) for s, p in msgs if s == side)
+        at = 0
+        while total and at < total:
+            at += rnd.randint(1, 1200)
+            cuts.add(min(at, total) / total)
+    return sorted(cuts)
+
+
 def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
     import random
 
@@ -276,7 +289,7 @@ def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
          else tcp_msgs).append((side, m))
     frames = merge(udp_frames(udp_msgs), udp_frames(udp6_msgs, v6=True),
                    udp_frames(odd_port, port=5999),
-                   tcp_frames(tcp_msgs, cuts=sorted(rnd.random() for _ in range(60))))
+                   tcp_frames(tcp_msgs, cuts=segment_cuts(rnd, tcp_msgs)))
     growl = GntpServer().start()
     hooks = WebhookServer(fails=0).start()
     raw, hep = UdpReceiver().start(), UdpReceiver().start()
