@@ -69,6 +69,9 @@ def test_control_stall_loses_events_never_frames(tmp_path):
     assert sip["ring_full"] > 0
     assert sip["sip_events"] + sip["ring_full"] == invites
     assert len(call_log(tmp_path / "state")) == sip["sip_events"]
+    print(f"\nRELIABILITY control thread stalled 5 s while {invites} INVITEs crossed: "
+          f"{got} of {invites} reached the phone side, {sip['ring_full']} call events did not "
+          f"fit the ring and were counted (ring_full), {sip['sip_events']} were logged")
 
 
 def link_state(rb):
@@ -111,6 +114,8 @@ def test_links_going_down_and_up_are_counted_and_forwarding_resumes(tmp_path, ki
         rc, final, exit_line = rb.stop()
     assert rc == 0 and exit_line["mbufs_leaked"] == 0, rb.stderr()
     assert_counters_balance(final)
+    print(f"\nRELIABILITY links down and up on both sides ({kind} ports): 4 changes counted "
+          "per port pair, forwarding resumed by itself, 2,000 paced datagrams after it: 0 lost")
 
 
 # --- filter reloads near the zero-loss rate -------------------------------------------------
@@ -187,8 +192,11 @@ def test_filter_reloads_near_the_zero_loss_rate_lose_nothing(tmp_path):
             results.append((base, with_reload, reloads))
             if with_reload[1] == 0 and reloads >= 2:
                 break
-        print(f"\nzero-loss ladder rate {ndr} pps; trials (sent, lost) without / with reloads: "
-              f"{results}")
+        base, with_reload, reloads = results[-1]
+        print(f"\nRELIABILITY filter reloads: {reloads:.0f} recompiles of 100,000 rules in 4 s "
+              f"with 64-byte frames at {ndr / 1000:.0f} kpps (the zero-loss ladder rate of the "
+              f"run): {with_reload[1]} of {with_reload[0]} lost (without reloads "
+              f"{base[1]} of {base[0]}; {len(results)} attempt(s))")
         assert results[-1][1][1] == 0 and results[-1][2] >= 2, results
         rc, final, _ = rb.stop()
     assert rc == 0

@@ -103,7 +103,8 @@ def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
         rc, final, exit_line = rb.stop()
     assert rc == 0 and exit_line["status"] == 0, rb.stderr()
     rate = sent / secs
-    print(f"\nflood: {sent} INVITEs offered at {rate / 1000:.0f} kpps, ringbridge received "
+    print(f"\nRELIABILITY INVITE flood, every INVITE a new call from a spoofed caller "
+          f"(rb_gen --unique): {sent} INVITEs offered at {rate / 1000:.0f} kpps, ringbridge received "
           f"{final['ports']['a']['rx_pkts']} and forwarded them, the phone side received {rx} "
           f"(and dropped {rxd}); the kernel dropped {final['ports']['a']['xsk_rx_ring_full']} on "
           f"the full AF_XDP ring; "

@@ -5,6 +5,8 @@ must not be bypassed: an INVITE a permissive phone would accept — start line l
 256 bytes, leading CRLFs, a lower-case version, odd whitespace, IP fragments in any order
 — is screened like any other, and what cannot be screened follows [filters]
 on_unparsable and is counted by reason."""
+import os
+
 import pytest
 from scapy.all import IP, TCP, UDP, Ether, IPv6, IPv6ExtHdrFragment, Raw, fragment, fragment6
 
@@ -281,7 +283,8 @@ def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
     for i in range(40):
         base += dialog(f"mut-{i}@x", outcome=rnd.choice(["answered", "missed", "busy"]))
     udp_msgs, udp6_msgs, odd_port, tcp_msgs = [], [], [], []
-    for n in range(3000):
+    count = int(os.environ.get("RB_MUTATIONS", "3000"))
+    for n in range(count):
         side, msg = rnd.choice(base)
         m = mutate(rnd, msg)
         r = rnd.random()
@@ -322,3 +325,7 @@ def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
         hep_decode(pkt)[0x0011].decode("utf-8")  # the correlation id (Call-ID); SIP stays raw
     stderr = (tmp_path / "stderr").read_bytes()
     stderr.decode("utf-8")
+    print(f"\nRELIABILITY {count} seeded mutations of real SIP (UDP IPv4/IPv6, an odd port, "
+          f"TCP cut at random) with udp, growl, webhook, mqtt (broker down) and hep sinks: exit "
+          f"0, every frame forwarded unchanged, {final['sip']['sip_messages']} still parsed as "
+          "SIP, everything written out valid UTF-8")
