@@ -204,9 +204,13 @@ int relay_civet_log(const mg_connection*, const char* message) {
 
 }  // namespace
 
+// control/tls_compat: OpenSSL 3 support for civetweb 1.15 (it must be loaded before
+// civetweb loads OpenSSL).
+extern "C" int ringbridge_tls_compat(void);
+
 bool write_tls_pem(const std::string& cert, const std::string& key, const std::string& out,
                    std::string* error) {
-  if (mg_check_feature(2) == 0) {
+  if (ringbridge_tls_compat() != 1 || mg_check_feature(2) == 0) {
     *error =
         "[http] cert and key are set, but this civetweb library was built without TLS; "
         "install Debian's libcivetweb1 (built with OpenSSL) or leave them out";

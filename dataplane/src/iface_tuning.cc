@@ -149,8 +149,8 @@ bool iface_tuning::load(std::string* why) {
     }
   if (_adopted != 0)
     RB_LOG_NOTICE(
-        "%s: a previous run left %zu interface setting(s) changed (it did not stop "
-        "cleanly); their recorded originals are kept",
+        "%s: %zu interface setting(s) recorded and not restored yet (a previous run died, "
+        "or could not write them back); their recorded originals are kept",
         _record.c_str(), _adopted);
   return true;
 }
@@ -275,33 +275,50 @@ bool iface_tuning::put_back(const entry& e, std::string* why) const {
     bool unused = false;
     if (promisc_flag(e.iface, &unused, e.original == "1", true)) return true;
     // An interface that is gone has nothing left to restore.
-    if (errno == ENODEV) return true;
+    const int err = errno;
+    if (err == ENODEV) return true;
     *why = "cannot set the promiscuous flag of " + e.iface + " back to " +
-           (e.original == "1" ? "on" : "off") + ": " + std::strerror(errno);
+           (e.original == "1" ? "on" : "off") + ": " + std::strerror(err);
+    errno = err;  // the caller tells missing privileges from other failures
     return false;
   }
   const std::string p = path(e);
   if (write_text(p, e.original)) return true;
-  if (errno == ENOENT) return true;
-  *why = "cannot write " + e.original + " back to " + p + ": " + std::strerror(errno);
+  const int err = errno;
+  if (err == ENOENT) return true;
+  *why = "cannot write " + e.original + " back to " + p + ": " + std::strerror(err);
+  errno = err;
   return false;
 }
 
 void iface_tuning::restore_if(bool unclaimed_only, size_t* restored) {
   bool changed = false;
+  std::string not_ours;  // root-only sysfs files, left to a privileged successor
   for (size_t i = _entries.size(); i-- > 0;) {
-    const entry& e = _entries[i];
+    entry& e = _entries[i];
     if (unclaimed_only && e.claimed) continue;
     std::string why;
     if (!put_back(e, &why)) {
-      RB_LOG_WARN("%s; it stays in %s for `ringbridge --fallback on` (as root) to restore",
-                  why.c_str(), _record.empty() ? "memory" : _record.c_str());
+      if (errno == EACCES || errno == EPERM || errno == EROFS) {
+        if (!e.reported) not_ours += (not_ours.empty() ? "" : ", ") + path(e);
+      } else if (!e.reported) {
+        RB_LOG_WARN("%s; it stays in %s", why.c_str(),
+                    _record.empty() ? "memory" : _record.c_str());
+      }
+      e.reported = true;
       continue;
     }
     _entries.erase(_entries.begin() + static_cast<std::ptrdiff_t>(i));
     changed = true;
     ++*restored;
   }
+  // The expected case under the systemd unit: `--prepare` (root) tuned, the service may
+  // not write those files back, ExecStopPost's `--fallback on` (root) does.
+  if (!not_ours.empty())
+    RB_LOG_NOTICE(
+        "left for `ringbridge --fallback on` (as root) to restore from %s, as this "
+        "process may not write them: %s",
+        _record.empty() ? "memory" : _record.c_str(), not_ours.c_str());
   std::string why;
   if (changed && !save(&why)) RB_LOG_WARN("%s", why.c_str());
 }

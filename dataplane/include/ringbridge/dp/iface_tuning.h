@@ -74,9 +74,10 @@ class iface_tuning {
   struct entry {
     bool promisc = false;  // the promiscuous flag; else a sysfs attribute
     std::string iface;
-    std::string attr;      // sysfs attribute name (empty for the promiscuous flag)
-    std::string original;  // sysfs text, or "0"/"1" for the flag
-    bool claimed = false;  // set or noted by this run (adopted entries start unclaimed)
+    std::string attr;       // sysfs attribute name (empty for the promiscuous flag)
+    std::string original;   // sysfs text, or "0"/"1" for the flag
+    bool claimed = false;   // set or noted by this run (adopted entries start unclaimed)
+    bool reported = false;  // a failed restore was logged
   };
   entry* find(bool promisc, const std::string& iface, const std::string& attr);
   std::string path(const entry& e) const;
