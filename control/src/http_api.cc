@@ -190,15 +190,16 @@ bool read_pem(const char* key_name, const std::string& path, const char* must_ha
   return true;
 }
 
-// civetweb's own messages (TLS set-up errors among them): relayed at info level; the last
-// one explains a failed start.
+// civetweb's own messages (TLS set-up errors among them): relayed at info level; the
+// first few of a start explain why it failed.
 std::mutex g_civet_log_mu;
-std::string g_civet_last_error;
+std::string g_civet_start_errors;
 
 int relay_civet_log(const mg_connection*, const char* message) {
   RB_LOG_INFO("http: %s", message);
   std::lock_guard<std::mutex> lock(g_civet_log_mu);
-  g_civet_last_error = message;
+  if (g_civet_start_errors.size() < 512)
+    g_civet_start_errors += (g_civet_start_errors.empty() ? "" : "; ") + std::string(message);
   return 1;  // handled: civetweb prints nothing itself
 }
 
@@ -553,7 +554,7 @@ std::unique_ptr<http_api> http_api::start(const http_settings& s, api_context* c
   callbacks.log_message = relay_civet_log;
   {
     std::lock_guard<std::mutex> lock(g_civet_log_mu);
-    g_civet_last_error.clear();
+    g_civet_start_errors.clear();
   }
   try {
     api->_server = std::make_unique<CivetServer>(opts, &callbacks);
@@ -561,7 +562,7 @@ std::unique_ptr<http_api> http_api::start(const http_settings& s, api_context* c
     std::string why;
     {
       std::lock_guard<std::mutex> lock(g_civet_log_mu);
-      why = g_civet_last_error.empty() ? e.what() : g_civet_last_error;
+      why = g_civet_start_errors.empty() ? e.what() : g_civet_start_errors;
     }
     *error = std::string("cannot serve ") + (tls ? "HTTPS" : "HTTP") + " on [http] listen = \"" +
              s.listen + "\" (" + why + ")" +

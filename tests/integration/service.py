@@ -195,6 +195,15 @@ class Service:
             time.sleep(0.02)
         self.events.append((time.monotonic(), "forwarding"))
 
+    def run_foreground(self, timeout=60):
+        """ExecStart= alone, in the sandbox, to its exit (a start that must fail)."""
+        (_, argv), = self.commands("ExecStart")
+        with open(self.log, "a") as log:
+            log.write(f"--- ExecStart: {' '.join(argv)}\n")
+            log.flush()
+            return subprocess.run(self._sandboxed(argv), stdout=log, stderr=log,
+                                  timeout=timeout).returncode
+
     def _supervise(self):
         """Restart=always, RestartSec=: what systemd does when the main process exits."""
         restart_sec = float(self.unit["RestartSec"][0])
