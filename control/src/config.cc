@@ -280,12 +280,13 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
            str_key("bridge",
                    [](const std::string& v, config& c) -> std::string {
-                     bool ok = !v.empty() && v.size() <= 15 && v != "." && v != "..";
+                     // "" = derived from side A's interface (ctl/ha.h).
+                     bool ok = v.size() <= 15 && v != "." && v != "..";
                      for (unsigned char ch : v)
                        ok = ok && (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.');
                      if (!ok)
                        return "must be an interface name: 1 to 15 characters of "
-                              "[A-Za-z0-9._-], e.g. \"rbfb0\" (or leave it out)";
+                              "[A-Za-z0-9._-], e.g. \"rbfb0\" (or \"\" for the default)";
                      c.ha.bridge = v;
                      return "";
                    }),
