@@ -211,10 +211,18 @@ extern "C" int ringbridge_tls_compat(void);
 
 bool write_tls_pem(const std::string& cert, const std::string& key, const std::string& out,
                    std::string* error) {
-  if (ringbridge_tls_compat() != 1 || mg_check_feature(2) == 0) {
+  if (ringbridge_tls_compat() != 1 || mg_check_feature(MG_FEATURES_TLS) == 0) {
     *error =
         "[http] cert and key are set, but this civetweb library was built without TLS; "
         "install Debian's libcivetweb1 (built with OpenSSL) or leave them out";
+    return false;
+  }
+  // civetweb loads OpenSSL now. It must be the first attempt in the process: a failed one
+  // is counted as done, and the server would then start and crash on the first connection.
+  if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
+    *error =
+        "[http] cert and key are set, but civetweb cannot load OpenSSL (it opens libssl.so "
+        "and libcrypto.so by those names: install libssl-dev), or leave them out";
     return false;
   }
   std::string cert_pem, key_pem;

@@ -79,6 +79,9 @@ bool detach_stale_xdp(const std::string& iface, std::string* msg) {
   msg->clear();
   const int ifindex = static_cast<int>(if_nametoindex(iface.c_str()));
   if (ifindex == 0) return true;  // no interface, nothing attached
+  // libxdp's dispatcher pins (bpffs) of programs no longer attached: DPDK's own close leaves
+  // them. Needs write access to bpffs (root); without it there is nothing to do here anyway.
+  libxdp_clean_references(ifindex);
   xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
   const long err = libxdp_get_error(mp);
   if (err == -ENOENT || (err == 0 && mp == nullptr)) return true;
