@@ -250,7 +250,7 @@ int run_appliance(int argc, char** argv) {
                 RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(), eo.workers);
   for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
   install_signal_handlers();
-  release_before_eal(cfg, eo.ports);
+  if (!release_before_eal(cfg, eo.ports)) return exit_usage_error;
 
   if (!dp::eal_start(plan, &err)) {
     RB_LOG_ERR("%s", err.c_str());

@@ -328,24 +328,34 @@ void release_fallback(const config& cfg, const std::array<dp::port_spec, 2>& por
     RB_LOG_NOTICE("took the interfaces back from the fallback bridge %s", name.c_str());
 }
 
-// XDP programs a killed run left; a foreign program is only reported.
-void detach_stale_programs(const std::array<dp::port_spec, 2>& ports) {
+// XDP programs a killed run left; a foreign program is only reported. False (logged as
+// an error) when a live process holds ringbridge's program on an interface: another
+// instance runs there, and nothing may touch its interfaces.
+bool detach_stale_programs(const std::array<dp::port_spec, 2>& ports) {
+  bool ok = true;
   for (const auto& p : ports) {
     if (!p.is_kernel_iface()) continue;
     std::string msg;
-    if (dp::detach_stale_xdp(p.iface, &msg)) {
-      if (!msg.empty()) RB_LOG_NOTICE("%s", msg.c_str());
-    } else {
-      RB_LOG_WARN("%s", msg.c_str());
+    switch (dp::detach_stale_xdp(p.iface, &msg)) {
+      case dp::stale_xdp::none: break;
+      case dp::stale_xdp::detached: RB_LOG_NOTICE("%s", msg.c_str()); break;
+      case dp::stale_xdp::in_use:
+        RB_LOG_ERR("%s", msg.c_str());
+        ok = false;
+        break;
+      case dp::stale_xdp::foreign:
+      case dp::stale_xdp::failed: RB_LOG_WARN("%s", msg.c_str()); break;
     }
   }
+  return ok;
 }
 
 }  // namespace
 
-void release_before_eal(const config& cfg, const std::array<dp::port_spec, 2>& ports) {
-  detach_stale_programs(ports);
+bool release_before_eal(const config& cfg, const std::array<dp::port_spec, 2>& ports) {
+  if (!detach_stale_programs(ports)) return false;
   if (!all_af_xdp(ports)) release_fallback(cfg, ports);
+  return true;
 }
 
 void release_after_start(const config& cfg, const std::array<dp::port_spec, 2>& ports) {
@@ -393,7 +403,7 @@ int run_fallback_mode(const config& cfg, const std::array<dp::port_spec, 2>& por
         status = exit_runtime_error;  // what failed is logged and stays recorded
     }
   }
-  detach_stale_programs(ports);
+  if (!detach_stale_programs(ports)) return exit_usage_error;  // a live instance runs there
   if (cfg.ha.fallback == config::ha_section::fallback_kind::kernel_bridge) {
     if (!fallback_bridge_up(name, {ports[0].iface, ports[1].iface}, &err)) {
       RB_LOG_ERR("%s", err.c_str());

@@ -6,7 +6,8 @@ with [ha] fallback = "none" and "kernel-bridge", and at the handover back to rin
 Checked: the fallback bridge carries traffic within 2 s of the kill, ringbridge takes the
 wire back after its restart, and after the final stop no XDP program, no tuning and no
 promiscuous flag is left; the values put back are the interfaces' originals, not the dead
-run's leftovers. The windows are in docs/design/ha.md."""
+run's leftovers. The windows are in docs/design/ha.md. And the clean-up at start never
+touches a live instance: a second ringbridge on the same interfaces is refused."""
 import json
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from rbtest import BIN, Topology, in_ns, run
+from rbtest import BIN, Ringbridge, Topology, in_ns, run
 from service import Service
 
 TRAFFIC = [sys.executable, str(Path(__file__).with_name("traffic.py"))]
@@ -129,3 +130,32 @@ def test_kill_9_during_traffic(topo, kind, fallback):
         assert topo.napi_settings() == [ORIGINAL_NAPI] * 2, "NAPI settings not the originals"
         assert [f & 0x100 for f in topo.link_flags()] == [0, 0], "promiscuous flag left on"
         assert not (svc.state / "iface-record").exists(), (svc.state / "iface-record").read_text()
+
+
+def test_a_second_instance_never_touches_the_first(topo, tmp_path):
+    """Clean-up at start must not mistake a live instance's XDP program for a dead one's:
+    a second ringbridge on the same interfaces (its own state directory) is refused before
+    DPDK starts, and so is one on the same state directory; the first keeps forwarding."""
+    for d in ("first", "second"):
+        (tmp_path / d).mkdir()
+    first = Ringbridge(topo.ports("xdp"), workdir=tmp_path / "first")
+    with first:
+        wait_for_path(topo)
+        second = Ringbridge(topo.ports("xdp"), workdir=tmp_path / "second")
+        r = run(second.args, check=False)
+        assert r.returncode == 2, r.stderr
+        assert f"interface {topo.net_if} is in use by a running AF_XDP program" in r.stderr, \
+            r.stderr
+        assert "EAL" not in r.stderr
+        # The same state directory: the lock, before anything else.
+        r = run(first.args, check=False)
+        assert r.returncode == 2 and f"another ringbridge (pid {first.proc.pid}) is running" \
+            in r.stderr, r.stderr
+        r = run([BIN, "--config", first.workdir / "ringbridge.toml", *first.args[3:],
+                 "--fallback", "on"], check=False)
+        assert r.returncode == 2 and "another ringbridge" in r.stderr, r.stderr
+        r = run(in_ns(topo.net_ns, "ping", "-c", 10, "-i", "0.05", "-W", 2, topo.phone_ip),
+                check=False)
+        assert "10 received" in r.stdout, r.stdout + first.stderr()
+        assert first.stop()[0] == 0, first.stderr()
+    assert topo.xdp_attached() == [False, False]

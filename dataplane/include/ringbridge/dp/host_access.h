@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,20 @@ struct missing_capability {
 /// once. Any thread.
 std::vector<missing_capability> missing_capabilities(const std::array<port_spec, 2>& ports);
 
-/// Detaches an XDP program from IFACE if it is one ringbridge's AF_XDP ports load (libxdp's
-/// AF_XDP default program "xsk_def_prog", alone or behind libxdp's dispatcher): after
-/// kill -9 it stays attached. Programs of anyone else are left alone (false, with *msg
-/// naming the program and the fix). True, *msg empty, when nothing was attached; true with
-/// *msg saying what was detached otherwise. Needs CAP_NET_ADMIN (and CAP_SYS_ADMIN to read
-/// the program's name). Control thread or a one-shot CLI mode.
-bool detach_stale_xdp(const std::string& iface, std::string* msg);
+/// What detach_stale_xdp() found on an interface.
+enum class stale_xdp : uint8_t {
+  none,      ///< no XDP program attached
+  detached,  ///< one a dead ringbridge left (libxdp's "xsk_def_prog"), now detached
+  in_use,    ///< ringbridge's program, held open by a live process: another instance runs
+  foreign,   ///< someone else's program, left alone
+  failed,    ///< could not be read or detached
+};
+
+/// Detaches the XDP program from IFACE if it is one ringbridge's AF_XDP ports load
+/// (libxdp's AF_XDP default program "xsk_def_prog", alone or behind libxdp's dispatcher)
+/// and no live process holds it: after kill -9 it stays attached. Everything else is left
+/// alone. *msg says what was found (empty for none). Needs CAP_NET_ADMIN, and
+/// CAP_SYS_ADMIN to read the program's name. Control thread or a one-shot CLI mode.
+stale_xdp detach_stale_xdp(const std::string& iface, std::string* msg);
 
 }  // namespace ringbridge::dp
