@@ -111,7 +111,9 @@ def test_kill_9_during_traffic(topo, kind, fallback):
                                                                         svc.log_text())
         if fallback == "kernel-bridge":
             assert outage < 2.0, f"the fallback bridge took {outage:.2f} s\n{svc.log_text()}"
-            assert handover < 1.0, f"handover silent for {handover:.2f} s\n{svc.log_text()}"
+            # AF_XDP hands over without a gap; AF_PACKET is dark for the EAL start-up.
+            limit = 1.0 if kind == "xdp" else 2.0
+            assert handover < limit, f"handover silent for {handover:.2f} s\n{svc.log_text()}"
         else:
             # Without a fallback the wire is dead until the restarted service forwards.
             assert outage >= back - t_kill - 0.2, (outage, back - t_kill)
