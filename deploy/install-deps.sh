@@ -18,6 +18,7 @@ build_pkgs=(
   libcivetweb-dev
   nlohmann-json3-dev
   libxdp-dev libbpf-dev
+  libnl-3-dev libnl-route-3-dev
   libsodium-dev
   libcurl4-openssl-dev libssl-dev libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev libnetfilter-queue-dev
@@ -30,6 +31,7 @@ test_pkgs=(
   iptables
   python3-matplotlib
   mosquitto mosquitto-clients
+  openssl systemd libseccomp2 util-linux
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -21,11 +21,13 @@
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
 #include "ringbridge/ctl/filters.h"
+#include "ringbridge/ctl/ha.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
+#include "ringbridge/dp/host_access.h"
 #include "ringbridge_build_info.h"
 
 #include <rte_version.h>
@@ -153,6 +155,13 @@ int run_appliance(int argc, char** argv) {
       return exit_usage_error;
     }
   }
+  if (!check_ha_config(cfg, eo.ports, &err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return exit_usage_error;
+  }
+  // One-shot modes for the systemd unit (ctl/ha.h): no DPDK, no call log.
+  if (cli.fallback) return run_fallback_mode(cfg, eo.ports, *cli.fallback);
+  if (cli.prepare) return run_prepare_mode(cfg, eo.ports);
   eo.workers = cfg.dataplane.workers;
   eo.mtu = cfg.dataplane.mtu;
   eo.mbufs = cfg.dataplane.mbufs;
@@ -172,15 +181,40 @@ int run_appliance(int argc, char** argv) {
   if (cli.check) {
     for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
     print_plan(cfg, eo.ports, plan, host);
+    if (cfg.ha.fallback == config::ha_section::fallback_kind::kernel_bridge)
+      std::printf("ha: fallback kernel-bridge (bridge %s)\n",
+                  fallback_bridge_name(cfg, eo.ports).c_str());
+    else
+      std::printf("ha: fallback none\n");
     return exit_ok;
+  }
+
+  // Least privilege: a port that lacks a capability fails deep inside DPDK with "Invalid
+  // argument"; say which capability is missing and what for instead.
+  if (auto missing = dp::missing_capabilities(eo.ports); !missing.empty()) {
+    for (const auto& m : missing)
+      RB_LOG_ERR("missing capability %s, needed for %s", m.name.c_str(), m.why.c_str());
+    RB_LOG_ERR(
+        "run as root, or grant the capabilities (systemd: AmbientCapabilities= as in "
+        "deploy/ringbridge.service; docs/deploy.md lists what each is for)");
+    return exit_usage_error;
   }
 
   // The state directory, call log and API token: checked before DPDK starts too.
   std::unique_ptr<store> db;
   http_settings hs;
+  // Kernel interfaces need the state directory too: the originals of what the bridge
+  // changes on them are recorded there (crash recovery, ctl/ha.h).
+  const bool kernel_ports = eo.ports[0].is_kernel_iface() || eo.ports[1].is_kernel_iface();
+  state_lock lock;
+  if (cfg.sip.enabled || cfg.http.enabled || kernel_ports) {
+    if (!ensure_dir(cfg.storage.state_dir, &err) || !lock.acquire(cfg.storage.state_dir, &err)) {
+      RB_LOG_ERR("%s", err.c_str());
+      return exit_usage_error;
+    }
+  }
   if (cfg.sip.enabled || cfg.http.enabled) {
-    if (!ensure_dir(cfg.storage.state_dir, &err) ||
-        !(db = store::open(cfg.storage.state_dir + "/ringbridge.db", &err))) {
+    if (!(db = store::open(cfg.storage.state_dir + "/ringbridge.db", &err))) {
       RB_LOG_ERR("%s", err.c_str());
       return exit_usage_error;
     }
@@ -200,12 +234,27 @@ int run_appliance(int argc, char** argv) {
       RB_LOG_NOTICE("API token %s %s (send it as \"Authorization: Bearer <token>\")",
                     created ? "generated into" : "read from", path.c_str());
     }
+    if (!cfg.http.cert.empty()) {
+      hs.tls_pem = cfg.storage.state_dir + "/https.pem";
+      hs.tls_chain = cfg.http.cert;
+      if (!write_tls_pem(cfg.http.cert, cfg.http.key, hs.tls_pem, &err)) {
+        RB_LOG_ERR("%s", err.c_str());
+        return exit_usage_error;
+      }
+    } else if (!listen_is_loopback(cfg.http.listen)) {
+      RB_LOG_WARN(
+          "[http] listen = \"%s\" is reachable from other hosts but serves plain HTTP: "
+          "the API token and call data cross the network readable by anyone on the "
+          "path; set [http] cert and key for HTTPS",
+          cfg.http.listen.c_str());
+    }
   }
 
   RB_LOG_NOTICE("ringbridge %s starting: side a = %s, side b = %s, %u worker(s)",
                 RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(), eo.workers);
   for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
   install_signal_handlers();
+  if (!release_before_eal(cfg, eo.ports)) return exit_usage_error;
 
   if (!dp::eal_start(plan, &err)) {
     RB_LOG_ERR("%s", err.c_str());
@@ -228,6 +277,7 @@ int run_appliance(int argc, char** argv) {
     bc.tx_retries = cfg.dataplane.tx_retries;
     bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
     bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
+    if (kernel_ports) bc.tuning_record = iface_record_path(cfg);
     bc.sip.enabled = cfg.sip.enabled;
     bc.sip.hint_ports = cfg.sip.hint_ports;
     bc.sip.tcp_streams = cfg.sip.tcp_streams;
@@ -268,6 +318,7 @@ int run_appliance(int argc, char** argv) {
       dp::eal_stop(plan, true);
       return exit_runtime_error;
     }
+    release_after_start(cfg, eo.ports);
 
     control_counters counters;
     counters.notify = notify.get();
@@ -292,7 +343,8 @@ int run_appliance(int argc, char** argv) {
         dp::eal_stop(plan, true);
         return exit_runtime_error;
       }
-      RB_LOG_NOTICE("HTTP API on http://%s/api/v1/ and /metrics", hs.listen.c_str());
+      RB_LOG_NOTICE("HTTP API on %s://%s/api/v1/ and /metrics",
+                    hs.tls_pem.empty() ? "http" : "https", hs.listen.c_str());
     }
     call_limits limits;
     limits.max_calls = cfg.calls.max_active;

@@ -32,6 +32,13 @@ Options:
       --log-level LVL   error, warning, notice (default), info or debug
       --check           validate the configuration and ports, print the DPDK EAL
                         arguments that would be used, and exit
+      --fallback on|off on: undo what a stopped or killed ringbridge left on the
+                        interfaces (XDP programs, NAPI tuning, promiscuous mode), then
+                        with [ha] fallback = "kernel-bridge" bridge them in the kernel
+                        until ringbridge is back; off: remove that bridge. Exits after
+                        doing it (the systemd unit runs "on" in ExecStopPost=, as root)
+      --prepare         apply the AF_XDP NAPI tuning (root-only sysfs files) and record
+                        the originals, then exit (the unit's ExecStartPre=, as root)
   -h, --help            this text
   -V, --version         version and the DPDK version built against
 
@@ -82,6 +89,16 @@ bool parse_cli(int argc, const char* const* argv, cli_options* out, std::string*
     } else if (name == "--check") {
       if (!no_value()) return false;
       o.check = true;
+    } else if (name == "--fallback") {
+      if (!value(&v)) return false;
+      if (v != "on" && v != "off") {
+        *error = "--fallback '" + v + "': expected on or off";
+        return false;
+      }
+      o.fallback = v == "on";
+    } else if (name == "--prepare") {
+      if (!no_value()) return false;
+      o.prepare = true;
     } else if (name == "-c" || name == "--config") {
       if (!value(&v)) return false;
       if (v.empty()) {
@@ -118,6 +135,10 @@ bool parse_cli(int argc, const char* const* argv, cli_options* out, std::string*
       *error = "unknown option '" + std::string(arg) + "'; see ringbridge --help";
       return false;
     }
+  }
+  if (int(o.check) + int(o.fallback.has_value()) + int(o.prepare) > 1) {
+    *error = "--check, --fallback and --prepare are separate modes; give one of them";
+    return false;
   }
   *out = std::move(o);
   return true;

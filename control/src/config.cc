@@ -3,6 +3,7 @@
 #include "ringbridge/ctl/config.h"
 
 #include <toml++/toml.h>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -256,6 +257,46 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
            bool_key("public_metrics", [](config& c) -> bool& { return c.http.public_metrics; }),
            bool_key("public_status", [](config& c) -> bool& { return c.http.public_status; }),
+           // HTTPS (item: least privilege): PEM files, read at start.
+           str_key("cert",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.empty()) return "must name a PEM certificate file (or leave it out)";
+                     c.http.cert = v;
+                     return "";
+                   }),
+           str_key("key",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.empty()) return "must name a PEM private key file (or leave it out)";
+                     c.http.key = v;
+                     return "";
+                   }),
+       }},
+      // Surviving the death of the process: the fail-to-wire fallback (ctl/ha.h).
+      {"ha",
+       {
+           str_key("fallback",
+                   [](const std::string& v, config& c) -> std::string {
+                     using k = config::ha_section::fallback_kind;
+                     if (v == "none")
+                       c.ha.fallback = k::none;
+                     else if (v == "kernel-bridge")
+                       c.ha.fallback = k::kernel_bridge;
+                     else
+                       return "must be \"none\" or \"kernel-bridge\", got \"" + v + "\"";
+                     return "";
+                   }),
+           str_key("bridge",
+                   [](const std::string& v, config& c) -> std::string {
+                     // "" = derived from side A's interface (ctl/ha.h).
+                     bool ok = v.size() <= 15 && v != "." && v != "..";
+                     for (unsigned char ch : v)
+                       ok = ok && (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.');
+                     if (!ok)
+                       return "must be an interface name: 1 to 15 characters of "
+                              "[A-Za-z0-9._-], e.g. \"rbfb0\" (or \"\" for the default)";
+                     c.ha.bridge = v;
+                     return "";
+                   }),
        }},
       {"filters",
        {
@@ -483,6 +524,12 @@ bool validate_config(const config& cfg, std::string* error) {
     *error =
         "two ports are needed: give --port twice (side A, then side B) or set "
         "[ports] a and b in the config file";
+    return false;
+  }
+  if (cfg.http.cert.empty() != cfg.http.key.empty()) {
+    *error =
+        "[http] cert and key go together: set both (PEM certificate and private key) for "
+        "HTTPS, or neither for plain HTTP";
     return false;
   }
   if (cfg.dataplane.rx_desc & (cfg.dataplane.rx_desc - 1) ||

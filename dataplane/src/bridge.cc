@@ -14,8 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "iface_tuning.h"
 #include "ringbridge/common/log.h"
+#include "ringbridge/dp/iface_tuning.h"
 #include "worker.h"
 #include "xsk_diag.h"
 
@@ -118,7 +118,8 @@ const char* drop_reason_help(drop_reason r) {
   return "?";
 }
 
-bridge::bridge(const bridge_config& cfg) : _cfg(cfg), _tuning(std::make_unique<iface_tuning>()) {}
+bridge::bridge(const bridge_config& cfg)
+    : _cfg(cfg), _tuning(std::make_unique<iface_tuning>(cfg.tuning_record)) {}
 
 std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* error) {
   if (cfg.burst == 0 || cfg.burst > k_max_burst) {
@@ -126,6 +127,9 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
     return nullptr;
   }
   std::unique_ptr<bridge> b(new bridge(cfg));
+  // A record left by a run that died holds the true originals; adopt it before touching
+  // the interfaces, so its leftovers are not mistaken for them.
+  if (!b->_tuning->load(error)) return nullptr;
   b->_pool = rte_pktmbuf_pool_create(
       "rb_mbufs", cfg.mbufs, 256, 0,
       static_cast<uint16_t>(cfg.geometry.mbuf_data_room + RTE_PKTMBUF_HEADROOM),
@@ -139,6 +143,7 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
   for (int side = 0; side < 2; side++) {
     if (!b->setup_port(side, error)) return nullptr;  // ~bridge undoes what was done
   }
+  b->_tuning->restore_unclaimed();  // a dead run's changes this configuration does not make
   for (unsigned w = 0; w < cfg.workers; w++)
     b->_counters.push_back(std::make_unique<worker_counters>());
   if (cfg.sip.enabled) {
@@ -181,11 +186,12 @@ bool bridge::setup_port(int side, std::string* error) {
 
   if (spec.kind == port_kind::af_xdp && _cfg.af_xdp_tune_napi) {
     std::string why;
-    if (!_tuning->set(spec.iface, "napi_defer_hard_irqs", "2", &why) ||
-        !_tuning->set(spec.iface, "gro_flush_timeout",
-                      std::to_string(uint64_t(_cfg.af_xdp_gro_flush_us) * 1000), &why))
-      RB_LOG_WARN("port %c: AF_XDP busy polling left untuned (%s); expect lower throughput",
-                  side_name, why.c_str());
+    if (!tune_af_xdp_napi(*_tuning, spec.iface, _cfg.af_xdp_gro_flush_us, &why))
+      RB_LOG_WARN(
+          "port %c: AF_XDP busy polling left untuned (%s); expect lower throughput. "
+          "The attributes belong to root: run `ringbridge --prepare` as root before "
+          "starting (the systemd unit does), or set dataplane.af_xdp_tune_napi = false",
+          side_name, why.c_str());
   }
 
   rte_eth_conf conf{};
@@ -237,8 +243,19 @@ bool bridge::setup_port(int side, std::string* error) {
   // tear-down leaves the interface as it found it. For kernel interfaces the PMD's own
   // flag starts at 0 whatever the interface says, so ask the kernel.
   // Enable it even when it is on already: rte_eth_dev_start() re-applies the PMD's flag.
+  // The kernel's flag is recorded first, so that a successor can clear it if we die.
   rc = rte_eth_promiscuous_get(id);
-  _promisc_was_on[side] = spec.is_kernel_iface() ? iface_is_promiscuous(spec.iface) : rc == 1;
+  _promisc_was_on[side] = rc == 1;
+  if (spec.is_kernel_iface()) {
+    std::string why;
+    if (_tuning->note_promisc(spec.iface, &why)) {
+      _promisc_was_on[side] = _tuning->original_promisc(spec.iface).value_or(false);
+    } else {
+      RB_LOG_WARN("port %c: %s; the promiscuous flag is restored at a clean exit only", side_name,
+                  why.c_str());
+      _promisc_was_on[side] = iface_is_promiscuous(spec.iface);
+    }
+  }
   rc = rte_eth_promiscuous_enable(id);
   if (rc != 0 && rc != -ENOTSUP) return fail("cannot enable promiscuous mode: " + err_text(rc));
 

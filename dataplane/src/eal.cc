@@ -199,6 +199,11 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, st
   return true;
 }
 
+void route_bpf_logs() {
+  libbpf_set_print(relay_libbpf);
+  libxdp_set_print(relay_libxdp);
+}
+
 bool eal_start(const eal_plan& plan, std::string* error) {
   // rte_eal_init may reorder argv; give it copies that live for the whole process.
   static std::vector<std::string> storage;
@@ -210,8 +215,7 @@ bool eal_start(const eal_plan& plan, std::string* error) {
   std::string cmd;
   for (const auto& s : plan.args) cmd += (cmd.empty() ? "" : " ") + s;
   RB_LOG_INFO("EAL arguments: %s", cmd.c_str());
-  libbpf_set_print(relay_libbpf);
-  libxdp_set_print(relay_libxdp);
+  route_bpf_logs();
   int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
   if (rc < 0) {
     *error = std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +

@@ -7,6 +7,11 @@
   udp-recv PORT COUNT TIMEOUT      receive until COUNT datagrams or TIMEOUT s of silence,
                                    print "received=N in_order=0|1 missing=M"
   udp-send HOST PORT PPS COUNT     evenly paced datagrams with sequence numbers
+  udp-gaps PORT COUNT TIMEOUT      until the last datagram (COUNT - 1) or TIMEOUT s of
+                                   silence, then print one JSON line: received,
+                                   and every gap in the sequence as [first missing,
+                                   last missing, arrival time (time.monotonic()) of the
+                                   datagram before it, and of the one after it]
   send-frames IFACE PCAP           send each frame of PCAP as-is on IFACE (AF_PACKET)
   sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
                                    print the status codes of the answers to it (same
@@ -78,6 +83,31 @@ def udp_recv(port, count, timeout):
           flush=True)
 
 
+def udp_gaps(port, count, timeout):
+    import json
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(float(timeout))
+    print("listening", flush=True)
+    arrivals = {}
+    try:
+        while True:
+            seq = struct.unpack_from("!I", s.recv(2048))[0]
+            arrivals.setdefault(seq, time.monotonic())
+            if seq == int(count) - 1:
+                break
+    except socket.timeout:
+        pass
+    gaps, prev = [], None
+    for seq in sorted(arrivals):
+        if prev is not None and seq != prev + 1:
+            gaps.append([prev + 1, seq - 1, arrivals[prev], arrivals[seq]])
+        prev = seq
+    print(json.dumps({"received": len(arrivals), "first": min(arrivals, default=-1),
+                      "last": max(arrivals, default=-1), "gaps": gaps}), flush=True)
+
+
 def udp_send(host, port, pps, count):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     gap = 1.0 / float(pps)
@@ -85,6 +115,10 @@ def udp_send(host, port, pps, count):
     pad = b"\x00" * 160  # a G.711 20 ms voice frame is 160 bytes
     for seq in range(int(count)):
         target = start + seq * gap
+        # Sleep through most of a long gap (a slow stream should not hold a core), spin
+        # the rest.
+        if target - time.perf_counter() > 0.0003:
+            time.sleep(target - time.perf_counter() - 0.0002)
         while time.perf_counter() < target:
             pass
         s.sendto(struct.pack("!I", seq) + pad, (host, int(port)))
@@ -177,8 +211,8 @@ def udp_count(port, timeout):
 
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
-            "udp-send": udp_send, "send-frames": send_frames, "sip-send": sip_send,
-            "sip-flood": sip_flood, "udp-count": udp_count}
+            "udp-send": udp_send, "udp-gaps": udp_gaps, "send-frames": send_frames,
+            "sip-send": sip_send, "sip-flood": sip_flood, "udp-count": udp_count}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

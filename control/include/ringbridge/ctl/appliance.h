@@ -8,7 +8,8 @@ namespace ringbridge::ctl {
 enum exit_status : int {
   exit_ok = 0,
   exit_runtime_error = 1,  ///< EAL, port or mempool set-up failed
-  exit_usage_error = 2,    ///< bad CLI, config or port spec; nothing was started
+  exit_usage_error = 2,    ///< bad CLI, config, port spec, file permission or missing
+                           ///< capability found before anything was started
   exit_leak = 70,          ///< stopped, but mbufs were not all returned (a bug)
 };
 

@@ -18,6 +18,10 @@ struct cli_options {
   bool help = false;
   bool version = false;
   bool check = false;  ///< --check: validate, print the plan, exit
+  /// --fallback on|off: hand the interfaces to the kernel-bridge fallback (after undoing what
+  /// a stopped or killed run left on them), or take the fallback bridge away; then exit.
+  std::optional<bool> fallback;
+  bool prepare = false;  ///< --prepare: apply the root-only interface tuning, then exit
 };
 
 /// Parses ARGV (argv[0] skipped). Accepts "--opt value", "--opt=value" and short forms.

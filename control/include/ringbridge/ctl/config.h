@@ -83,7 +83,20 @@ struct config {
     std::string token;  ///< empty: generated into <state_dir>/api-token at first start
     bool public_metrics = false;
     bool public_status = false;
+    std::string cert;  ///< PEM certificate (chain) for HTTPS; with key, or neither
+    std::string key;   ///< PEM private key for HTTPS
   } http;
+
+  /// What happens to the wire while ringbridge is down (control/include/ringbridge/ctl/ha.h,
+  /// docs/design/ha.md).
+  struct ha_section {
+    enum class fallback_kind : uint8_t {
+      none,           ///< the link is down until ringbridge is back
+      kernel_bridge,  ///< `ringbridge --fallback on` bridges the two interfaces in the kernel
+    };
+    fallback_kind fallback = fallback_kind::none;
+    std::string bridge;  ///< fallback bridge name; "" = "rbfb-" + side A's interface
+  } ha;
 
   struct calls_section {
     uint32_t max_active = 4096;

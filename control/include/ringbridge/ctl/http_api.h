@@ -26,6 +26,10 @@ struct http_settings {
   bool public_metrics = false;            ///< /metrics without the token
   bool public_status = false;             ///< /api/v1/status without the token
   unsigned threads = 4;
+  /// HTTPS: civetweb's certificate file (private key + certificate in one PEM, made by
+  /// write_tls_pem()) and the certificate chain file as configured; both empty = HTTP.
+  std::string tls_pem;
+  std::string tls_chain;
 };
 
 /// What the handlers read. The control thread writes `active` under `mu`.
@@ -62,8 +66,20 @@ class http_api {
 std::string call_json(const call_record& c);
 
 /// Reads the token from PATH, or creates PATH (mode 0600) with a new random token.
-/// False with *error when neither works.
+/// False with *error when neither works, and when PATH is readable by group or others
+/// (the message names the file and the fix, chmod 600).
 bool load_or_create_token(const std::string& path, std::string* token, bool* created,
                           std::string* error);
+
+/// True when LISTEN ("HOST:PORT") binds a loopback address only (127.0.0.0/8, [::1],
+/// localhost): nothing outside this host can reach it.
+bool listen_is_loopback(const std::string& listen);
+
+/// HTTPS set-up: checks that CERT and KEY ([http] cert, key) are readable PEM files and
+/// writes the private key followed by the certificate(s) to OUT (mode 0600, atomically),
+/// the one file civetweb's ssl_certificate takes. Also checks that this civetweb was built
+/// with TLS. False with *error naming the key, the file and the fix.
+bool write_tls_pem(const std::string& cert, const std::string& key, const std::string& out,
+                   std::string* error);
 
 }  // namespace ringbridge::ctl

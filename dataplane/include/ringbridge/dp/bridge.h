@@ -44,6 +44,10 @@ struct bridge_config {
   /// The timer that runs a deferred NAPI when no busy poll did. It must fire before the
   /// device's receive queue fills: a veth queues only 256 frames (0.37 ms at 700 kpps).
   uint32_t af_xdp_gro_flush_us = 50;
+  /// Where the originals of the interface settings the bridge changes (NAPI tuning, the
+  /// promiscuous flag) are recorded before each change (iface_tuning), normally
+  /// <state_dir>/iface-record; "" = in memory only (lost if the process dies).
+  std::string tuning_record;
   sip_config sip;
 };
 

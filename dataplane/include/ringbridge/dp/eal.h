@@ -62,6 +62,10 @@ struct eal_plan {
 /// Returns false with *error naming the option and the fix when no usable plan exists.
 bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, std::string* error);
 
+/// Sends libbpf's and libxdp's own messages into ringbridge's log (info and debug level:
+/// they warn about a missing bpffs on every start). Idempotent; eal_start() does it too.
+void route_bpf_logs();
+
 /// Runs rte_eal_init() with the plan's arguments. Main thread only, once per process.
 bool eal_start(const eal_plan& plan, std::string* error);
 
