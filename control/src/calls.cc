@@ -168,7 +168,7 @@ void call_table::close(list::iterator e, call_state s, double now, std::string r
 
 std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) {
   std::vector<call_change> changes;
-  const std::string_view key = ev.call_id.view();
+  const std::string key = dp::call_key(ev);
   list::iterator it;
   const bool known = lookup(key, &it);
 

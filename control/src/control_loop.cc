@@ -203,17 +203,17 @@ void control_loop::apply(const dp::sip_event& ev) {
       ev.block_mode == static_cast<uint8_t>(dp::block_mode::drop))
     voicemail(ev);
   for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) {
-    if (ch.what == call_change::created) name_caller(ch.call, ev.call_id.view());
+    if (ch.what == call_change::created) name_caller(ch.call, dp::call_key(ev));
     persist(ch);
   }
 }
 
 void control_loop::voicemail(const dp::sip_event& ev) {
   // The provider gave up on an INVITE the bridge dropped: it sends the caller to voicemail.
-  const call_record* c = _table.find(ev.call_id.view());
+  const call_record* c = _table.find(dp::call_key(ev));
   if (c == nullptr || c->state != call_state::blocked || c->direction != call_direction::inbound)
     return;
-  if (!_table.mark_voicemail(ev.call_id.view())) return;  // once per call
+  if (!_table.mark_voicemail(dp::call_key(ev))) return;  // once per call
   call_change ch{call_change::updated, *c};
   notify(ch, plugin::event_kind::voicemail, wall_time(ev.tsc));
 }

@@ -20,7 +20,7 @@ using json = nlohmann::json;
 namespace {
 
 // Compiling 100,000 rules takes a CPU for a fraction of a second. It runs on a thread of
-// its own at a low priority (nice 10), so that everything else on the control CPU —
+// its own at the lowest priority (nice 19), so that everything else on the control CPU —
 // the control thread draining the event rings, a co-located traffic source, the kernel's
 // own work — goes first; the caller waits for the result.
 std::unique_ptr<dp::filter_set> compile_in_background(std::vector<dp::filter_rule> rules,
@@ -29,7 +29,7 @@ std::unique_ptr<dp::filter_set> compile_in_background(std::vector<dp::filter_rul
                                                       uint32_t* bad_rule) {
   std::unique_ptr<dp::filter_set> set;
   std::thread t([&] {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);  // this thread only (Linux)
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);  // this thread only (Linux)
     set = dp::filter_set::compile(std::move(rules), opt, workers, err, bad_rule);
   });
   t.join();

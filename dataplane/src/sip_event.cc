@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ringbridge/common/keyed_hash.h"
+
 namespace ringbridge::dp {
 
 namespace {
@@ -26,6 +28,7 @@ void fill_event(const sip::message& m, sip_event* ev) {
   ev->status = m.status;
   ev->cseq = m.cseq;
   bool ok = ev->call_id.assign(m.call_id);
+  ev->call_id_hash = ev->call_id.truncated ? keyed_hash64(m.call_id) : 0;
   ok &= ev->method_token.assign(m.method_token);
   ok &= fill_party(m.from, &ev->from);
   ok &= fill_party(m.to, &ev->to);

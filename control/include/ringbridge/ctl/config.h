@@ -26,7 +26,7 @@ struct config {
     unsigned workers = 1;
     uint32_t mtu = 1500;
     uint16_t burst = 32;
-    uint16_t rx_desc = 1024;
+    uint16_t rx_desc = 2048;
     uint16_t tx_desc = 1024;
     uint32_t tx_flush_us = 100;
     uint16_t tx_retries = 8;

@@ -32,7 +32,7 @@ struct bridge_config {
   unsigned workers = 1;                   ///< one queue pair per worker on each port
   frame_geometry geometry;
   uint32_t mbufs = 8191;
-  uint16_t rx_desc = 1024;
+  uint16_t rx_desc = 2048;
   uint16_t tx_desc = 1024;
   uint16_t burst = 32;         ///< rx burst and tx buffer size, 1..64
   uint32_t tx_flush_us = 100;  ///< flush a partly filled tx buffer after this long

@@ -35,7 +35,7 @@ struct eal_options {
   unsigned workers = 1;
   uint32_t mtu = 1500;
   uint32_t mbufs = 0;  ///< 0 = derived from queues and descriptors
-  uint16_t rx_desc = 1024;
+  uint16_t rx_desc = 2048;
   uint16_t tx_desc = 1024;
   hugepage_mode hugepages = hugepage_mode::automatic;
   uint32_t memory_mb = 0;            ///< --no-huge memory; 0 = derived from the mempool size

@@ -9,7 +9,9 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -64,6 +66,7 @@ struct sip_event {
   uint32_t cseq = 0;
   uint8_t src[16] = {}, dst[16] = {};
   fixed_str<128> call_id;
+  uint64_t call_id_hash = 0;  ///< call_id cut: keyed hash of the whole value (else 0)
   fixed_str<16> method_token;
   sip_party from, to, pai, rpid;
   fixed_str<48> rpid_params;  ///< Remote-Party-ID header parameters (privacy=, party=)
@@ -81,6 +84,19 @@ static_assert(std::is_trivially_copyable_v<sip_event>, "events cross threads as 
 
 /// Fills EV from a parsed message (copies every field, cut to size).
 void fill_event(const sip::message& m, sip_event* ev);
+
+/// What identifies EV's call: its Call-ID, and when that was cut to fit, the hash of the
+/// whole value too — so two long Call-IDs that share their first 128 bytes stay two calls.
+inline std::string call_key(const sip_event& ev) {
+  std::string k(ev.call_id.view());
+  if (ev.call_id.truncated) {
+    char h[20];
+    std::snprintf(h, sizeof(h), "%c#%016llx", '\0',
+                  static_cast<unsigned long long>(ev.call_id_hash));
+    k.append(h, 18);
+  }
+  return k;
+}
 
 inline constexpr size_t k_event_ring_size = 4096;
 
