@@ -39,7 +39,7 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   meson test -C build-asan --print-errorlogs --num-processes 1 \
-  unit_control unit_dataplane unit_plugins unit_dpdk fuzz_corpus_sip_parser test_cli test_pcap_replay \
-  test_sip_pcap test_filters test_notify
+  unit_common unit_control unit_dataplane unit_plugins unit_dpdk fuzz_corpus_sip_parser test_cli \
+  test_pcap_replay test_sip_pcap test_filters test_notify test_hostile test_robust_control
 
 step "all tests passed"
