@@ -104,6 +104,20 @@ bool valid_name(const std::string& n) {
 
 }  // namespace
 
+bool parse_phonebook_body(std::string_view body, std::string* name, std::string* error) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string()) {
+    *error = "expected a JSON object like {\"name\": \"Mom\"}";
+    return false;
+  }
+  *name = j["name"].get<std::string>();
+  if (!valid_name(*name)) {
+    *error = "name must be 1 to 64 characters without control characters";
+    return false;
+  }
+  return true;
+}
+
 std::string call_json(const call_record& c) {
   return call_to_json(c).dump();
 }
@@ -412,12 +426,8 @@ struct http_api::handler : public CivetHandler {
     if (method != "PUT") return reply_error(conn, 405, method + " is not allowed here");
     std::string body;
     if (!read_body(conn, k_max_body, &body)) return;
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j["name"].is_string())
-      return reply_error(conn, 400, "expected a JSON object like {\"name\": \"Mom\"}");
-    const std::string name = j["name"].get<std::string>();
-    if (!valid_name(name))
-      return reply_error(conn, 400, "name must be 1 to 64 characters without control characters");
+    std::string name, why;
+    if (!parse_phonebook_body(body, &name, &why)) return reply_error(conn, 400, why);
     s->phonebook_set(number, name, "user");
     auto e = s->phonebook_get(number);
     reply_json(conn, 200,
