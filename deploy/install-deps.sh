@@ -30,6 +30,7 @@ test_pkgs=(
   iptables
   python3-matplotlib
   mosquitto mosquitto-clients
+  clang libclang-rt-14-dev
 )
 
 pkgs=("${build_pkgs[@]}")
