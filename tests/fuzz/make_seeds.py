@@ -306,6 +306,12 @@ def frame_targets():
     frame_seed("tcp_two_messages_fin", [frame_rec(tcp4(inv + b(o["ringing"]), 77, flags="FPA"))])
     frame_seed("tcp_unhinted", [frame_rec(tcp4(inv, 9, dport=15060))])
     frame_seed("tcp_ipv6", [frame_rec(tcp4(inv, 9, v6=True))])
+    # Regression: CRLF keep-alives only (no stream followed yet), then a keep-alive probe
+    # with one garbage octet at SND.NXT - 1, then the INVITE: the probe's byte started the
+    # stream, which then died on "\0INVITE ..." and the INVITE went unseen.
+    frame_seed("tcp_probe_after_crlf_pings", [frame_rec(tcp4(b"\r\n\r\n", 1)),
+                                              frame_rec(tcp4(b"\x00", 4, flags="A")),
+                                              frame_rec(tcp4(inv, 5))])
     frame_seed("tcp_idle_expiry", [frame_rec(tcp4(inv[:50], 1)),
                                    frame_rec(tcp4(inv[50:], 51), when=0xc1, sweep=True)])
 
