@@ -64,8 +64,20 @@ struct env {
 
 env* g_env = nullptr;
 
-void remove_runtime_dir() {
-  if (g_env != nullptr) dp::remove_runtime_dir(g_env->plan);
+void at_exit() {
+  if (g_env == nullptr) return;
+  dp::remove_runtime_dir(g_env->plan);
+  // RB_FUZZ_TRACE=1: which counters the inputs reached (what the corpus exercises).
+  if (std::getenv("RB_FUZZ_TRACE") != nullptr) {
+    const dp::sip_counters& c = g_env->counters;
+    for (size_t i = 0; i < dp::k_sip_counters; i++)
+      std::fprintf(stderr, "%-22s %llu\n", dp::sip_counter_name(static_cast<dp::sip_counter>(i)),
+                   static_cast<unsigned long long>(c.c[i].get()));
+    for (size_t i = 0; i < dp::k_unscreened_reasons; i++)
+      std::fprintf(stderr, "unscreened %-11s %llu\n",
+                   dp::unscreened_reason_name(static_cast<dp::unscreened_reason>(i)),
+                   static_cast<unsigned long long>(c.unscreened[i].get()));
+  }
 }
 
 std::vector<dp::filter_rule> rules() {
@@ -124,7 +136,7 @@ void set_up(const char* argv0) {
   // With --no-shconf nothing in the runtime directory is used after start-up: remove it
   // now, so not even a crash leaves it behind; and again at exit, to be sure.
   dp::remove_runtime_dir(e->plan);
-  std::atexit(remove_runtime_dir);
+  std::atexit(at_exit);
 
   // No per-lcore cache: the in-use count is exact after every input.
   e->pool = rte_pktmbuf_pool_create("fuzz_mbufs", k_mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -315,6 +315,23 @@ def frame_targets():
     frame_seed("tcp_idle_expiry", [frame_rec(tcp4(inv[:50], 1)),
                                    frame_rec(tcp4(inv[50:], 51), when=0xc1, sweep=True)])
 
+    # Full tables (the frame target uses the smallest the config allows): 17 TCP streams
+    # in 16 slots; 9 fragmented datagrams at once in 8 reassembly slots, given up (evicted)
+    # or refused when failing closed.
+    frame_seed("tcp_table_full", [frame_rec(Ether(src=MAC_NET, dst=MAC_PHONE) /
+                                            IP(src=A4, dst=B4) /
+                                            TCP(sport=41000 + k, dport=5060, seq=1, flags="PA") /
+                                            Raw(b"OPTIONS sip:x SIP/2.0\r\nCall-ID: t%d\r\n" % k))
+                                  for k in range(17)])
+    firsts = []
+    for k in range(9):
+        d = fragment(IP(src=A4, dst=B4, id=0x5000 + k) / UDP(sport=5060, dport=5060) /
+                     Raw(b(S.invite("<sip:+1202555%04d@e.com>;tag=q" % k, "full-%d@h" % k))),
+                     fragsize=128)
+        firsts.append(frame_rec(eth / d[0]))
+    frame_seed("frag_table_full", firsts)
+    frame_seed("frag_table_full_fail_closed", firsts, options=1)
+
     # Unscreenable INVITEs, forwarded and with on_unparsable = "drop".
     for opt in (0, 1):
         frame_seed("unscreened_start_line_%d" % opt,
