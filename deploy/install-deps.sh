@@ -32,6 +32,7 @@ test_pkgs=(
   python3-matplotlib
   mosquitto mosquitto-clients
   openssl systemd libseccomp2 util-linux
+  clang libclang-rt-14-dev
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -49,6 +49,17 @@ size_t utf8_cut(std::string_view s, size_t max) {
   return n;
 }
 
+size_t utf8_whole(std::string_view s) {
+  const size_t n = s.size();
+  for (size_t back = 1; back <= 4 && back <= n; back++) {
+    const auto c = static_cast<unsigned char>(s[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: keep looking for the lead
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
 bool utf8_valid(std::string_view s) {
   size_t i = 0, sub;
   while (i < s.size()) {

@@ -132,6 +132,21 @@ bool parse_body(const std::string& body, json* j, std::string* err) {
 
 }  // namespace
 
+bool parse_phonebook_body(std::string_view body, std::string* name, std::string* error) {
+  json j;
+  if (!parse_body(std::string(body), &j, error)) return false;
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) {
+    *error = "expected a JSON object like {\"name\": \"Mom\"}";
+    return false;
+  }
+  *name = j["name"].get<std::string>();
+  if (!valid_name(*name)) {
+    *error = "name must be 1 to 64 bytes of UTF-8 text without control characters";
+    return false;
+  }
+  return true;
+}
+
 std::string call_json(const call_record& c) {
   return json_text(call_to_json(c));
 }
@@ -565,15 +580,8 @@ struct http_api::handler : public CivetHandler {
     if (method != "PUT") return reply_error(conn, 405, method + " is not allowed here");
     std::string body;
     if (!read_body(conn, k_max_body, &body)) return;
-    json j;
-    std::string why;
-    if (!parse_body(body, &j, &why)) return reply_error(conn, 400, why);
-    if (!j.is_object() || !j.contains("name") || !j["name"].is_string())
-      return reply_error(conn, 400, "expected a JSON object like {\"name\": \"Mom\"}");
-    const std::string name = j["name"].get<std::string>();
-    if (!valid_name(name))
-      return reply_error(conn, 400,
-                         "name must be 1 to 64 bytes of UTF-8 text without control characters");
+    std::string name, why;
+    if (!parse_phonebook_body(body, &name, &why)) return reply_error(conn, 400, why);
     if (!s->phonebook_set(number, name, "user"))
       return reply_error(conn, 503,
                          "the phonebook could not be written: " + s->path() +

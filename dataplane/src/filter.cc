@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "ascii.h"
+#include "ringbridge/common/utf8.h"
 
 namespace ringbridge::dp {
 
@@ -124,6 +125,9 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
     space = false;
     if (n < cap) out[n++] = c;
   }
+  // Cut to CAP: never inside a UTF-8 character, and without a space left dangling.
+  n = utf8_whole(std::string_view(out, n));
+  while (n != 0 && out[n - 1] == ' ') n--;
   return n;
 }
 }  // namespace

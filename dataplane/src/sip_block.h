@@ -53,8 +53,9 @@ inline hash128 blocked_identity(const sip::message& m, int side) {
   if (whole_tag && 2 + tag.size() + id.size() <= sizeof(buf)) {
     buf[0] = static_cast<char>(side);
     buf[1] = static_cast<char>(tag.size());
-    std::memcpy(buf + 2, tag.data(), tag.size());
-    std::memcpy(buf + 2 + tag.size(), id.data(), id.size());
+    // An absent tag or Call-ID is an empty view with no data(): memcpy must not see it.
+    if (!tag.empty()) std::memcpy(buf + 2, tag.data(), tag.size());
+    if (!id.empty()) std::memcpy(buf + 2 + tag.size(), id.data(), id.size());
     return keyed_hash128(buf, 2 + tag.size() + id.size());
   }
   const hash128 parts[2] = {keyed_hash128(m.from.tag), keyed_hash128(id)};

@@ -181,7 +181,9 @@ bool could_be_sip(const char* buf, size_t len) {
 }
 
 bool could_be_sip_prefix(const char* buf, size_t len) {
-  if (len >= 8) return could_be_sip(buf, len);
+  // could_be_sip() decides on 11 bytes; shorter prefixes (even of 8 or more, like
+  // "REGISTER" or "SUBSCRIBE" without the space yet) may still become one it accepts.
+  if (len >= 11) return could_be_sip(buf, len);
   static const char k_version[] = "sip/";
   size_t v = 0;
   while (v < len && v < 4 && lower(buf[v]) == k_version[v]) v++;
@@ -585,6 +587,10 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out) {
     if (body_len > len - pos) {
       if (!datagram) {
         m.length = pos + body_len;  // what the stream must hold before it can be parsed
+        // Headers that are wrong stay wrong whatever body follows: say so now, so that a
+        // stream's messages do not depend on where its segments end (tcp_stream.h).
+        if (m.call_id.empty()) return parse_status::missing_call_id;
+        if (m.cseq_method == method::none) return parse_status::bad_cseq;
         return parse_status::incomplete;
       }
       return parse_status::truncated_body;

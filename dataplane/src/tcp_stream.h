@@ -65,6 +65,12 @@ struct tcp_stream {
   uint32_t need = 0;       ///< the current message's total length, once its headers are in
   uint32_t skip_left = 0;  ///< mode skip: bytes still to skip
   uint64_t last_tsc = 0;
+  /// Started by a 1-byte segment: that byte may be a keep-alive probe's garbage octet
+  /// (RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, with or without one octet) sent on a
+  /// connection the table did not follow yet (only CRLF keep-alives so far, or forgotten
+  /// when idle). If the first line is not a start line, it is looked at once more
+  /// without that byte.
+  bool maybe_probe_byte = false;
   uint8_t* buf = nullptr;  ///< the table's buffer_size bytes for this stream
 };
 
@@ -134,6 +140,11 @@ uint32_t stream_frame(tcp_stream& s, uint32_t cap, const char* w, uint32_t wn, H
         const char* lf = find_lf(w + i, std::min(avail, cap));
         if (lf == nullptr) {
           if (avail < cap) return i;  // the line is not complete yet
+          if (s.mode == stream_mode::probe && s.maybe_probe_byte) {
+            s.maybe_probe_byte = false;
+            i += 1;
+            continue;
+          }
           if (s.mode == stream_mode::probe) {
             s.mode = stream_mode::dead;
             return wn;
@@ -145,6 +156,12 @@ uint32_t stream_frame(tcp_stream& s, uint32_t cap, const char* w, uint32_t wn, H
         if (h.start_line(w + i, line)) {
           s.mode = stream_mode::follow;
           s.scan = s.need = 0;
+          s.maybe_probe_byte = false;
+          continue;
+        }
+        if (s.mode == stream_mode::probe && s.maybe_probe_byte) {
+          s.maybe_probe_byte = false;
+          i += 1;
           continue;
         }
         if (s.mode == stream_mode::probe) {
@@ -355,6 +372,7 @@ struct tcp_stream_table {
       if (lf != nullptr && !h.start_line(p, static_cast<uint32_t>(lf - p) + 1)) return;
       s = insert(key, hv, now);
       s->next_seq = seq;
+      s->maybe_probe_byte = n == 1;
     }
     s->last_tsc = now;
     if (n != 0 && seq != s->next_seq) {

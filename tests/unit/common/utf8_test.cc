@@ -41,6 +41,15 @@ TEST(Utf8, CutNeverSplitsACharacter) {
   EXPECT_EQ(utf8_cut("abc", 2), 2u);
 }
 
+TEST(Utf8, WholeDropsACharacterCutAtTheEnd) {
+  EXPECT_EQ(ringbridge::utf8_whole("ab"), 2u);
+  EXPECT_EQ(ringbridge::utf8_whole("東京"), 6u);
+  EXPECT_EQ(ringbridge::utf8_whole(std::string_view("東京", 5)), 3u);
+  EXPECT_EQ(ringbridge::utf8_whole(std::string_view("東京", 4)), 3u);
+  EXPECT_EQ(ringbridge::utf8_whole("a\xF0\x9F\x91"), 1u);
+  EXPECT_EQ(ringbridge::utf8_whole(""), 0u);
+}
+
 TEST(Utf8, RandomBytesAlwaysComeOutValid) {
   std::mt19937 rng(7);
   for (int i = 0; i < 20000; i++) {

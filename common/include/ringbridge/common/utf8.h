@@ -19,6 +19,10 @@ namespace ringbridge {
 /// a valid S stays valid). MAX >= S.size() returns S.size().
 size_t utf8_cut(std::string_view s, size_t max);
 
+/// The length of S without a multi-byte sequence cut off at its end (for text that was cut
+/// to a size elsewhere). Looks at no more than the last 4 bytes.
+size_t utf8_whole(std::string_view s);
+
 /// Is S well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF)?
 bool utf8_valid(std::string_view s);
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ringbridge/ctl/calls.h"
@@ -64,6 +65,11 @@ class http_api {
 
 /// A call as the API returns it (also used by tests and notifications later).
 std::string call_json(const call_record& c);
+
+/// The name in a phonebook PUT body ({"name": "Mom"}). False with *error (the 400 answer's
+/// text) when BODY is not such an object, or the name is empty, longer than 64 bytes or
+/// holds control characters. Pure; any thread (split out so it can be fuzzed).
+bool parse_phonebook_body(std::string_view body, std::string* name, std::string* error);
 
 /// Reads the token from PATH, or creates PATH (mode 0600) with a new random token.
 /// False with *error when neither works, and when PATH is readable by group or others

@@ -119,9 +119,9 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out);
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
 /// no more than 11 bytes. False positives are fine (the full check follows).
 bool could_be_sip(const char* buf, size_t len);
-/// For fewer than 8 bytes (a stream's first short segment): could these be the first
-/// bytes of something could_be_sip() accepts? Never false where could_be_sip() of a
-/// longer input with this prefix would be true.
+/// For a stream's first segment, which may be short: could these be the first bytes of
+/// something could_be_sip() accepts? Never false where could_be_sip() of a longer input
+/// with this prefix would be true (e.g. "REGISTER" before its space has arrived).
 bool could_be_sip_prefix(const char* buf, size_t len);
 
 /// Parses a name-addr / addr-spec value (exposed for tests and the filter code).
