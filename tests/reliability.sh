@@ -32,8 +32,10 @@ fi
 [[ -x build-test/control/ringbridge ]] || { echo "build first: sudo ./tests/run.sh" >&2; exit 1; }
 ninja -C build-test >/dev/null
 
+# Debian's python3 (with pytest and scapy from install-deps.sh), not whatever is first on PATH.
+py=/usr/bin/python3
 export RB_TEST_REGISTRY=/run/rbtest
-trap 'python3 tests/integration/rbtest.py sweep || true' EXIT
+trap '$py tests/integration/rbtest.py sweep || true' EXIT
 log=$(mktemp -d /tmp/rb-reliability.XXXXXX)
 started=$(date -u +%FT%TZ)
 t0=$SECONDS
@@ -46,13 +48,13 @@ echo "=== the binary under floods and faults"
   cd tests/integration
   export RINGBRIDGE_BIN=$PWD/../../build-test/control/ringbridge
   RB_FLOOD_WAVES=$waves RB_FLOOD_INVITES=200000 RB_MUTATIONS=$mutations \
-    python3 -m pytest -q -s -p no:cacheprovider test_flood.py test_faults.py test_ha.py \
+    $py -m pytest -q -s -p no:cacheprovider test_flood.py test_faults.py test_ha.py \
     "test_hostile.py::test_thousands_of_mutated_sip_messages_with_every_sink" \
     "test_robust_control.py::test_a_full_disk_delays_the_call_log_never_the_calls" \
     "test_robust_control.py::test_a_locked_database_delays_the_call_log_never_the_calls"
 ) 2>&1 | tee "$log/tests.txt"
 
-python3 - "$log" "$started" "$((SECONDS - t0))" "$fuzz_s" "$waves" "$mutations" <<'EOF'
+$py - "$log" "$started" "$((SECONDS - t0))" "$fuzz_s" "$waves" "$mutations" <<'EOF'
 import re, sys, platform, os
 from pathlib import Path
 log, started, secs, fuzz_s, waves, mutations = sys.argv[1:]
