@@ -277,6 +277,7 @@ int run_appliance(int argc, char** argv) {
     bc.tx_retries = cfg.dataplane.tx_retries;
     bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
     bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
+    bc.complete_checksums = cfg.dataplane.complete_checksums;
     if (kernel_ports) bc.tuning_record = iface_record_path(cfg);
     bc.sip.enabled = cfg.sip.enabled;
     bc.sip.hint_ports = cfg.sip.hint_ports;

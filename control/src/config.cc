@@ -168,6 +168,20 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            bool_key("af_xdp_tune_napi",
                     [](config& c) -> bool& { return c.dataplane.af_xdp_tune_napi; }),
            RB_INT("af_xdp_gro_flush_us", uint32_t, 1, 10000, dataplane.af_xdp_gro_flush_us),
+           str_key("complete_checksums",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v == "auto")
+                       c.dataplane.complete_checksums = dp::csum_mode::automatic;
+                     else if (v == "on")
+                       c.dataplane.complete_checksums = dp::csum_mode::on;
+                     else if (v == "off")
+                       c.dataplane.complete_checksums = dp::csum_mode::off;
+                     else
+                       return "must be \"auto\" (on for virtual interfaces), \"on\" or "
+                              "\"off\", got \"" +
+                              v + "\"";
+                     return "";
+                   }),
        }},
       {"eal",
        {

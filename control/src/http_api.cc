@@ -406,11 +406,22 @@ struct http_api::handler : public CivetHandler {
       json drops = json::object();
       for (size_t r = 0; r < dp::k_drop_reasons; r++)
         drops[dp::drop_reason_name(static_cast<dp::drop_reason>(r))] = p.drops[r];
-      ports[p.name] = {
-          {"spec", p.spec},         {"rx_pkts", p.rx_pkts},   {"rx_bytes", p.rx_bytes},
-          {"tx_pkts", p.tx_pkts},   {"tx_bytes", p.tx_bytes}, {"forwarded", p.forwarded},
-          {"injected", p.injected}, {"drops", drops},         {"nic_imissed", p.nic_imissed},
-          {"link_up", p.link_up},   {"link_changes", p.link_changes}};
+      json frames = json::object();
+      for (size_t k = 0; k < dp::k_port_counters; k++)
+        frames[dp::port_counter_name(static_cast<dp::port_counter>(k))] = p.counts[k];
+      ports[p.name] = {{"spec", p.spec},
+                       {"rx_pkts", p.rx_pkts},
+                       {"rx_bytes", p.rx_bytes},
+                       {"tx_pkts", p.tx_pkts},
+                       {"tx_bytes", p.tx_bytes},
+                       {"forwarded", p.forwarded},
+                       {"injected", p.injected},
+                       {"drops", drops},
+                       {"frames", frames},
+                       {"complete_checksums", p.complete_checksums},
+                       {"nic_imissed", p.nic_imissed},
+                       {"link_up", p.link_up},
+                       {"link_changes", p.link_changes}};
     }
     json sip = json::object();
     for (size_t k = 0; k < dp::k_sip_counters; k++)

@@ -65,6 +65,10 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
   auto& nic = fs.add("ringbridge_port_nic_errors_total",
                      "Frames lost or failed below ringbridge, as the PMD reports them",
                      MetricType::Counter);
+  auto& frames = fs.add("ringbridge_port_frames_total",
+                        "What the port did to received frames besides forwarding them "
+                        "(checksums completed, offload super-frames cut), by what",
+                        MetricType::Counter);
   auto& link =
       fs.add("ringbridge_port_link_up", "1 while the port's link is up", MetricType::Gauge);
   auto& link_ch = fs.add("ringbridge_port_link_changes_total",
@@ -79,6 +83,9 @@ std::string render_metrics(const dp::bridge_stats& st, const control_counters& c
     for (size_t r = 0; r < dp::k_drop_reasons; r++)
       sample(drops, static_cast<double>(p.drops[r]),
              {{"port", p.name}, {"reason", dp::drop_reason_name(static_cast<dp::drop_reason>(r))}});
+    for (size_t k = 0; k < dp::k_port_counters; k++)
+      sample(frames, static_cast<double>(p.counts[k]),
+             {{"port", p.name}, {"what", dp::port_counter_name(static_cast<dp::port_counter>(k))}});
     sample(nic, static_cast<double>(p.nic_imissed), {{"port", p.name}, {"kind", "missed"}});
     sample(nic, static_cast<double>(p.nic_ierrors), {{"port", p.name}, {"kind", "rx_error"}});
     sample(nic, static_cast<double>(p.nic_oerrors), {{"port", p.name}, {"kind", "tx_error"}});

@@ -33,6 +33,9 @@ std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
     for (size_t r = 0; r < dp::k_drop_reasons; r++)
       appendf(s, " drop_%s=%" PRIu64, dp::drop_reason_name(static_cast<dp::drop_reason>(r)),
               p.drops[r]);
+    for (size_t k = 0; k < dp::k_port_counters; k++)
+      appendf(s, " %s=%" PRIu64, dp::port_counter_name(static_cast<dp::port_counter>(k)),
+              p.counts[k]);
     appendf(s,
             " nic_imissed=%" PRIu64 " nic_ierrors=%" PRIu64 " nic_oerrors=%" PRIu64
             " nic_rx_nombuf=%" PRIu64 " xsk_rx_ring_full=%" PRIu64 " xsk_fill_ring_empty=%" PRIu64

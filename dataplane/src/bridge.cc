@@ -11,9 +11,12 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 
+#include "packet_port.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/dp/iface_tuning.h"
 #include "worker.h"
@@ -45,6 +48,13 @@ bool iface_link_up(const std::string& iface) {
   if (std::fscanf(f, "%d", &carrier) != 1) carrier = 0;  // EINVAL while the link is down
   std::fclose(f);
   return carrier == 1;
+}
+
+// A virtual interface (veth, tap, bridge, macvlan...) has no device behind it in sysfs.
+// Those are where senders leave checksums and segmentation to "hardware" that never comes.
+bool iface_is_virtual(const std::string& iface) {
+  struct stat st {};
+  return stat(("/sys/class/net/" + iface + "/device").c_str(), &st) != 0;
 }
 
 bool iface_is_promiscuous(const std::string& iface) {
@@ -104,6 +114,26 @@ const char* unscreened_reason_help(unscreened_reason r) {
   case unscreened_reason::name: return help;
     RB_DP_FOREACH_UNSCREENED(RB_DP_UNSCREENED_CASE)
 #undef RB_DP_UNSCREENED_CASE
+  }
+  return "?";
+}
+
+const char* port_counter_name(port_counter c) {
+  switch (c) {
+#define RB_DP_PORT_CASE(name, help) \
+  case port_counter::name: return #name;
+    RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_CASE)
+#undef RB_DP_PORT_CASE
+  }
+  return "?";
+}
+
+const char* port_counter_help(port_counter c) {
+  switch (c) {
+#define RB_DP_PORT_CASE(name, help) \
+  case port_counter::name: return help;
+    RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_CASE)
+#undef RB_DP_PORT_CASE
   }
   return "?";
 }
@@ -170,6 +200,14 @@ bool bridge::setup_port(int side, std::string* error) {
     *error = std::string("port ") + side_name + " ('" + spec.text + "'): " + msg;
     return false;
   };
+  switch (_cfg.complete_checksums) {
+    case csum_mode::on: _complete_csum[side] = true; break;
+    case csum_mode::off: _complete_csum[side] = false; break;
+    case csum_mode::automatic:
+      _complete_csum[side] = spec.is_kernel_iface() && iface_is_virtual(spec.iface);
+      break;
+  }
+  if (spec.kind == port_kind::af_packet) return setup_packet_port(side, error);
 
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
@@ -267,9 +305,41 @@ bool bridge::setup_port(int side, std::string* error) {
   rte_eth_link link{};
   rte_eth_link_get_nowait(id, &link);
   _link_up[side].store(spec.is_kernel_iface() ? iface_link_up(spec.iface) : link.link_status != 0);
-  RB_LOG_NOTICE("port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, link %s",
-                side_name, spec.text.c_str(), port_kind_name(spec.kind), info.driver_name, nq,
-                nb_rx, nb_tx, _link_up[side].load() ? "up" : "down");
+  RB_LOG_NOTICE(
+      "port %c: %s (%s driver %s), %u queue pair(s) of %u/%u descriptors, checksum completion "
+      "%s, link %s",
+      side_name, spec.text.c_str(), port_kind_name(spec.kind), info.driver_name, nq, nb_rx, nb_tx,
+      _complete_csum[side] ? "on" : "off", _link_up[side].load() ? "up" : "down");
+  return true;
+}
+
+bool bridge::setup_packet_port(int side, std::string* error) {
+  const port_spec& spec = _cfg.specs[side];
+  const char side_name = side == side_a ? 'a' : 'b';
+  packet_port_config pc;
+  pc.iface = spec.iface;
+  pc.side = side_name;
+  pc.queues = _cfg.workers;
+  pc.rx_frames = _cfg.rx_desc;
+  pc.tx_frames = _cfg.tx_desc;
+  pc.max_frame = _cfg.geometry.max_frame;
+  pc.mbuf_data_room = _cfg.geometry.mbuf_data_room;
+  pc.pool = _pool;
+  pc.complete_checksums = _complete_csum[side];
+  std::string why;
+  _packet[side] = packet_port::open(pc, &why);
+  if (!_packet[side]) {
+    *error = std::string("port ") + side_name + " ('" + spec.text + "'): " + why;
+    return false;
+  }
+  _port_id[side] = UINT16_MAX;  // no DPDK device
+  _port_started[side] = true;
+  _link_up[side].store(iface_link_up(spec.iface));
+  RB_LOG_NOTICE(
+      "port %c: %s (af_packet, ringbridge's own rings), %u queue pair(s) of %u/%u slots, "
+      "checksum completion %s, link %s",
+      side_name, spec.text.c_str(), _cfg.workers, _cfg.rx_desc, _cfg.tx_desc,
+      _complete_csum[side] ? "on" : "off", _link_up[side].load() ? "up" : "down");
   return true;
 }
 
@@ -291,6 +361,11 @@ bool bridge::start(std::string* error) {
     worker_ctx& c = *_ctxs.emplace_back(std::make_unique<worker_ctx>());
     c.index = w;
     c.port = _port_id;
+    for (int s = 0; s < 2; s++) {
+      c.pq[s] = _packet[s] ? _packet[s]->queue(w) : nullptr;
+      // Ports that say nothing about checksums get them checked (packet ports know).
+      c.csum_check[s] = _complete_csum[s] && !_packet[s];
+    }
     c.queue = static_cast<uint16_t>(w);
     c.burst = _cfg.burst;
     c.tx_retries = _cfg.tx_retries;
@@ -328,6 +403,11 @@ void bridge::stop() {
   }
   for (int side = 0; side < 2; side++) {
     if (!_port_started[side]) continue;
+    if (_packet[side]) {
+      _packet[side]->release_stashed();  // segments a worker had not taken yet
+      _port_started[side] = false;
+      continue;
+    }
     int rc = rte_eth_dev_stop(_port_id[side]);
     if (rc != 0)
       RB_LOG_WARN("port %c: stop failed: %s", side == 0 ? 'a' : 'b', err_text(rc).c_str());
@@ -339,6 +419,7 @@ void bridge::close_ports() {
   stop();
   if (_closed) return;
   for (int side = 0; side < 2; side++) {
+    _packet[side].reset();  // sockets closed: the promiscuous membership ends with them
     if (!_port_configured[side]) continue;
     if (!_promisc_was_on[side]) rte_eth_promiscuous_disable(_port_id[side]);
     _xsk_fds[side].clear();  // closed with the port
@@ -419,6 +500,7 @@ bridge_stats bridge::stats() const {
     st.ports[side].spec = _cfg.specs[side].text;
     st.ports[side].link_up = _link_up[side].load();
     st.ports[side].link_changes = _link_changes[side].load();
+    st.ports[side].complete_checksums = _complete_csum[side];
   }
   for (size_t w = 0; w < _counters.size(); w++) {
     const worker_counters& c = *_counters[w];
@@ -439,6 +521,7 @@ bridge_stats bridge::stats() const {
         in.drops[r] += d.drops[r].get();
         ws.drops += d.drops[r].get();
       }
+      for (size_t k = 0; k < k_port_counters; k++) in.counts[k] += d.port_counts[k].get();
       ws.rx_pkts += d.rx_pkts.get();
       ws.tx_pkts += d.tx_pkts.get();
     }
@@ -454,6 +537,7 @@ bridge_stats bridge::stats() const {
   }
   if (!_closed) {
     for (int side = 0; side < 2; side++) {
+      if (_packet[side]) st.ports[side].nic_imissed = _packet[side]->stats().kernel_drops;
       if (!_port_configured[side]) continue;
       rte_eth_stats es{};
       if (rte_eth_stats_get(_port_id[side], &es) == 0) {

@@ -182,9 +182,11 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, st
     const auto& port = opt.ports[side];
     char s = side == 0 ? 'a' : 'b';
     if (port.kind == port_kind::pci) any_pci = true;
-    auto arg = port_eal_arg(port, s, opt.workers, p.geometry, opt.af_xdp_busy_budget);
-    a.push_back(arg.flag);
-    a.push_back(arg.value);
+    auto arg = port_eal_arg(port, s, opt.workers, opt.af_xdp_busy_budget);
+    if (!arg.flag.empty()) {
+      a.push_back(arg.flag);
+      a.push_back(arg.value);
+    }
     p.port_names[side] = port_device_name(port, s);
   }
   if (p.port_names[0] == p.port_names[1] ||

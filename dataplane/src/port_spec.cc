@@ -255,13 +255,10 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
 frame_geometry frame_geometry_for_mtu(uint32_t mtu) {
   frame_geometry g;
   g.max_frame = mtu + 14 + 8;  // Ethernet header + up to two VLAN tags (QinQ)
-  // AF_PACKET copies a whole ring frame into one mbuf segment without checking its size, so
-  // the ring frame and the mbuf data room grow together. 128 bytes cover tpacket2_hdr +
-  // sockaddr_ll + alignment in front of the frame.
+  // One mbuf segment holds a whole frame on AF_PACKET ports (packet_port.h), so for jumbo
+  // MTUs the data room grows with the frame (128 bytes: room the ring slot needs in front).
   if (g.max_frame + 128 > 2048) {
-    g.afpacket_frame = round_up(g.max_frame + 128, 16);
-    g.afpacket_block = round_up(g.afpacket_frame, 4096);
-    g.mbuf_data_room = g.afpacket_frame;
+    g.mbuf_data_room = round_up(g.max_frame + 128, 16);
   }
   return g;
 }
@@ -270,7 +267,7 @@ std::string port_device_name(const port_spec& spec, char side) {
   std::string s(1, side);
   switch (spec.kind) {
     case port_kind::af_xdp: return "net_af_xdp_" + s;
-    case port_kind::af_packet: return "net_af_packet_" + s;
+    case port_kind::af_packet: return "rb_af_packet_" + s;  // ringbridge's own, not a DPDK device
     case port_kind::pcap: return "net_pcap_" + s;
     case port_kind::null: return "net_null_" + s;
     case port_kind::pci: return spec.pci_addr;
@@ -279,20 +276,14 @@ std::string port_device_name(const port_spec& spec, char side) {
 }
 
 eal_port_arg port_eal_arg(const port_spec& spec, char side, unsigned queues,
-                          const frame_geometry& geo, uint32_t af_xdp_busy_budget) {
+                          uint32_t af_xdp_busy_budget) {
   std::string name = port_device_name(spec, side);
   std::string q = std::to_string(queues);
   switch (spec.kind) {
     case port_kind::af_xdp:
       return {"--vdev", name + ",iface=" + spec.iface + ",start_queue=0,queue_count=" + q +
                             ",busy_budget=" + std::to_string(af_xdp_busy_budget)};
-    case port_kind::af_packet: {
-      std::string v = name + ",iface=" + spec.iface + ",qpairs=" + q;
-      if (geo.afpacket_frame != 2048)
-        v += ",framesz=" + std::to_string(geo.afpacket_frame) +
-             ",blocksz=" + std::to_string(geo.afpacket_block);
-      return {"--vdev", v};
-    }
+    case port_kind::af_packet: return {};  // packet_port.h: opened by the bridge, not by EAL
     case port_kind::pcap:
       return {"--vdev", name + ",rx_pcap=" + spec.rx_pcap + ",tx_pcap=" + spec.tx_pcap};
     case port_kind::null: return {"--vdev", name};

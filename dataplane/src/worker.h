@@ -17,12 +17,15 @@ inline constexpr uint16_t k_max_burst = 64;
 /// reads it (and writes its own counters).
 struct sip_worker;
 class filter_slot;
+class packet_queue;
 
 struct worker_ctx {
   unsigned index = 0;
   sip_worker* sip = nullptr;             ///< SIP inspection state; nullptr = inspection off
   const filter_slot* filters = nullptr;  ///< reports quiescent states when filtering
   std::array<uint16_t, 2> port{};        ///< DPDK port id of side A and side B
+  std::array<packet_queue*, 2> pq{};     ///< ringbridge's own AF_PACKET queue instead (or nullptr)
+  std::array<bool, 2> csum_check{};      ///< finish checksums left partial (ports that cannot tell)
   uint16_t queue = 0;                    ///< the rx and tx queue this worker owns on both ports
   uint16_t burst = 32;
   uint16_t tx_retries = 8;

@@ -12,6 +12,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "l4_csum.h"
+#include "packet_port.h"
 #include "sip_fastpath.h"
 #include "worker.h"
 
@@ -21,6 +23,7 @@ namespace ringbridge::dp {
 /// rx queue feeding it has run dry (nothing more to batch with), or when its oldest frame
 /// has waited flush_tsc cycles (a queue that never runs dry).
 struct tx_buffer {
+  packet_queue* pq = nullptr;  ///< ringbridge's own AF_PACKET queue, else the DPDK port
   uint16_t port = 0;
   uint16_t queue = 0;
   uint16_t count = 0;
@@ -36,6 +39,7 @@ struct worker_state {
   explicit worker_state(const worker_ctx& w) {
     for (int s = 0; s < 2; s++) {
       txb[s].port = w.port[1 - s];
+      txb[s].pq = w.pq[1 - s];
       txb[s].queue = w.queue;
     }
   }
@@ -46,9 +50,12 @@ struct worker_state {
 inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
   const uint16_t n = b.count;
   if (n == 0) return;
-  uint16_t sent = rte_eth_tx_burst(b.port, b.queue, b.pkts, n);
+  auto send = [&b](rte_mbuf** p, uint16_t k) {
+    return b.pq != nullptr ? b.pq->tx_burst(p, k) : rte_eth_tx_burst(b.port, b.queue, p, k);
+  };
+  uint16_t sent = send(b.pkts, n);
   for (uint16_t r = 0; unlikely(sent < n) && r < retries; r++)
-    sent += rte_eth_tx_burst(b.port, b.queue, b.pkts + sent, n - sent);
+    sent += send(b.pkts + sent, static_cast<uint16_t>(n - sent));
   uint64_t bytes = b.bytes;
   if (unlikely(sent < n)) {
     for (uint16_t i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
@@ -86,13 +93,14 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
   rte_mbuf* pkts[k_max_burst];
   bool busy = false;
   for (int s = 0; s < 2; s++) {
-    const uint16_t n = rte_eth_rx_burst(w.port[s], w.queue, pkts, w.burst);
+    direction_counters& c = wc.dir[s];
+    const uint16_t n = w.pq[s] != nullptr ? w.pq[s]->rx_burst(pkts, w.burst, c)
+                                          : rte_eth_rx_burst(w.port[s], w.queue, pkts, w.burst);
     if (n == 0) {
       if (st.txb[s].count != 0) tx_flush(st.txb[s], wc.dir[s], w.tx_retries);
       continue;
     }
     busy = true;
-    direction_counters& c = wc.dir[s];
     tx_buffer& tx = st.txb[s];
     const uint64_t now = rte_rdtsc();
     if (tx.count == 0) tx.first_tsc = now;
@@ -106,6 +114,9 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
         rte_pktmbuf_free(m);
         continue;
       }
+      if (w.csum_check[s] && m->nb_segs == 1 &&
+          complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
+        c.port(port_counter::csum_completed).inc();
       if (w.sip != nullptr) {
         if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
         const sip_outcome o = sip_inspect(*w.sip, wc.sip, m, s, w.index, now);

@@ -144,6 +144,13 @@ class Topology:
     def ports(self, kind):
         return [f"{kind}:{self.net_if}", f"{kind}:{self.phone_if}"]
 
+    def wait_for_path(self, timeout=10):
+        """Pings side B from side A until it answers (the first frames can race the port's
+        start, e.g. the XDP program attach)."""
+        deadline = time.time() + timeout
+        while run(in_ns(self.net_ns, "ping", "-c1", "-W1", self.phone_ip), check=False).returncode:
+            assert time.time() < deadline, "no path through the bridge"
+
     def link_flags(self):
         """Kernel flags of the two root-side ends (IFF_PROMISC = 0x100)."""
         return [int(Path(f"/sys/class/net/{i}/flags").read_text(), 16)

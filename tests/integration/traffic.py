@@ -12,6 +12,9 @@
                                    and every gap in the sequence as [first missing,
                                    last missing, arrival time (time.monotonic()) of the
                                    datagram before it, and of the one after it]
+  udp-duplex PORT PEER PPS COUNT   one socket on PORT: COUNT paced datagrams to PEER:PORT while
+                                   receiving the peer's; print "received=N" (after 3 s of
+                                   silence or COUNT received)
   send-frames IFACE PCAP           send each frame of PCAP as-is on IFACE (AF_PACKET)
   sip-send HOST PORT FILE TIMEOUT  send the SIP message in FILE over UDP (from port 5080),
                                    print the status codes of the answers to it (same
@@ -209,10 +212,37 @@ def udp_count(port, timeout):
     print(f"received={n}", flush=True)
 
 
+def udp_duplex(port, peer, pps, count):
+    import threading
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(3.0)
+    seen = set()
+
+    def receive():
+        try:
+            while len(seen) < int(count):
+                seen.add(struct.unpack_from("!I", s.recv(2048))[0])
+        except socket.timeout:
+            pass
+
+    t = threading.Thread(target=receive)
+    t.start()
+    gap, start = 1.0 / float(pps), time.perf_counter()
+    for seq in range(int(count)):
+        while time.perf_counter() < start + seq * gap:
+            time.sleep(0.0001)
+        s.sendto(struct.pack("!I", seq) + b"\x00" * 160, (peer, int(port)))
+    t.join()
+    print(f"received={len(seen)}", flush=True)
+
+
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
             "udp-send": udp_send, "udp-gaps": udp_gaps, "send-frames": send_frames,
-            "sip-send": sip_send, "sip-flood": sip_flood, "udp-count": udp_count}
+            "sip-send": sip_send, "sip-flood": sip_flood, "udp-count": udp_count,
+            "udp-duplex": udp_duplex}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

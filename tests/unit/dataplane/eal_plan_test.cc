@@ -44,9 +44,9 @@ TEST(eal_plan, no_hugepages_falls_back_with_a_warning) {
   EXPECT_EQ(p.runtime_dir, "/var/run/dpdk/ringbridge-4242");
   EXPECT_TRUE(has(p.args, "0@0,1@1"));
   EXPECT_TRUE(has(p.args, "net_af_xdp_a,iface=rbA,start_queue=0,queue_count=1,busy_budget=64"));
-  EXPECT_TRUE(has(p.args, "net_af_packet_b,iface=rbB,qpairs=1"));
+  EXPECT_FALSE(has(p.args, "net_af_packet_b,iface=rbB,qpairs=1"));  // ringbridge's own port
   EXPECT_EQ(p.port_names[0], "net_af_xdp_a");
-  EXPECT_EQ(p.port_names[1], "net_af_packet_b");
+  EXPECT_EQ(p.port_names[1], "rb_af_packet_b");
   // Mempool covers both ports' descriptors plus the AF_XDP reserve.
   EXPECT_GE(p.mbufs, 2u * (1024 + 1024) + 4096);
   EXPECT_EQ((p.mbufs + 1) & p.mbufs, 0u) << "2^n - 1 is the efficient mempool size";

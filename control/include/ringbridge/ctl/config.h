@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/filter.h"
 #include "ringbridge/plugin/hub.h"
@@ -34,6 +35,8 @@ struct config {
     uint32_t af_xdp_busy_budget = 64;   ///< net_af_xdp busy_budget; 0 = no busy polling
     bool af_xdp_tune_napi = true;       ///< set/restore napi_defer_hard_irqs, gro_flush_timeout
     uint32_t af_xdp_gro_flush_us = 50;  ///< gro_flush_timeout while tuned
+    /// "auto" (on for virtual interfaces), "on", "off"
+    dp::csum_mode complete_checksums = dp::csum_mode::automatic;
   } dataplane;
 
   struct eal_section {

@@ -22,9 +22,15 @@ namespace ringbridge::dp {
 
 struct worker_ctx;
 class iface_tuning;
+class packet_port;
 
 /// Side A is the network/provider side, side B the phone/PBX side.
 enum side : uint8_t { side_a = 0, side_b = 1 };
+
+/// dataplane.complete_checksums: finish TCP/UDP checksums senders left to offload.
+/// automatic = on for virtual interfaces (veth, tap, bridges, ...: no /sys/class/net/IF/device),
+/// where such frames arrive; off for NICs and files.
+enum class csum_mode : uint8_t { automatic, on, off };
 
 struct bridge_config {
   std::array<port_spec, 2> specs;         ///< as parsed, for messages
@@ -48,6 +54,7 @@ struct bridge_config {
   /// promiscuous flag) are recorded before each change (iface_tuning), normally
   /// <state_dir>/iface-record; "" = in memory only (lost if the process dies).
   std::string tuning_record;
+  csum_mode complete_checksums = csum_mode::automatic;
   sip_config sip;
 };
 
@@ -66,8 +73,10 @@ struct port_stats {
   uint64_t xsk_rx_ring_full = 0;     ///< the rx ring was full: the worker fell behind
   uint64_t xsk_fill_ring_empty = 0;  ///< no buffer to receive into
   uint64_t xsk_rx_invalid = 0, xsk_tx_invalid = 0;
-  bool link_up = false;       ///< as watch_links() last saw it
-  uint64_t link_changes = 0;  ///< link up/down transitions seen since start
+  std::array<uint64_t, k_port_counters> counts{};  ///< RB_DP_FOREACH_PORT_COUNTER (ingress)
+  bool complete_checksums = false;  ///< as resolved from dataplane.complete_checksums
+  bool link_up = false;             ///< as watch_links() last saw it
+  uint64_t link_changes = 0;        ///< link up/down transitions seen since start
 
   uint64_t drops_total() const {
     uint64_t s = 0;
@@ -160,6 +169,7 @@ class bridge {
  private:
   explicit bridge(const bridge_config& cfg);
   bool setup_port(int side, std::string* error);
+  bool setup_packet_port(int side, std::string* error);
   void reap_tx_completions();
 
   bridge_config _cfg;
@@ -170,7 +180,9 @@ class bridge {
   std::array<bool, 2> _promisc_was_on{};
   std::array<std::atomic<bool>, 2> _link_up{};
   std::array<std::atomic<uint64_t>, 2> _link_changes{};
-  std::array<std::set<int>, 2> _xsk_fds;  ///< AF_XDP ports: the kernel sockets (fixed after set-up)
+  std::array<std::set<int>, 2> _xsk_fds;
+  std::array<std::unique_ptr<packet_port>, 2> _packet;  ///< afpacket: ports: ringbridge's own
+  std::array<bool, 2> _complete_csum{};  ///< AF_XDP ports: the kernel sockets (fixed after set-up)
   std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run

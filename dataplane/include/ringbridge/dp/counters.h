@@ -13,11 +13,14 @@ namespace ringbridge::dp {
 /// Every reason the dataplane drops a frame it received: name, help text.
 /// Each becomes a drop_reason value, a string, and (control side) a metric label.
 /// Invariant per ingress port: rx = forwarded + sum(drops), exactly, once workers stop.
-#define RB_DP_FOREACH_DROP(_)                                                           \
-  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)")    \
-  _(tx_refused, "the egress port refused the frame after the bounded tx retries")       \
-  _(sip_blocked, "SIP of a blocked call: the INVITE, its retransmissions, ACK, CANCEL") \
-  _(sip_unparsed, "INVITEs that could not be parsed, dropped by [filters] on_unparsable")
+#define RB_DP_FOREACH_DROP(_)                                                               \
+  _(oversize, "frame longer than the configured maximum (dataplane.mtu + 22 bytes)")        \
+  _(tx_refused, "the egress port refused the frame after the bounded tx retries")           \
+  _(sip_blocked, "SIP of a blocked call: the INVITE, its retransmissions, ACK, CANCEL")     \
+  _(sip_unparsed, "INVITEs that could not be parsed, dropped by [filters] on_unparsable")   \
+  _(rx_truncated, "frames the port could not receive whole (AF_PACKET: socket queue full)") \
+  _(gso_unsupported, "offload super-frames the bridge cannot cut into wire-size frames")    \
+  _(no_mbuf, "frames received with no mbuf free to hold them (raise dataplane.mbufs)")
 
 enum class drop_reason : uint8_t {
 #define RB_DP_DROP_ENUM(name, help) name,
@@ -48,6 +51,29 @@ class counter {
   std::atomic<uint64_t> _v{0};
 };
 
+/// What a port did to frames on their way in, besides dropping them: name, help text.
+/// Each becomes a port stats field and a metric.
+#define RB_DP_FOREACH_PORT_COUNTER(_)                                                        \
+  _(csum_completed,                                                                          \
+    "frames whose TCP/UDP checksum, left unfinished by the sender's checksum offload, the "  \
+    "bridge completed")                                                                      \
+  _(csum_left_partial,                                                                       \
+    "frames forwarded with an unfinished checksum (dataplane.complete_checksums = \"off\")") \
+  _(gso_frames, "segmentation-offload super-frames received and cut into wire-size frames")  \
+  _(gso_segments, "frames made by cutting super-frames (counted as received)")
+
+enum class port_counter : uint8_t {
+#define RB_DP_PORT_ENUM(name, help) name,
+  RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_ENUM)
+#undef RB_DP_PORT_ENUM
+};
+#define RB_DP_PORT_COUNT(name, help) +1
+inline constexpr size_t k_port_counters = 0 RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_COUNT);
+#undef RB_DP_PORT_COUNT
+
+const char* port_counter_name(port_counter c);
+const char* port_counter_help(port_counter c);
+
 /// Counters of one direction (ingress port → its peer) in one worker.
 struct direction_counters {
   counter rx_pkts;  ///< frames received on the ingress port
@@ -56,8 +82,10 @@ struct direction_counters {
   counter tx_bytes;
   counter injected;  ///< of those, frames the bridge made itself (486/603/200 replies)
   std::array<counter, k_drop_reasons> drops;
+  std::array<counter, k_port_counters> port_counts;  ///< RB_DP_FOREACH_PORT_COUNTER
 
   void drop(drop_reason r, uint64_t n = 1) { drops[static_cast<size_t>(r)].add(n); }
+  counter& port(port_counter k) { return port_counts[static_cast<size_t>(k)]; }
 };
 
 /// What SIP inspection saw and did (never a drop: inspected frames are forwarded). Each

@@ -11,7 +11,7 @@ namespace ringbridge::dp {
 /// How a bridged port reaches the wire.
 enum class port_kind : uint8_t {
   af_xdp,     ///< kernel interface through AF_XDP (net_af_xdp); the default for a bare name
-  af_packet,  ///< kernel interface through AF_PACKET (net_af_packet)
+  af_packet,  ///< kernel interface through AF_PACKET (ringbridge's own rings, packet_port.h)
   pci,        ///< a NIC bound to vfio-pci (or another DPDK-capable driver)
   pcap,       ///< offline replay: frames read from one file, written to another (net_pcap)
   null,       ///< net_null: endless 64-byte frames in, everything out discarded (benchmarks)
@@ -45,9 +45,7 @@ bool check_port_present(const port_spec& spec, unsigned queues, std::string* err
 /// Frame geometry the ports must carry, derived from the configured MTU.
 struct frame_geometry {
   uint32_t max_frame = 1522;       ///< largest L2 frame forwarded (no FCS): mtu + 14 + 2 VLAN tags
-  uint32_t mbuf_data_room = 2048;  ///< data room of one mbuf segment
-  uint32_t afpacket_frame = 2048;  ///< AF_PACKET ring frame size (must fit one mbuf segment)
-  uint32_t afpacket_block = 4096;  ///< AF_PACKET ring block size (page multiple >= frame)
+  uint32_t mbuf_data_room = 2048;  ///< data room of one mbuf segment (holds max_frame)
 };
 
 /// Computes the geometry for MTU (IP MTU, 68..9600).
@@ -58,13 +56,13 @@ frame_geometry frame_geometry_for_mtu(uint32_t mtu);
 std::string port_device_name(const port_spec& spec, char side);
 
 /// The EAL argument pair that creates the port: {"--vdev", "net_af_xdp_a,iface=..."} or
-/// {"-a", "0000:03:00.0"}.
+/// {"-a", "0000:03:00.0"}; empty for AF_PACKET ports, which the bridge opens itself.
 struct eal_port_arg {
   std::string flag;
   std::string value;
 };
 /// AF_XDP_BUSY_BUDGET is net_af_xdp's busy_budget (0 turns preferred busy polling off).
 eal_port_arg port_eal_arg(const port_spec& spec, char side, unsigned queues,
-                          const frame_geometry& geo, uint32_t af_xdp_busy_budget = 64);
+                          uint32_t af_xdp_busy_budget = 64);
 
 }  // namespace ringbridge::dp
