@@ -39,8 +39,9 @@ def markdown(res):
     if res.get("latency"):
         out += ["", "## Latency (one-way, timestamped UDP probes at 1000/s)", "",
                 "Background 64-byte frames in each shape at a share of that DUT's NDR under "
-                "the same shape. Probes lost for a bad UDP checksum at the receiver are "
-                "counted.", "",
+                "the same shape. The probes are sent through a UDP socket with the kernel's "
+                "default offloads (unfinished checksums on a veth): a DUT that forwards them "
+                "unfinished loses every probe at the receiver.", "",
                 "| DUT | shape | load | background kpps | p50 µs | p99 µs | p99.9 µs | "
                 "max µs | "
                 "probes lost |",
