@@ -68,7 +68,8 @@ def search(trial_fn, lo, hi, max_loss_ratio=NDR_LOSS, resolution=0.01, max_trial
     With RETRY_SMALL_LOSS, a trial that held the rate but lost a little (see small_loss())
     is run once more and the rate passes if the rerun does: on a shared machine a vCPU
     stall of a few milliseconds loses a few thousand frames whatever the rate, and would
-    otherwise decide the search. Every trial is kept and reported.
+    otherwise decide the search. Every trial is kept and reported (reruns carry
+    extra["retry"] = True; count them with reruns()).
     Returns (rate, best passing Trial or None, all trials in order). Rate 0 means no
     tested rate passed."""
     trials = []
@@ -107,11 +108,63 @@ def search(trial_fn, lo, hi, max_loss_ratio=NDR_LOSS, resolution=0.01, max_trial
     return best_rate, best, trials
 
 
-def best_from_trials(trials, max_loss_ratio):
+def search_above(trial_fn, floor, ceiling, known=(), max_loss_ratio=PDR_LOSS, resolution=0.01,
+                 max_trials=6, granularity=1000, on_trial=None):
+    """The highest rate in [FLOOR, CEILING] that passes MAX_LOSS_RATIO, when FLOOR is known
+    to pass: the PDR search, upward from the NDR (no loss is at most 0.5 % loss, so the NDR
+    is a valid lower bound and the PDR is never below it; a noisy trial cannot lower it).
+
+    KNOWN are trials already run (the NDR search's): a rate that passed there raises the
+    floor, a rate that failed (and never passed, reruns included) lowers the ceiling, so
+    no rate is tried twice. The ceiling itself is tried first unless a known trial already
+    decided it. Then bisection, as in search(), with at most MAX_TRIALS new trials.
+    Returns (rate, the best passing trial or None when the rate is FLOOR without a trial
+    of its own, the new trials)."""
+    passed = {t.offered_pps for t in known if t.passes(max_loss_ratio)}
+    failed = {t.offered_pps for t in known if not t.passes(max_loss_ratio)} - passed
+    best_rate = max([floor, *(r for r in passed if r <= ceiling)])
+    best = max((t for t in known if t.passes(max_loss_ratio) and t.offered_pps == best_rate),
+               key=lambda t: t.offered_pps, default=None)
+    above = [r for r in failed if r > best_rate]
+    hi = min(above) if above else ceiling
+    trials = []
+
+    def run(rate):
+        t = trial_fn(rate)
+        trials.append(t)
+        if on_trial:
+            on_trial(t)
+        return t
+
+    if not above and hi > best_rate:  # the ceiling is undecided: try it first
+        t = run(hi)
+        if t.passes(max_loss_ratio):
+            return hi, t, trials
+    lo = best_rate
+    while len(trials) < max_trials and (hi - lo) > max(resolution * hi, granularity):
+        mid = round((lo + hi) / 2 / granularity) * granularity
+        if mid <= lo or mid >= hi:
+            break
+        t = run(mid)
+        if t.passes(max_loss_ratio):
+            lo, best_rate, best = mid, mid, t
+        else:
+            hi = mid
+    return best_rate, best, trials
+
+
+def reruns(trials):
+    """(how many trials were reruns after a stall-sized loss, how many of those passed)."""
+    r = [t for t in trials if t.extra.get("retry")]
+    return len(r), sum(1 for t in r if t.passes(NDR_LOSS))
+
+
+def best_from_trials(trials, max_loss_ratio, floor=0):
     """The highest offered rate among TRIALS that passes MAX_LOSS_RATIO (e.g. PDR from
-    the NDR search's own trials, in --quick mode). Returns (rate, trial) or (0, None)."""
-    ok = [t for t in trials if t.passes(max_loss_ratio)]
+    the NDR search's own trials, in --quick mode), never below FLOOR (the NDR, for a PDR).
+    Returns (rate, trial); the trial is None when no trial above FLOOR passed."""
+    ok = [t for t in trials if t.passes(max_loss_ratio) and t.offered_pps >= floor]
     if not ok:
-        return 0, None
+        return floor, None
     t = max(ok, key=lambda x: x.offered_pps)
     return t.offered_pps, t

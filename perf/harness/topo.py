@@ -6,8 +6,10 @@
 
 Everything, the DUT included, lives in namespaces the harness creates and removes; the
 root namespace is not touched. The generator and sink use fixed MAC/IP addresses, static
-neighbour entries, no IPv6 (no background chatter) and software checksums (a veth's
-checksum offload would leave probes incomplete after an AF_XDP/AF_PACKET hop)."""
+neighbour entries and no IPv6 (no background chatter). Offloads stay as the kernel sets
+them: a veth offers checksum offload, so packets sent through a socket (latency probes,
+sipp) leave the sender with unfinished checksums, as on any veth/container/VM deployment,
+and a DUT must complete them."""
 import json
 import os
 import shutil
@@ -66,7 +68,6 @@ class Env:
             sh(in_ns(ns, "ip", "addr", "add", f"{ip}/24", "dev", "eth0"))
             sh(in_ns(ns, "ip", "neigh", "replace", peer_ip, "lladdr", peer_mac, "nud",
                      "permanent", "dev", "eth0"))
-            sh(in_ns(ns, "ethtool", "-K", "eth0", "tx", "off"), check=False)
         return self
 
     def down(self):
@@ -79,6 +80,12 @@ class Env:
         return {"rx": s["rx"]["packets"], "tx": s["tx"]["packets"],
                 "rx_dropped": s["rx"]["dropped"], "tx_dropped": s["tx"]["dropped"]}
 
+    def udp_csum_errors(self, ns):
+        """UDP datagrams NS dropped for a bad checksum (Udp InCsumErrors, /proc/net/snmp)."""
+        lines = [l.split() for l in sh(in_ns(ns, "cat", "/proc/net/snmp")).stdout.splitlines()
+                 if l.startswith("Udp:")]
+        return int(dict(zip(lines[0][1:], lines[1][1:])).get("InCsumErrors", 0))
+
     def counters(self):
         return {"gen": self.link_stats(self.gen), "sink": self.link_stats(self.sink)}
 
@@ -89,6 +96,7 @@ class Dut:
     name = "?"
     direct = False
     description = ""
+    pmd = None      # the DPDK PMD of a DPDK DUT (ringbridge is compared with testpmd-<pmd>)
 
     def __init__(self, ctx):
         self.ctx = ctx
@@ -171,14 +179,18 @@ class NfqueueDut(KernelBridgeDut):
 class RingbridgeDut(Dut):
     description = "ringbridge, default configuration"
 
-    def __init__(self, ctx, pmd, sip=True, rules=0):
+    def __init__(self, ctx, pmd, sip=True, rules=0, workers=1):
         super().__init__(ctx)
         self.pmd = pmd
         self.sip = sip
         self.rules = rules
-        self.name = f"rb-{pmd}" + ("" if sip else "-nosip") + (f"-rules{rules // 1000}k" if rules else "")
-        self.description = (f"ringbridge, {pmd} ports, 1 worker, default configuration "
-                            f"(SIP inspection {'on' if sip else 'off'}"
+        self.workers = workers
+        self.name = (f"rb-{pmd}" + ("" if sip else "-nosip") +
+                     (f"-rules{rules // 1000}k" if rules else "") +
+                     (f"-w{workers}" if workers > 1 else ""))
+        self.description = (f"ringbridge, {pmd} ports, {workers} worker"
+                            f"{'s' if workers > 1 else ''} (--workers {workers}), default "
+                            f"configuration (SIP inspection {'on' if sip else 'off'}"
                             + (f", {rules} filter rules, none matching" if rules else "") + ")")
 
     def _start(self):
@@ -202,6 +214,12 @@ class RingbridgeDut(Dut):
         cfg.write_text(text)
         cmd = [self.ctx.ringbridge, "--config", cfg, "--port", f"{self.pmd}:in0", "--port",
                f"{self.pmd}:out0"]
+        if self.workers > 1:
+            # ringbridge places its lcores itself, from the CPUs it may run on: control on
+            # the first, worker w on CPU 1 + w % (n - 1). The harness leaves it all CPUs,
+            # so on a 2-CPU box both workers share CPU 1 (and the generator, pinned to CPU
+            # 0, shares that CPU with the control thread); _stop() records where they ran.
+            cmd += ["--workers", self.workers]
         cmd += self.ctx.ringbridge_args
         self.out = open(self.workdir / "stdout", "w")
         self.err = open(self.workdir / "stderr", "w")
@@ -228,6 +246,8 @@ class RingbridgeDut(Dut):
         sip = self.info["stats"].get("sip") if self.info["stats"] else None
         if sip:
             self.info["sip"] = {k: sip.get(k) for k in ("sip_messages", "sip_events", "ring_full")}
+        if self.info["stats"]:
+            self.info["worker_cpus"] = [w.get("cpu") for w in self.info["stats"]["workers"]]
         shutil.rmtree(f"/var/run/dpdk/ringbridge-{self.proc.pid}", ignore_errors=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -301,6 +321,7 @@ def make_duts(ctx, names):
         "kbridge": lambda: KernelBridgeDut(ctx),
         "rb-xdp": lambda: RingbridgeDut(ctx, "xdp"),
         "rb-afpacket": lambda: RingbridgeDut(ctx, "afpacket"),
+        "rb-afpacket-w2": lambda: RingbridgeDut(ctx, "afpacket", workers=2),
         "rb-xdp-nosip": lambda: RingbridgeDut(ctx, "xdp", sip=False),
         "rb-xdp-rules100k": lambda: RingbridgeDut(ctx, "xdp", rules=100000),
         "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "perf"))
-from harness import frames, parse, procstat, search, summary  # noqa: E402
+from harness import frames, parse, procstat, progress, search, summary  # noqa: E402
 
 
 def fake_dut(capacity_pps, sender_limit_pps=10**9, stall_at=None):
@@ -56,14 +56,61 @@ def test_nothing_passes():
     assert rate == 0 and best is None and len(trials) == 6
 
 
-def test_pdr_allows_half_a_percent():
-    def trial(rate):  # loses 0.3 % from 500 kpps, 5 % from 700 kpps
-        ratio = 0 if rate <= 500_000 else (0.003 if rate <= 700_000 else 0.05)
-        return search.Trial(rate, int(rate), int(rate * (1 - ratio)), 1.0)
-    ndr, _, _ = search.search(trial, 0, 1_000_000, search.NDR_LOSS, max_trials=20)
-    pdr, _, _ = search.search(trial, ndr, 1_000_000, search.PDR_LOSS, max_trials=20)
+def lossy(rate, noisy=()):
+    """Loses 0.3 % from 500 kpps, 5 % from 700 kpps; 1 % at the rates in NOISY."""
+    ratio = 0 if rate <= 500_000 else (0.003 if rate <= 700_000 else 0.05)
+    if rate in noisy:
+        ratio = 0.01
+    return search.Trial(rate, int(rate), int(rate * (1 - ratio)), 1.0)
+
+
+def test_pdr_allows_half_a_percent_and_searches_up_from_the_ndr():
+    calls = []
+
+    def trial(rate):
+        calls.append(rate)
+        return lossy(rate)
+    ndr, _, known = search.search(trial, 0, 1_000_000, search.NDR_LOSS, max_trials=20)
+    n = len(calls)
+    pdr, best, new = search.search_above(trial, ndr, 1_000_000, known, search.PDR_LOSS,
+                                         max_trials=20)
     assert 490_000 <= ndr <= 500_000
-    assert 690_000 <= pdr <= 700_000
+    assert 690_000 <= pdr <= 700_000 and best.offered_pps == pdr
+    assert all(r > ndr for r in calls[n:]), "the PDR search never goes below the NDR"
+    assert not set(calls[n:]) & set(calls[:n]), "no rate the NDR search decided is run again"
+    assert 1_000_000 not in calls[n:], "the ceiling already failed: not tried again"
+
+
+def test_pdr_is_never_below_the_ndr():
+    """A noisy trial just above the NDR cannot pull the PDR under it (it used to be 0)."""
+    every = {r for r in range(0, 1_000_001, 1000)}
+    known = [lossy(500_000)]  # the NDR trial
+    pdr, best, new = search.search_above(lambda r: lossy(r, noisy=every), 500_000, 1_000_000,
+                                         known, search.PDR_LOSS, max_trials=20)
+    assert pdr == 500_000 and best is known[0]
+    assert new and all(t.offered_pps > 500_000 for t in new), "every new trial failed"
+    # The NDR search's own trials between NDR and PDR count: a known 0.3 % pass raises it.
+    known = [lossy(500_000), lossy(600_000), lossy(800_000)]
+    pdr, best, new = search.search_above(lambda r: lossy(r, noisy=every), 500_000, 1_000_000,
+                                         known, search.PDR_LOSS, max_trials=20)
+    assert pdr == 600_000 and best is known[1]
+    assert all(600_000 < t.offered_pps < 800_000 for t in new)
+    # No passing rate at all (NDR 0): the PDR search still bisects from 0.
+    pdr, _, _ = search.search_above(lambda r: lossy(r, noisy=every), 0, 1_000_000, [],
+                                    search.PDR_LOSS, max_trials=5)
+    assert pdr == 0
+    # quick mode: the PDR from the NDR trials, never below the NDR either
+    assert search.best_from_trials([], search.PDR_LOSS, floor=450_000) == (450_000, None)
+
+
+def test_pdr_passes_the_ceiling_at_once_when_the_ndr_search_did_not_decide_it():
+    calls = []
+
+    def trial(rate):
+        calls.append(rate)
+        return lossy(rate)
+    pdr, best, new = search.search_above(trial, 500_000, 650_000, [], search.PDR_LOSS)
+    assert pdr == 650_000 and calls == [650_000]
 
 
 def test_a_single_stall_is_retried_once_and_kept_in_the_record():
@@ -78,6 +125,49 @@ def test_a_single_stall_is_retried_once_and_kept_in_the_record():
     trial, _ = fake_dut(700_000, stall_at=2)
     rate2, _, _ = search.search(trial, 0, 1_000_000, max_trials=20)
     assert rate2 < 500_000
+
+
+def test_reruns_are_counted():
+    trial, calls = fake_dut(700_000, stall_at=2)
+    _, _, trials = search.search(trial, 0, 1_000_000, max_trials=20, retry_small_loss=True)
+    retried = [t for t in trials if t.extra.get("retry")]
+    # the stall (passes on the re-run), and a rate just over the capacity whose small loss
+    # looks like a stall (fails again)
+    assert [t.passes() for t in retried] == [True, False]
+    assert search.reruns(trials) == (2, 1)
+    assert search.reruns(trials[:1]) == (0, 0)
+
+
+def test_progress_lines_and_eta():
+    now = [1000.0]
+    lines = []
+    p = progress.Progress(lines.append, units=4, guess_unit_s=30, later_s={"latency": 100},
+                          clock=lambda: now[0])
+    assert p.eta_s() == 4 * 30 + 100, "before any search: the guess"
+    p.start_unit("rb-xdp", "64", "tcpreplay")
+    now[0] += 10
+    t = search.Trial(offered_pps=500_000, sent=500_000, received=499_000, seconds=1.0)
+    p.trial("ndr", t)
+    line = lines[-1]
+    for part in ("1/4", "rb-xdp", "64", "tcpreplay", "ndr", "500 kpps", "lost 1000",
+                 "0.200 %", "FAIL", "ETA", "left"):
+        assert part in line, (part, line)
+    assert p.eta_s() == 4 * 30 - 10 + 100, "the current search is partly done"
+    p.trial("pdr", t)
+    assert " pass " in lines[-1], "0.2 % passes the PDR"
+    t.extra["retry"] = True
+    p.trial("ndr", search.Trial(500_000, 400_000, 400_000, 1.0, extra={"retry": True}))
+    assert "ndr re-run" in lines[-1] and "rate not held" in lines[-1]
+    p.end_unit()
+    p.start_unit("kbridge", "64", "tcpreplay")
+    now[0] += 50
+    p.end_unit()
+    assert p.per_unit_s() == 30, "the mean of the searches done (10 s and 50 s)"
+    assert p.eta_s() == 2 * 30 + 100
+    p.phase_done("latency")
+    assert p.eta_s() == 60
+    assert progress.fmt_duration(59) == "59 s"
+    assert progress.fmt_duration(3725) == "1 h 02 min"
 
 
 def test_small_loss_is_bounded_by_a_stall_worth_of_frames():
