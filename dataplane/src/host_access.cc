@@ -88,7 +88,8 @@ std::vector<missing_capability> missing_capabilities(const std::array<port_spec,
   static const need k_needs[] = {
       {CAP_NET_RAW, "CAP_NET_RAW", "AF_XDP sockets", "AF_PACKET sockets"},
       {CAP_NET_ADMIN, "CAP_NET_ADMIN",
-       "attaching the XDP program, busy-poll socket options, promiscuous mode", "promiscuous mode"},
+       "attaching the XDP program, busy-poll socket options, promiscuous mode",
+       nullptr},  // AF_PACKET: promiscuous as a socket membership, which CAP_NET_RAW allows
       {CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
        "libxdp opening its XDP program by id (BPF_PROG_GET_FD_BY_ID) to find the socket map",
        nullptr},

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Least privilege: ringbridge as deploy/ringbridge.service runs it (service.py: its own
 user, exactly the unit's capabilities, no_new_privs, the unit's system-call allow list,
-address families, UMask=, read-only /sys) forwards over AF_XDP, and over AF_PACKET with only
-CAP_NET_RAW + CAP_NET_ADMIN; without a capability it names what is missing. The unit's
+address families, UMask=, read-only /sys) forwards over AF_XDP, and over AF_PACKET with
+only CAP_NET_RAW; without a capability it names what is missing. The unit's
 systemd-analyze exposure is the figure docs/deploy.md states. The API token file must not be
 readable by others; HTTPS works with a self-signed certificate; plain HTTP off loopback
 warns."""
@@ -54,7 +54,7 @@ def config(topo, kind, http_port):
 
 
 @pytest.mark.parametrize("kind,caps", [("xdp", None),
-                                       ("afpacket", ["CAP_NET_ADMIN", "CAP_NET_RAW"])])
+                                       ("afpacket", ["CAP_NET_RAW"])])
 def test_service_forwards_with_only_its_capabilities(topo, kind, caps):
     napi_before = topo.napi_settings()
     port = free_port()

@@ -58,8 +58,8 @@ bool fallback_bridge_down(const std::string& name, bool* removed, std::string* e
 
 /// The service's steps on the interfaces before DPDK starts: detaches the XDP programs a
 /// killed run left (an AF_XDP port could not attach its own), and, when a port is AF_PACKET,
-/// removes the fallback bridge: net_af_packet opens its socket in the EAL's device probe,
-/// and a socket beside a live bridge would forward every frame a second time. False
+/// removes the fallback bridge: a packet socket beside a live bridge would forward every
+/// frame a second time (the sockets open at bridge set-up, right after the EAL). False
 /// (logged) when another live ringbridge holds an interface: nothing may be started then,
 /// since DPDK's clean-up of a failed AF_XDP port detaches whatever program is attached.
 bool release_before_eal(const config& cfg, const std::array<dp::port_spec, 2>& ports);
