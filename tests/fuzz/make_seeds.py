@@ -15,6 +15,8 @@ their descriptions, and ringbridge's own cases) it writes, in each target's inpu
   notify_wire/  caller-ID datagrams (docs: plugins/udp/callerid_wire.h)
   config/       TOML files (deploy/ringbridge.toml and variants)
   rest_json/    [selector] + a REST body
+  offload/      [gso type][seg size16][csum_start16][csum_offset16] + a frame
+                (offload_fuzz.cc): super-frames and frames with partial checksums
 Files it writes are named gen_*; hand-written seeds and inputs kept from fuzzing runs
 (other names) are left alone. Re-running it rewrites the gen_* files identically.
 """
@@ -513,9 +515,58 @@ def rest_targets():
         write("rest_json", name, bytes([4]) + (body if isinstance(body, bytes) else body.encode()))
 
 
+def partial(frame_bytes, l4_off, field_off, pseudo):
+    """FRAME with its L4 checksum replaced by the pseudo-header sum, as a sender with
+    checksum offload leaves it."""
+    f = bytearray(frame_bytes)
+    f[l4_off + field_off:l4_off + field_off + 2] = struct.pack("!H", pseudo)
+    return bytes(f)
+
+
+def pseudo_sum(words):
+    s = sum(words)
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def offload_targets():
+    def hdr(gso, seg, start=0, off=0):
+        return struct.pack("!BHHH", gso, seg, start, off)
+    src, dst = "02:00:00:00:00:01", "02:00:00:00:00:02"
+    data = bytes(range(256)) * 16  # 4 KB
+    tcp4 = Ether(src=src, dst=dst) / IP(src="10.0.0.1", dst="10.0.0.2", id=7) / \
+        TCP(sport=40000, dport=80, seq=1000, flags="PA") / Raw(data)
+    tcp6 = Ether(src=src, dst=dst) / IPv6(src="fd00::1", dst="fd00::2") / \
+        TCP(sport=40000, dport=80, seq=5, flags="FPA") / Raw(data)
+    udp4 = Ether(src=src, dst=dst) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2) / Raw(data)
+    qinq = Ether(src=src, dst=dst) / Dot1AD(vlan=2) / Dot1Q(vlan=3) / IP(src="10.0.0.1", dst="10.0.0.2") / \
+        TCP(sport=1, dport=2, flags="A") / Raw(data[:3000])
+    write("offload", "tcp4_gso", hdr(1, 1448) + bytes(tcp4))
+    write("offload", "tcp4_ecn_small_mss", hdr(0x81, 536) + bytes(tcp4))
+    write("offload", "tcp6_gso_fin", hdr(4, 1428) + bytes(tcp6))
+    write("offload", "udp4_l4_gso", hdr(5, 1400) + bytes(udp4))
+    write("offload", "qinq_tcp4_gso", hdr(1, 1000) + bytes(qinq))
+    write("offload", "ufo_unsupported", hdr(3, 1400) + bytes(udp4))
+    write("offload", "wrong_type_for_proto", hdr(1, 1400) + bytes(udp4))
+    # Small frames with the pseudo-header sum left in the field (what complete_if_partial
+    # finds on AF_XDP), IPv4 UDP and IPv6 TCP, and one behind a VLAN tag.
+    u = bytes(Ether(src=src, dst=dst) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5060, dport=5060) / Raw(b"INVITE x"))
+    udp_len = len(u) - 34
+    ps = pseudo_sum([0x0a00, 0x0001, 0x0a00, 0x0002, 17, udp_len])
+    write("offload", "udp4_partial", hdr(0, 0, 34, 6) + partial(u, 34, 6, ps))
+    t6 = bytes(Ether(src=src, dst=dst) / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=1, dport=2) / Raw(b"x" * 20))
+    ps6 = pseudo_sum([0xfd00, 0, 0, 0, 0, 0, 0, 1, 0xfd00, 0, 0, 0, 0, 0, 0, 2, 6, len(t6) - 54])
+    write("offload", "tcp6_partial", hdr(0, 0, 54, 16) + partial(t6, 54, 16, ps6))
+    v = bytes(Ether(src=src, dst=dst) / Dot1Q(vlan=5) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2) / Raw(b"y" * 30))
+    psv = pseudo_sum([0x0a00, 0x0001, 0x0a00, 0x0002, 17, len(v) - 38])
+    write("offload", "vlan_udp4_partial", hdr(0, 0, 38, 6) + partial(v, 38, 6, psv))
+    write("offload", "csum_start_past_end", hdr(0, 0, 0xfff0, 0xfff0) + u)
+
+
 def main():
     for t in ("sip_parser", "reply", "identity", "tcp_stream", "frame", "notify_wire",
-              "config", "rest_json"):
+              "config", "rest_json", "offload"):
         clean(t)
     text_targets()
     tcp_targets()
@@ -523,6 +574,7 @@ def main():
     notify_targets()
     config_targets()
     rest_targets()
+    offload_targets()
     for t in sorted(os.listdir(CORPUS)):
         n = len(os.listdir(os.path.join(CORPUS, t)))
         print("%-12s %4d files" % (t, n))
