@@ -315,7 +315,7 @@ uint16_t packet_queue::take(tpacket2_hdr* h, uint32_t status, rte_mbuf** out, ui
   }
 
   if (unlikely(flen > _data_room)) return dropped(drop_reason::oversize);
-  rte_mbuf* m = rte_pktmbuf_alloc(_pool);
+  rte_mbuf* m = _fresh_i < _fresh_n ? _fresh[_fresh_i++] : rte_pktmbuf_alloc(_pool);
   if (unlikely(m == nullptr)) return dropped(drop_reason::no_mbuf);
   auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(flen)));
   if (tagged) {
@@ -351,6 +351,16 @@ uint16_t packet_queue::rx_burst(rte_mbuf** pkts, uint16_t n, direction_counters&
     got = k;
     if (_stash_n != 0) return got;
   }
+  // Mbufs for the frames ready now, in one bulk allocation (what is left over after drops
+  // or super-frames goes back at the end).
+  uint32_t ready = 0;
+  for (uint32_t i = _rx_head; ready < static_cast<uint32_t>(n - got); i = (i + 1) & _rx_mask) {
+    if (!(__atomic_load_n(&rx_slot(i)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
+    ready++;
+  }
+  if (ready == 0) return got;
+  _fresh_i = 0;
+  _fresh_n = rte_pktmbuf_alloc_bulk(_pool, _fresh, ready) == 0 ? ready : 0;
   while (got < n) {
     tpacket2_hdr* h = rx_slot(_rx_head);
     const uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
@@ -360,6 +370,8 @@ uint16_t packet_queue::rx_burst(rte_mbuf** pkts, uint16_t n, direction_counters&
     _rx_head = (_rx_head + 1) & _rx_mask;
     if (_stash_n != 0) break;
   }
+  if (unlikely(_fresh_i < _fresh_n)) rte_pktmbuf_free_bulk(_fresh + _fresh_i, _fresh_n - _fresh_i);
+  _fresh_n = 0;
   return got;
 }
 

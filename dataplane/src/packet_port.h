@@ -101,6 +101,8 @@ class packet_queue {
   static constexpr uint32_t k_stash = 1024;
   std::unique_ptr<rte_mbuf*[]> _stash;
   uint32_t _stash_head = 0, _stash_n = 0;
+  rte_mbuf* _fresh[64];  ///< allocated in bulk for one rx_burst (k_max_burst)
+  uint32_t _fresh_i = 0, _fresh_n = 0;
 };
 
 /// Totals the kernel keeps for an AF_PACKET port.
