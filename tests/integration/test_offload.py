@@ -113,11 +113,17 @@ def test_two_afpacket_workers_keep_each_flow_on_one_worker(tmp_path):
             n = 3000
             # One flow, both ways: net:7000 <-> phone:7000, like an RTP stream pair.
             ends = [subprocess.Popen(in_ns(ns, *TRAFFIC, "udp-duplex", 7000, peer, 2000, n),
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                     for ns, peer in ((topo.net_ns, topo.phone_ip), (topo.phone_ns, topo.net_ip))]
             try:
                 for e in ends:
-                    assert e.stdout.readline().strip() == f"received={n}"
+                    assert e.stdout.readline().strip() == "listening"
+                for e in ends:
+                    e.stdin.write("go\n")
+                    e.stdin.flush()
+                for e in ends:
+                    line = e.stdout.readline().strip()
+                    assert line == f"received={n}", line
             finally:
                 for e in ends:
                     e.kill()

@@ -12,7 +12,8 @@
                                    and every gap in the sequence as [first missing,
                                    last missing, arrival time (time.monotonic()) of the
                                    datagram before it, and of the one after it]
-  udp-duplex PORT PEER PPS COUNT   one socket on PORT: COUNT paced datagrams to PEER:PORT while
+  udp-duplex PORT PEER PPS COUNT   one socket on PORT: print "listening", wait for a line on
+                                   stdin, then COUNT paced datagrams to PEER:PORT while
                                    receiving the peer's; print "received=N" (after 3 s of
                                    silence or COUNT received)
   send-frames IFACE PCAP           send each frame of PCAP as-is on IFACE (AF_PACKET)
@@ -219,6 +220,8 @@ def udp_duplex(port, peer, pps, count):
     s.bind(("0.0.0.0", int(port)))
     s.settimeout(3.0)
     seen = set()
+    print("listening", flush=True)
+    sys.stdin.readline()  # both ends bound before either sends
 
     def receive():
         try:
