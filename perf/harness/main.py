@@ -89,7 +89,8 @@ def parse_args(argv):
                    help="a ~1 minute check that the harness works (CI)")
     p.add_argument("--sizes", help="comma-separated frame sizes, 'imix', 'invite'")
     p.add_argument("--duts", help="comma-separated: direct, kbridge, rb-xdp, rb-xdp-nosip, "
-                                  "rb-xdp-rules100k, rb-afpacket, rb-afpacket-w2, testpmd-xdp, "
+                                  "rb-xdp-rules100k, rb-xdp-tuned, rb-xdp-untuned, rb-afpacket, "
+                                  "rb-afpacket-w2, testpmd-xdp, testpmd-xdp-untuned, "
                                   "testpmd-afpacket, nfqueue")
     p.add_argument("--shapes", default="rb_gen,tcpreplay",
                    help="comma-separated traffic shapes, each measured for every DUT: rb_gen "

@@ -179,19 +179,23 @@ class NfqueueDut(KernelBridgeDut):
 class RingbridgeDut(Dut):
     description = "ringbridge, default configuration"
 
-    def __init__(self, ctx, pmd, sip=True, rules=0, workers=1):
+    def __init__(self, ctx, pmd, sip=True, rules=0, workers=1, tune_napi=None):
         super().__init__(ctx)
         self.pmd = pmd
         self.sip = sip
         self.rules = rules
         self.workers = workers
+        self.tune_napi = tune_napi  # None: the default; True/False: dataplane.af_xdp_tune_napi
         self.name = (f"rb-{pmd}" + ("" if sip else "-nosip") +
                      (f"-rules{rules // 1000}k" if rules else "") +
-                     (f"-w{workers}" if workers > 1 else ""))
+                     (f"-w{workers}" if workers > 1 else "") +
+                     ("" if tune_napi is None else "-tuned" if tune_napi else "-untuned"))
         self.description = (f"ringbridge, {pmd} ports, {workers} worker"
                             f"{'s' if workers > 1 else ''} (--workers {workers}), default "
                             f"configuration (SIP inspection {'on' if sip else 'off'}"
-                            + (f", {rules} filter rules, none matching" if rules else "") + ")")
+                            + (f", {rules} filter rules, none matching" if rules else "")
+                            + ("" if tune_napi is None else
+                               f", af_xdp_tune_napi = {'true' if tune_napi else 'false'}") + ")")
 
     def _start(self):
         self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-rb-"))
@@ -201,6 +205,8 @@ class RingbridgeDut(Dut):
         text = (f'[sip]\nenabled = {"true" if self.sip else "false"}\n'
                 f'[storage]\nstate_dir = "{self.workdir}/state"\n'
                 '[http]\nenabled = false\n')
+        if self.tune_napi is not None:
+            text += f'[dataplane]\naf_xdp_tune_napi = {"true" if self.tune_napi else "false"}\n'
         if self.rules:
             # Exact numbers (a hash) plus one rule of each Hyperscan kind, so that every
             # INVITE pays the whole verdict; none matches the generator's callers.
@@ -256,12 +262,15 @@ class TestpmdDut(Dut):
     """dpdk-testpmd io forwarding on the same PMD and interface tuning as ringbridge: the
     'no features' ceiling that shows ringbridge's own overhead."""
 
-    def __init__(self, ctx, pmd):
+    def __init__(self, ctx, pmd, tune_napi=True):
         super().__init__(ctx)
         self.pmd = pmd
-        self.name = f"testpmd-{pmd}"
-        self.description = (f"dpdk-testpmd io-forward, {pmd} ports, 1 forwarding core, same "
-                            f"NAPI busy-poll tuning as ringbridge")
+        self.tune_napi = tune_napi and pmd == "xdp"
+        self.name = f"testpmd-{pmd}" + ("" if tune_napi or pmd != "xdp" else "-untuned")
+        self.description = (f"dpdk-testpmd io-forward, {pmd} ports, 1 forwarding core"
+                            + (", NAPI deferred to busy polling (napi_defer_hard_irqs 2, "
+                               "gro_flush_timeout 50 µs)" if self.tune_napi else
+                               ", the interfaces' NAPI as the kernel sets it"))
         self.saved = {}
 
     def _sysfs(self, iface, attr, value=None):
@@ -273,11 +282,12 @@ class TestpmdDut(Dut):
     def _start(self):
         ns = self.env.dut
         self.prefix = f"rbperf-tp-{os.getpid()}"
-        if self.pmd == "xdp":
+        if self.tune_napi:
             for i in ("in0", "out0"):
                 for attr, v in (("napi_defer_hard_irqs", 2), ("gro_flush_timeout", 50000)):
                     self.saved[(i, attr)] = self._sysfs(i, attr)
                     self._sysfs(i, attr, v)
+        if self.pmd == "xdp":
             vdevs = ["--vdev", "net_af_xdp0,iface=in0", "--vdev", "net_af_xdp1,iface=out0"]
         else:
             vdevs = ["--vdev", "net_af_packet0,iface=in0", "--vdev", "net_af_packet1,iface=out0"]
@@ -323,6 +333,9 @@ def make_duts(ctx, names):
         "rb-afpacket": lambda: RingbridgeDut(ctx, "afpacket"),
         "rb-afpacket-w2": lambda: RingbridgeDut(ctx, "afpacket", workers=2),
         "rb-xdp-nosip": lambda: RingbridgeDut(ctx, "xdp", sip=False),
+        "rb-xdp-tuned": lambda: RingbridgeDut(ctx, "xdp", tune_napi=True),
+        "rb-xdp-untuned": lambda: RingbridgeDut(ctx, "xdp", tune_napi=False),
+        "testpmd-xdp-untuned": lambda: TestpmdDut(ctx, "xdp", tune_napi=False),
         "rb-xdp-rules100k": lambda: RingbridgeDut(ctx, "xdp", rules=100000),
         "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),
         "testpmd-afpacket": lambda: TestpmdDut(ctx, "afpacket"),
