@@ -104,37 +104,51 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     tx_buffer& tx = st.txb[s];
     const uint64_t now = rte_rdtsc();
     if (tx.count == 0) tx.first_tsc = now;
+    // Loop-invariant settings and the buffer's fill level in registers: the calls below
+    // (sip_inspect) are opaque, so fields read through references would be reloaded, and
+    // the buffer's stored back, around every one of them.
+    const uint32_t max_frame = w.max_frame;
+    const uint16_t burst = w.burst;
+    const bool csum = w.csum_check[s];
+    sip_worker* const sip = w.sip;
+    uint16_t count = tx.count;
+    uint64_t tx_bytes = tx.bytes;
     uint64_t rx_bytes = 0;
     for (uint16_t i = 0; i < n; i++) {
       rte_mbuf* m = pkts[i];
       const uint32_t len = rte_pktmbuf_pkt_len(m);
       rx_bytes += len;
-      if (unlikely(len > w.max_frame)) {
+      if (unlikely(len > max_frame)) {
         c.drop(drop_reason::oversize);
         rte_pktmbuf_free(m);
         continue;
       }
-      if (w.csum_check[s] && m->nb_segs == 1 &&
-          complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
+      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
         c.port(port_counter::csum_completed).inc();
-      if (w.sip != nullptr) {
+      if (sip != nullptr) {
         if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
-        const sip_outcome o = sip_inspect(*w.sip, wc.sip, m, s, w.index, now);
+        const sip_outcome o = sip_inspect(*sip, wc.sip, m, s, w.index, now);
         if (unlikely(o.act != sip_action::forward)) {
           c.drop(o.act == sip_action::drop_blocked ? drop_reason::sip_blocked
                                                    : drop_reason::sip_unparsed);
           rte_pktmbuf_free(m);
-          if (o.reply != nullptr) inject(w, st, o.reply, s, now);
+          if (o.reply != nullptr) inject(w, st, o.reply, s, now);  // the other buffer
           continue;
         }
       }
-      tx.pkts[tx.count++] = m;
-      tx.bytes += len;
-      if (tx.count == w.burst) {
+      tx.pkts[count++] = m;
+      tx_bytes += len;
+      if (unlikely(count == burst)) {
+        tx.count = count;
+        tx.bytes = tx_bytes;
         tx_flush(tx, c, w.tx_retries);
         tx.first_tsc = rte_rdtsc();
+        count = 0;
+        tx_bytes = 0;
       }
     }
+    tx.count = count;
+    tx.bytes = tx_bytes;
     c.rx_pkts.add(n);
     c.rx_bytes.add(rx_bytes);
   }
