@@ -32,11 +32,15 @@ namespace ringbridge::dp {
 
 /// Hyperscan pattern id of the SIP start line that P[0..LEN) begins with (a request's
 /// sip::method value, sip_database::k_extension_request or k_status_line), or 0 when it
-/// is not one. Only the first line is scanned, whatever its length.
+/// is not one. Only the first line is looked at, whatever its length.
 inline unsigned sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
   const void* nl = std::memchr(p, '\n', len);
   if (nl == nullptr) return 0;
   len = static_cast<uint32_t>(static_cast<const char*>(nl) - p) + 1;
+  // Start lines are recognised without Hyperscan (sip::start_line_id() reports what the
+  // database would, at a tenth of the cost); the database has the last word on what it
+  // turns down.
+  if (const unsigned id = sip::start_line_id(p, len); likely(id != 0)) return id;
   unsigned matched = 0;
   auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned,
                      void* ctx) -> int {
@@ -78,7 +82,26 @@ inline void capture(sip_worker& sw, sip_counters& sc, const sip::message& m, con
   sw.capture->push(c);
 }
 
-/// Turns a parsed message into an event and hands it to the control thread.
+/// Everything of EV from M and the frame (every field: EV may be a ring slot in use before).
+inline void build_event(const sip::message& m, const l4_info& li, int side, unsigned worker,
+                        uint64_t tsc, const event_verdict& v, sip_event* ev) {
+  ev->tsc = tsc;
+  ev->worker = static_cast<uint8_t>(worker);
+  ev->side = static_cast<uint8_t>(side);
+  ev->transport = li.proto;
+  ev->ip_version = li.ip_version;
+  ev->sport = li.sport;
+  ev->dport = li.dport;
+  li.copy_addrs(ev->src, ev->dst);
+  fill_event(m, ev);
+  ev->verdict = v.verdict;
+  ev->block_mode = v.block_mode;
+  ev->repeat = v.repeat;
+  ev->rule_id = v.rule_id;
+}
+
+/// Turns a parsed message into an event and hands it to the control thread: built where
+/// it lies in the ring, written once.
 inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
                  const l4_info& li, int side, unsigned worker, uint64_t tsc,
                  const event_verdict& v = {}) {
@@ -87,26 +110,22 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
     sc.requests[static_cast<size_t>(m.req_method)].inc();
   else if (m.status >= 100 && m.status <= 699)
     sc.responses[m.status / 100 - 1].inc();
-  sip_event ev;
-  ev.tsc = tsc;
-  ev.worker = static_cast<uint8_t>(worker);
-  ev.side = static_cast<uint8_t>(side);
-  ev.transport = li.proto;
-  ev.ip_version = li.ip_version;
-  ev.sport = li.sport;
-  ev.dport = li.dport;
-  li.copy_addrs(ev.src, ev.dst);
-  fill_event(m, &ev);
-  ev.verdict = v.verdict;
-  ev.block_mode = v.block_mode;
-  ev.repeat = v.repeat;
-  ev.rule_id = v.rule_id;
-  if (unlikely(ev.truncated)) sc[sip_counter::truncated_fields].inc();
-  if (likely(sw.ring->push(ev)))
+  sip_event* ev = sw.ring->claim();
+  if (likely(ev != nullptr)) {
+    build_event(m, li, side, worker, tsc, v, ev);
+    if (unlikely(ev->truncated)) sc[sip_counter::truncated_fields].inc();
+    if (sw.capture) capture(sw, sc, m, raw, li, side, *ev, tsc);
+    sw.ring->publish();
     sc[sip_counter::sip_events].inc();
-  else
-    sc[sip_counter::ring_full].inc();
-  if (sw.capture) capture(sw, sc, m, raw, li, side, ev, tsc);
+    return;
+  }
+  // The control thread is behind: the event is dropped (counted); exports still get the
+  // message.
+  sc[sip_counter::ring_full].inc();
+  sip_event lost;
+  build_event(m, li, side, worker, tsc, v, &lost);
+  if (unlikely(lost.truncated)) sc[sip_counter::truncated_fields].inc();
+  if (sw.capture) capture(sw, sc, m, raw, li, side, lost, tsc);
 }
 
 inline void count_parse_error(sip_counters& sc, sip::parse_status r) {
@@ -178,7 +197,7 @@ inline sip_outcome inspect_udp(sip_worker& sw, sip_counters& sc, const l4_info& 
     return {};
   }
   sip::message msg;
-  const sip::parse_status pr = sip::parse(p, n, true, &msg);
+  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg);
   if (pr != sip::parse_status::ok) {
     count_parse_error(sc, pr);
     if (pattern != k_invite_pattern) return {};
