@@ -202,5 +202,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((lr == dp::l4_result::ok || lr == dp::l4_result::fragment) &&
       uint64_t(li.payload_offset) + li.payload_len > size)
     __builtin_trap();
+  // The inline common case agrees with parse_l4() wherever it answers.
+  dp::l4_info fast;
+  if (dp::parse_ipv4_udp(reinterpret_cast<const uint8_t*>(buf.data()), static_cast<uint32_t>(size),
+                         &fast) &&
+      (lr != dp::l4_result::ok || fast.ip_version != li.ip_version || fast.proto != li.proto ||
+       fast.vlans != li.vlans || fast.tcp_flags != li.tcp_flags || fast.src != li.src ||
+       fast.dst != li.dst || fast.sport != li.sport || fast.dport != li.dport ||
+       fast.tcp_seq != li.tcp_seq || fast.payload_offset != li.payload_offset ||
+       fast.payload_len != li.payload_len || fast.frag_id != li.frag_id ||
+       fast.frag_offset != li.frag_offset || fast.frag_more != li.frag_more))
+    __builtin_trap();
   return 0;
 }
