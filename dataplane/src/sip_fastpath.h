@@ -348,8 +348,17 @@ __attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_cou
       return sip_inspect_udp(sw, sc, m, side, worker, tsc);
     }
   }
-  // ARP, LLDP, ...: out before any parsing.
+  // ARP, LLDP, ...: out before any parsing. The high byte first (one bit test for a
+  // switch like this): most other types are out on it.
   if (len >= 14) {
+    switch (data[12]) {
+      case 0x08:
+      case 0x81:
+      case 0x86:
+      case 0x88:
+      case 0x91: break;
+      default: return {};
+    }
     const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
     if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
       return {};

@@ -105,7 +105,9 @@ def sip_frames(ringbridge, work, kind, count=2000, rules=False):
     cfg.write_text(f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
                    '[replay]\nidle_ms = 1000\n' + (RULES_TOML if rules else ""))
     out = work / f"sip-{name}.cg"
-    r = sh([*VALGRIND, "--toggle-collect=ringbridge::dp::sip_inspect*",
+    # sip_inspect() itself and what it calls; not sip_inspect_udp() & co. by name: a second
+    # match inside the first would toggle collection off again.
+    r = sh([*VALGRIND, "--toggle-collect=ringbridge::dp::sip_inspect(*",
             f"--callgrind-out-file={out}", ringbridge, "--config", cfg,
             "--port", f"pcap:{pcap_a},{work}/{name}_out_a.pcap",
             "--port", f"pcap:{pcap_b},{work}/{name}_out_b.pcap"], check=False, timeout=900)
