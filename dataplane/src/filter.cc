@@ -113,6 +113,16 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
   bool space = false;
   for (size_t i = 0; i < raw.size() && n < cap; i++) {
     char c = raw[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u > '"' && u != '\\') {  // most bytes: kept as they are
+      if (space) {
+        out[n++] = ' ';
+        space = false;
+        if (n == cap) break;
+      }
+      out[n++] = c;
+      continue;
+    }
     const bool escaped = c == '\\' && i + 1 < raw.size();
     if (escaped) c = raw[++i];
     if (c == '"' && !escaped) continue;

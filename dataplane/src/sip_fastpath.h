@@ -272,9 +272,8 @@ inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_i
 }
 
 /// Might the UDP payload P[0..N) between SPORT and DPORT be SIP? inspect_udp()'s first
-/// tests and could_be_sip()'s first: most payloads that are not SIP fail on their first
-/// byte. (inspect_udp() makes the whole test; nothing is called from here, so the caller
-/// needs no stack frame on the way out.)
+/// tests (CRLFs skipped, hint ports, the probe), inline and calling nothing, so that the
+/// frames that fail them — most — leave sip_inspect() without a stack frame of their own.
 inline bool may_be_sip_udp(const sip_worker& sw, uint16_t sport, uint16_t dport, const char* p,
                            uint32_t n) {
   while (n != 0 && (*p == '\r' || *p == '\n')) {
@@ -282,9 +281,7 @@ inline bool may_be_sip_udp(const sip_worker& sw, uint16_t sport, uint16_t dport,
     n--;
   }
   if (n == 0) return false;
-  if (sw.hints[sport] || sw.hints[dport]) return true;
-  const auto c0 = static_cast<unsigned char>(p[0]);
-  return n >= 8 && (static_cast<unsigned>(c0 - 'A') < 26u || c0 == 's');
+  return sw.hints[sport] || sw.hints[dport] || sip::could_be_sip(p, n);
 }
 
 /// sip_inspect() for an untagged IPv4 UDP frame in one segment that may be SIP.

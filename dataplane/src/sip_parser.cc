@@ -398,20 +398,6 @@ const char* parse_status_name(parse_status s) {
   return "?";
 }
 
-bool could_be_sip(const char* buf, size_t len) {
-  if (len < 8) return false;
-  // Most payloads that are not SIP are out after one compare: neither "SIP/" (any case)
-  // nor a method (upper case) starts with anything but a letter.
-  const unsigned char c0 = static_cast<unsigned char>(buf[0]);
-  if (static_cast<unsigned>(c0 - 'A') >= 26u && c0 != 's') return false;
-  if (lower(buf[0]) == 's' && lower(buf[1]) == 'i' && lower(buf[2]) == 'p' && buf[3] == '/')
-    return true;
-  // A method: 2..10 upper-case letters, then a space or tab.
-  size_t i = 0;
-  while (i < len && i < 11 && buf[i] >= 'A' && buf[i] <= 'Z') i++;
-  return i >= 2 && i <= 10 && i < len && is_wsp(buf[i]);
-}
-
 unsigned start_line_id(const char* p, size_t n) {
   // The patterns (sip_inspect.cc), one line: request = method [ \t]+ URI (no whitespace,
   // CR or LF) [ \t]+ SIP/2.0 (any case) [ \t]* \r? \n; status = SIP/2.0 [ \t]+ [1-6]DD,

@@ -130,8 +130,9 @@ def sip_frames(ringbridge, work, kind, count=2000, rules=False):
 # code inlined from another file, the file it came from) and object. Code that matches
 # nothing belongs to the stage of whoever called it (memchr in the parser is the parser's).
 SIP_STAGES = [
-    ("frame headers (parse_l4)", r"::parse_l4$", None, None),
-    ("probe (could_be_sip)", r"::could_be_sip", None, None),
+    ("frame headers (parse_l4)", r"::parse_l4$|::ipv4_udp_length$|::parse_ipv4_udp$",
+     r"packet\.(h|cc)$", None),
+    ("probe (could_be_sip)", r"::could_be_sip", r"sip_parser\.h$", None),
     ("start line (Hyperscan)", None, None, r"libhs\."),
     ("start line", r"::sip_start_line|::start_line_id", None, None),
     ("SIP parser", r"ringbridge::dp::sip::", r"sip_parser\.cc$", None),
@@ -143,7 +144,8 @@ SIP_STAGES = [
     ("verdict (apply_filters)", r"::apply_filters", r"sip_block\.h$", None),
     ("event (fill, ring push)", r"::emit$|::fill_event|::fill_party|spsc_queue",
      r"sip_event\.(h|cc)$|spsc_queue\.hpp$", None),
-    ("inspection (sip_inspect, counters)", None, r"sip_fastpath\.h$|counters\.h$", None),
+    ("inspection (sip_inspect, counters)", r"::sip_inspect", r"sip_fastpath\.h$|counters\.h$",
+     None),
 ]
 # The worker thread on null ports.
 LOOP_STAGES = [

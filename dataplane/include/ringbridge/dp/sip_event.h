@@ -35,7 +35,13 @@ inline void copy_bytes(char* dst, const char* src, size_t n) {
     std::memcpy(&b, src + n - 4, 4);
     std::memcpy(dst, &a, 4);
     std::memcpy(dst + n - 4, &b, 4);
-  } else if (n > 16) {
+  } else if (n > 16 && n <= 32) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n > 32) {
     std::memcpy(dst, src, n);
   } else {
     for (size_t i = 0; i < n; i++) dst[i] = src[i];  // an empty view may have no data()

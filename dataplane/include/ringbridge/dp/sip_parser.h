@@ -13,16 +13,17 @@
 namespace ringbridge::dp::sip {
 
 /// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
-#define RB_SIP_FOREACH_METHOD(_)                                                                \
-  _(invite, "INVITE")                                                                           \
-  _(ack, "ACK")                                                                                 \
-  _(bye, "BYE")                                                                                 \
-  _(cancel, "CANCEL")                                                                           \
-  _(register_, "REGISTER")                                                                      \
-  _(options, "OPTIONS")                                                                         \
-  _(notify, "NOTIFY")                                                                           \
-  _(subscribe, "SUBSCRIBE")                                                                     \
-  _(info, "INFO") _(update, "UPDATE") _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") \
+#define RB_SIP_FOREACH_METHOD(_)                                                \
+  _(invite, "INVITE")                                                           \
+  _(ack, "ACK")                                                                 \
+  _(bye, "BYE")                                                                 \
+  _(cancel, "CANCEL")                                                           \
+  _(register_, "REGISTER")                                                      \
+  _(options, "OPTIONS")                                                         \
+  _(notify, "NOTIFY")                                                           \
+  _(subscribe, "SUBSCRIBE")                                                     \
+  _(info, "INFO")                                                               \
+  _(update, "UPDATE") _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") \
       _(publish, "PUBLISH")
 
 enum class method : uint8_t {
@@ -121,8 +122,21 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out);
 parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out);
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
-/// no more than 11 bytes. False positives are fine (the full check follows).
-bool could_be_sip(const char* buf, size_t len);
+/// no more than 11 bytes. False positives are fine (the full check follows). Inline: the
+/// worker makes it on every UDP frame that is not on a hint port.
+inline bool could_be_sip(const char* buf, size_t len) {
+  if (len < 8) return false;
+  // Most payloads that are not SIP are out after one compare: neither "SIP/" (any case)
+  // nor a method (upper case) starts with anything but a letter.
+  const auto c0 = static_cast<unsigned char>(buf[0]);
+  if (static_cast<unsigned>(c0 - 'A') >= 26u && c0 != 's') return false;
+  if ((c0 | 0x20) == 's' && (buf[1] | 0x20) == 'i' && (buf[2] | 0x20) == 'p' && buf[3] == '/')
+    return true;
+  // A method: 2..10 upper-case letters, then a space or tab.
+  size_t i = 0;
+  while (i < len && i < 11 && buf[i] >= 'A' && buf[i] <= 'Z') i++;
+  return i >= 2 && i <= 10 && i < len && (buf[i] == ' ' || buf[i] == '\t');
+}
 /// For a stream's first segment, which may be short: could these be the first bytes of
 /// something could_be_sip() accepts? Never false where could_be_sip() of a longer input
 /// with this prefix would be true (e.g. "REGISTER" before its space has arrived).
