@@ -217,6 +217,38 @@ def breakdown(prof, stages, root):
     return sorted(total.items(), key=lambda kv: -kv[1])
 
 
+# ---- the microbenchmarks, under callgrind ------------------------------------------------
+
+BENCHES = {"BM_inspect_invite_413": "the harness's 413-byte INVITE, default filter step",
+           "BM_inspect_invite": "INVITE with an SDP body, no filter step",
+           "BM_inspect_invite_filtered/10": "INVITE with an SDP body, 10 rules",
+           "BM_inspect_rtp": "RTP frame (not SIP)"}
+
+
+def bench(build, names=tuple(BENCHES)):
+    """Instructions per sip_inspect() call in perf/worker_bench's SIP benchmarks: the same
+    code as the runs above without starting the whole binary (seconds, not minutes)."""
+    tool = Path(build) / "perf" / "worker_bench"
+    if not tool.exists():
+        raise RuntimeError(f"{tool} is missing: build with -Dperf=true")
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="rbcg-bench-") as work:
+        for name in names:
+            cg = Path(work) / "b.cg"
+            sh([*VALGRIND, "--toggle-collect=ringbridge::dp::sip_inspect(*",
+                f"--callgrind-out-file={cg}", tool, f"--benchmark_filter=^{name}$",
+                "--benchmark_min_time=0.05"], check=False, timeout=600)
+            prof = parse.callgrind_profile(cg.read_text())
+            calls = sum(c for (_, callee), (c, _) in prof.calls.items()
+                        if qualified_name(callee[1]).endswith("::sip_inspect"))
+            if calls == 0:
+                raise RuntimeError(f"worker_bench {name}: no sip_inspect() call counted")
+            out[name] = {"calls": calls, "per_call": prof.total / calls,
+                         "breakdown": [(s, ir / calls) for s, ir in
+                                       breakdown(prof, SIP_STAGES, r"::sip_inspect$")]}
+    return out
+
+
 # ---- the whole measurement ---------------------------------------------------------------
 
 def measure(ctx, seconds, jobs=2, rules=True, sip=True, work=None):
@@ -285,7 +317,17 @@ def main(argv=None):
     p.add_argument("--keep", metavar="DIR",
                    help="keep the callgrind files here (callgrind_annotate DIR/sip-invite.cg)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--bench", action="store_true",
+                   help="only sip_inspect() in perf/worker_bench's SIP benchmarks (seconds)")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if a.bench:
+        res = bench(Path(a.build).resolve())
+        if a.json:
+            print(json.dumps(res, indent=1))
+        for name, r in res.items():
+            print(f"{name} ({BENCHES[name]}): {r['per_call']:.0f} instructions per sip_inspect()")
+            print("\n".join(f"  {ir:8.1f}  {stage}" for stage, ir in r["breakdown"] if ir >= 0.05))
+        return 0
     ringbridge = Path(a.build).resolve() / "control" / "ringbridge"
     if not ringbridge.exists():
         sys.exit(f"rbcallgrind: {ringbridge} is missing; build it first: meson setup "
