@@ -10,6 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 deploy/install-deps.sh
-[[ -f build-perf/build.ninja ]] || meson setup build-perf -Dbuildtype=release -Dtests=false
+# -g: symbols and source lines for callgrind's breakdown (perf/rbcallgrind); same code.
+[[ -f build-perf/build.ninja ]] || meson setup build-perf -Dbuildtype=release -Dtests=false -Dcpp_args=-g
 ninja -C build-perf
 exec /usr/bin/python3 perf/rbperf --build build-perf "$@"

@@ -2,18 +2,20 @@
 // Internal: ASCII helpers shared by the dataplane's text code (cold and hot paths).
 #pragma once
 
-#include <cctype>
 #include <string_view>
 
 namespace ringbridge::dp {
+
+/// C with A-Z as a-z (what std::tolower does in the C locale, ringbridge's, without a call).
+inline char ascii_lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
 
 /// Case-insensitive ASCII equality (SIP header names, parameters, tokens).
 inline bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
 

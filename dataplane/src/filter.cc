@@ -113,6 +113,16 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
   bool space = false;
   for (size_t i = 0; i < raw.size() && n < cap; i++) {
     char c = raw[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u > '"' && u != '\\') {  // most bytes: kept as they are
+      if (space) {
+        out[n++] = ' ';
+        space = false;
+        if (n == cap) break;
+      }
+      out[n++] = c;
+      continue;
+    }
     const bool escaped = c == '\\' && i + 1 < raw.size();
     if (escaped) c = raw[++i];
     if (c == '"' && !escaped) continue;
@@ -132,6 +142,18 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
 }
 }  // namespace
 
+namespace {
+// Bytes a number drops: visual separators and control characters.
+struct separator_table {
+  bool drop[256] = {};
+  constexpr separator_table() {
+    for (int c = 0; c < 0x20; c++) drop[c] = true;
+    for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
+  }
+};
+constexpr separator_table k_separators;
+}  // namespace
+
 size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap) {
   char t[64];
   size_t n = 0;
@@ -141,15 +163,15 @@ size_t normalize_number(std::string_view raw, const number_format& f, char* out,
       c = static_cast<char>(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
       i += 2;
     }
-    if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/') continue;
-    if (static_cast<unsigned char>(c) < 0x20) continue;
+    if (k_separators.drop[static_cast<unsigned char>(c)]) continue;
     t[n++] = c;
   }
   std::string_view v(t, n);
   size_t o = 0;
   auto put = [&](std::string_view s) {
-    for (char c : s)
-      if (o < cap) out[o++] = c;
+    const size_t k = std::min(s.size(), cap - o);
+    if (k != 0) std::memcpy(out + o, s.data(), k);
+    o += k;
   };
   auto digits = [](std::string_view s) {
     return !s.empty() &&
@@ -201,7 +223,10 @@ caller_id identify_caller(const sip::message& m, const identity_source* order, s
   static const char* const k_anon[] = {"anonymous", "unknown",  "restricted",       "unavailable",
                                        "private",   "withheld", "anonymous.invalid"};
   bool anon = num.empty() || (!m.privacy.empty() && has_token(m.privacy, "id"));
-  for (const char* a : k_anon) anon = anon || iequal(num, a);
+  // The words all start with a letter: a number (digits, '+') is none of them.
+  const char c0 = num.empty() ? '\0' : ascii_lower(num[0]);
+  if (c0 >= 'a' && c0 <= 'z')
+    for (const char* a : k_anon) anon = anon || iequal(num, a);
   if (chosen != nullptr) {
     anon = anon || iequal(chosen->host, "anonymous.invalid");
     if (chosen == &m.rpid) {
@@ -335,6 +360,16 @@ std::unique_ptr<filter_set> filter_set::compile(std::vector<filter_rule> rules, 
           fs->_exact.emplace(std::string(nv), i);  // the first (highest) rule keeps it
           break;
         }
+        // Prefixes are hash probes too, one per distinct length. (One that normalises to
+        // nothing matches every number, as "^" did in Hyperscan.)
+        if (r.syntax == filter_syntax::prefix) {
+          fs->_prefix.emplace(std::string(nv), i);
+          if (std::find(fs->_prefix_lengths.begin(), fs->_prefix_lengths.end(), n) ==
+              fs->_prefix_lengths.end())
+            fs->_prefix_lengths.push_back(static_cast<uint8_t>(n));
+          break;
+        }
+        fs->_first_scan = std::min(fs->_first_scan, i);
         numbers.ids.push_back(i);
         numbers.flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL);
         if (r.syntax == filter_syntax::prefix)
@@ -347,6 +382,7 @@ std::unique_ptr<filter_set> filter_set::compile(std::vector<filter_rule> rules, 
         break;
       }
       case filter_match::name:
+        fs->_first_scan = std::min(fs->_first_scan, i);
         names.ids.push_back(i);
         names.flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | HS_FLAG_CASELESS |
                               (r.syntax == filter_syntax::regex ? HS_FLAG_ALLOWEMPTY : 0));
@@ -355,6 +391,7 @@ std::unique_ptr<filter_set> filter_set::compile(std::vector<filter_rule> rules, 
         break;
     }
   }
+  std::sort(fs->_prefix_lengths.begin(), fs->_prefix_lengths.end());
   if (!compile_db(numbers, ids, &fs->_number_db, error, bad_rule) ||
       !compile_db(names, ids, &fs->_name_db, error, bad_rule))
     return nullptr;
@@ -379,21 +416,28 @@ filter_set::~filter_set() {
 }
 
 filter_verdict filter_set::evaluate(const caller_id& who, unsigned worker) const {
-  min_ctx best{UINT32_MAX};
-  if (who.anonymous) best.best = _anonymous;
+  // The lowest rule index that matches. Hash probes first; Hyperscan only when one of its
+  // rules comes before everything found so far.
+  min_ctx best{std::min(who.anonymous ? _anonymous : UINT32_MAX, _any)};
   const std::string_view num = who.number_view();
   if (!num.empty()) {
     if (!_exact.empty()) {
       auto it = _exact.find(num);
       if (it != _exact.end()) best.best = std::min(best.best, it->second);
     }
-    if (_number_db != nullptr)
+    for (const uint8_t len : _prefix_lengths) {
+      if (len > num.size()) break;
+      auto it = _prefix.find(num.substr(0, len));
+      if (it != _prefix.end()) best.best = std::min(best.best, it->second);
+    }
+  }
+  if (_first_scan < best.best) {
+    if (_number_db != nullptr && !num.empty())
       hs_scan(_number_db, num.data(), static_cast<unsigned>(num.size()), 0, _scratch[worker],
               on_match, &best);
+    if (_name_db != nullptr && who.name_len != 0)
+      hs_scan(_name_db, who.name, who.name_len, 0, _scratch[worker], on_match, &best);
   }
-  if (_name_db != nullptr && who.name_len != 0)
-    hs_scan(_name_db, who.name, who.name_len, 0, _scratch[worker], on_match, &best);
-  best.best = std::min(best.best, _any);
   filter_verdict v;
   if (best.best == UINT32_MAX) return v;
   const compiled_rule& r = _rules[best.best];

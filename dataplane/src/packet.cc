@@ -16,11 +16,17 @@ inline uint32_t rd32(const uint8_t* p) {
 }  // namespace
 
 void l4_info::copy_addrs(uint8_t* src16, uint8_t* dst16) const {
+  // Fixed sizes: a few moves, no calls (once per SIP message).
+  if (src != nullptr && ip_version == 6) {
+    std::memcpy(src16, src, 16);
+    std::memcpy(dst16, dst, 16);
+    return;
+  }
   std::memset(src16, 0, 16);
   std::memset(dst16, 0, 16);
   if (src == nullptr) return;
-  std::memcpy(src16, src, addr_len());
-  std::memcpy(dst16, dst, addr_len());
+  std::memcpy(src16, src, 4);
+  std::memcpy(dst16, dst, 4);
 }
 
 l4_result parse_l4(const uint8_t* f, uint32_t len, l4_info* out) {

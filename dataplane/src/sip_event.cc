@@ -11,7 +11,14 @@ namespace ringbridge::dp {
 namespace {
 bool fill_party(const sip::name_addr& na, sip_party* p) {
   p->present = na.present;
-  if (!na.present) return true;
+  if (!na.present) {
+    p->display.clear();
+    p->user.clear();
+    p->host.clear();
+    p->scheme.clear();
+    p->tag.clear();
+    return true;
+  }
   bool ok = p->display.assign(na.display);
   ok &= p->user.assign(na.user);
   ok &= p->host.assign(na.host);
@@ -34,9 +41,14 @@ void fill_event(const sip::message& m, sip_event* ev) {
   ok &= fill_party(m.to, &ev->to);
   ok &= fill_party(m.pai, &ev->pai);
   ok &= fill_party(m.rpid, &ev->rpid);
-  if (m.rpid.present) ok &= ev->rpid_params.assign(m.rpid.params);
+  if (m.rpid.present)
+    ok &= ev->rpid_params.assign(m.rpid.params);
+  else
+    ev->rpid_params.clear();
   ok &= ev->privacy.assign(m.privacy);
   ev->sdp = m.sdp.present;
+  ev->pt_count = 0;
+  std::fill_n(ev->pts, sizeof(ev->pts), uint8_t{0});
   if (m.sdp.present) {
     ev->sdp_family = m.sdp.conn_family;
     ev->audio_port = m.sdp.audio_port;
@@ -45,6 +57,11 @@ void fill_event(const sip::message& m, sip_event* ev) {
     ev->pt_count = std::min<uint8_t>(m.sdp.pt_count, 8);
     std::copy_n(m.sdp.pts, ev->pt_count, ev->pts);
     ok &= ev->media_addr.assign(m.sdp.conn_addr);
+  } else {
+    ev->sdp_family = 0;
+    ev->audio_port = ev->rtcp_port = 0;
+    ev->telephone_event_pt = -1;
+    ev->media_addr.clear();
   }
   ev->truncated = !ok;
 }

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import frames, measure, procstat, progress, report, search, summary, topo
+from . import callgrind, frames, measure, procstat, progress, report, search, summary, topo
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -425,7 +425,7 @@ def main(argv=None):
 
     if do_cg:
         prog.note(f"callgrind: instructions per packet, {cfg['callgrind_s']} s each")
-        res["callgrind"] = measure.callgrind(ctx, cfg["callgrind_s"])
+        res["callgrind"] = callgrind.measure(ctx, cfg["callgrind_s"])
         c = res["callgrind"]
         ctx.log(f"    ringbridge {c['ringbridge']['per_packet']:.1f}, testpmd "
                 f"{c['testpmd']['per_packet']:.1f} instructions/packet; SIP per INVITE "

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The measurements: paced trials (rb_gen or tcpreplay, in several traffic shapes), latency
-probes, SIP call mix (sipp), instructions per packet (callgrind)."""
+probes, SIP call mix (sipp). Instructions per packet (callgrind) are in callgrind.py."""
 import json
 import math
 import os
@@ -230,72 +230,3 @@ def sip_mix(ctx, dut, calls, cps, bg_pcap, bg_nframes, bg_rate):
             "loss_pct": 100.0 * max(0, sent - got) / sent if sent else 0.0,
             "sipp_exit": uac.returncode}
 
-
-def callgrind(ctx, seconds):
-    """Instructions per forwarded packet of the forwarding thread, ringbridge vs testpmd
-    io-forward, both on DPDK net_null ports (frames always available, no kernel). The
-    busiest thread of each process is its forwarding lcore."""
-    out = {}
-    work = Path(tempfile.mkdtemp(prefix="rbperf-cg-"))
-    try:
-        # --fair-sched: a busy-polling lcore starves the other threads under valgrind's
-        # default scheduling lock, and the run never ends.
-        vg = ["valgrind", "--tool=callgrind", "--fair-sched=yes", "--separate-threads=yes"]
-        # ringbridge: the forwarding loop alone (null ports carry no SIP)
-        cfg = work / "null.toml"
-        cfg.write_text(f'[storage]\nstate_dir = "{work}"\n[http]\nenabled = false\n')
-        r = sh(["timeout", "-s", "TERM", seconds, *vg, f"--callgrind-out-file={work}/rb.cg",
-                ctx.ringbridge, "--config", cfg, "--port", "null:", "--port", "null:"],
-               check=False, timeout=seconds + 120)
-        st = parse.ringbridge_stats(r.stdout)
-        pkts = st["a"]["rx_pkts"] + st["b"]["rx_pkts"]
-        ir = max(parse.callgrind_totals(p.read_text()) for p in work.glob("rb.cg-*"))
-        out["ringbridge"] = {"instructions": ir, "packets": pkts, "per_packet": ir / pkts}
-        # testpmd
-        prefix = f"rbperf-cg-{os.getpid()}"
-        r = sh(["timeout", "-s", "INT", seconds, *vg, f"--callgrind-out-file={work}/tp.cg",
-                "dpdk-testpmd", "--no-huge", "--no-shconf", "-m", "512", "--file-prefix", prefix,
-                "-l", "0,1", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1",
-                "--log-level", "warning", "--", "--forward-mode=io", "--auto-start",
-                "--stats-period", "1000", "--total-num-mbufs", "16384"],
-               check=False, timeout=seconds + 120, stdin=subprocess.DEVNULL)
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
-        pkts = parse.testpmd_rx_total(r.stdout)
-        ir = max(parse.callgrind_totals(p.read_text()) for p in work.glob("tp.cg-*"))
-        out["testpmd"] = {"instructions": ir, "packets": pkts, "per_packet": ir / pkts}
-        out["ratio"] = out["ringbridge"]["per_packet"] / out["testpmd"]["per_packet"]
-        out["invite"] = callgrind_invites(ctx, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return out
-
-
-def callgrind_invites(ctx, work, count=2000):
-    """Instructions SIP inspection spends per frame in the worker (callgrind, counting only
-    inside sip_inspect()): for 413-byte INVITEs (found, parsed, handed over) and for
-    64-byte non-SIP UDP (headers and the probe). Frames replayed from pcap files."""
-    res = {}
-    for kind in ("invite", "64"):
-        pcap_a, pcap_b = work / f"cg_{kind}_a.pcap", work / "cg_empty.pcap"
-        frames.make_pcap(pcap_a, kind, count=count)
-        frames.write_pcap(pcap_b, [])
-        state = work / f"state-{kind}"
-        state.mkdir()
-        cfg = work / f"cg-{kind}.toml"
-        cfg.write_text(f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
-                       '[replay]\nidle_ms = 1000\n')
-        out = work / f"sip-{kind}.cg"
-        r = sh(["valgrind", "--tool=callgrind", "--fair-sched=yes",
-                "--toggle-collect=ringbridge::dp::sip_inspect*", f"--callgrind-out-file={out}",
-                ctx.ringbridge, "--config", cfg, "--port", f"pcap:{pcap_a},{work}/o_a.pcap",
-                "--port", f"pcap:{pcap_b},{work}/o_b.pcap"], check=False, timeout=600)
-        st = parse.ringbridge_stats(r.stdout)
-        if not st or st["a"]["rx_pkts"] != count:
-            raise RuntimeError(f"callgrind {kind} replay did not forward every frame:\n" +
-                               r.stderr[-2000:])
-        ir = parse.callgrind_totals(out.read_text())
-        res[kind] = {"instructions": ir, "frames": count, "per_frame": ir / count,
-                     "sip_events": (st.get("sip") or {}).get("sip_events", 0)}
-    res["sip_per_invite"] = res["invite"]["per_frame"]
-    res["per_non_sip_frame"] = res["64"]["per_frame"]
-    return res

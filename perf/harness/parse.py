@@ -59,3 +59,85 @@ def callgrind_totals(text):
     """Total instructions (Ir) of one callgrind output file."""
     m = re.search(r"^(?:summary|totals):\s*(\d+)", text, re.M)
     return int(m.group(1)) if m else 0
+
+
+class CallgrindProfile:
+    """One callgrind output file (Ir only): self cost per (function, source file) — inlined
+    code keeps the file it came from — and the inclusive cost of every call edge."""
+
+    def __init__(self):
+        self.total = 0
+        self.self_cost = {}  # (object, function) -> {file: Ir}
+        self.calls = {}      # (caller, callee) -> [call count, inclusive Ir]
+        self.call_sites = {}  # (caller, file of the call, callee) -> inclusive Ir
+
+    def inclusive(self, fn):
+        """FN's cost with everything it called."""
+        if not hasattr(self, "_inclusive"):
+            self._inclusive = {f: sum(per_file.values()) for f, per_file in self.self_cost.items()}
+            for (caller, _), (_, ir) in self.calls.items():
+                self._inclusive[caller] = self._inclusive.get(caller, 0) + ir
+        return self._inclusive.get(fn, 0)
+
+
+def callgrind_profile(text):
+    """Reads callgrind's output format (name compression, relative positions, inlined
+    files; one event) into a CallgrindProfile."""
+    prof = CallgrindProfile()
+    names = {"ob": {}, "fl": {}, "fn": {}}
+    kind_of = {"ob": "ob", "cob": "ob", "fl": "fl", "fi": "fl", "fe": "fl", "cfi": "fl",
+               "cfl": "fl", "fn": "fn", "cfn": "fn"}
+
+    def name(key, value):
+        table = names[kind_of[key]]
+        m = re.match(r"\((\d+)\)(?: (.*))?$", value)
+        if not m:
+            return value
+        if m.group(2) is not None:
+            table[m.group(1)] = m.group(2)
+        return table.get(m.group(1), "?")
+
+    ob = fl = file = cob = None
+    fn = callee = None
+    pending_call = 0
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if eq and key in kind_of:
+            v = name(key, value)
+            if key == "ob":
+                ob = v
+            elif key == "fl":
+                fl = file = v
+            elif key in ("fi", "fe"):
+                file = v
+            elif key == "fn":
+                fn, file, cob = (ob, v), fl, None
+            elif key == "cob":
+                cob = v
+            elif key == "cfn":
+                callee = (cob or ob, v)
+            continue
+        if key == "calls" and eq:
+            pending_call = int(value.split()[0])
+            continue
+        if line[0] in "0123456789+-*":
+            parts = line.split()
+            cost = int(parts[1]) if len(parts) > 1 else 0
+            if pending_call:
+                edge = prof.calls.setdefault((fn, callee), [0, 0])
+                edge[0] += pending_call
+                edge[1] += cost
+                site = (fn, file, callee)
+                prof.call_sites[site] = prof.call_sites.get(site, 0) + cost
+                pending_call = 0
+                cob = None
+            elif fn is not None:
+                per_file = prof.self_cost.setdefault(fn, {})
+                per_file[file] = per_file.get(file, 0) + cost
+            continue
+        m = re.match(r"(?:summary|totals):\s*(\d+)", line)
+        if m:
+            prof.total = max(prof.total, int(m.group(1)))
+    return prof

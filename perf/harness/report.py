@@ -92,6 +92,20 @@ def markdown(res):
                     f"{i['invite']['sip_events']} events for {i['invite']['frames']} INVITEs), "
                     f"**{i['per_non_sip_frame']:.0f} per 64-byte non-SIP frame** (headers and "
                     f"the probe)."]
+            # Where they go (perf/rbcallgrind prints the same).
+            cols = [k for k in ("invite", "invite_rules", "64") if i.get(k, {}).get("breakdown")]
+            if cols:
+                heads = {"invite": "INVITE", "invite_rules": "INVITE, 10 rules",
+                         "64": "64-byte UDP"}
+                stages = []
+                for k in cols:
+                    stages += [s for s, _ in i[k]["breakdown"] if s not in stages]
+                out += ["", "| stage | " + " | ".join(heads[k] for k in cols) + " |",
+                        "|---|" + "---:|" * len(cols)]
+                for s in stages:
+                    vals = [dict(i[k]["breakdown"]).get(s) for k in cols]
+                    out.append(f"| {s} | " + " | ".join("" if v is None else f"{v:.0f}"
+                                                        for v in vals) + " |")
     if res.get("microbench"):
         out += ["", "## Microbenchmarks (Google Benchmark, perf/bench/worker_bench.cc)", "",
                 "| benchmark | ns/iteration | items/s |", "|---|---:|---:|"]

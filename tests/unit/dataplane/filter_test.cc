@@ -150,6 +150,36 @@ TEST(FilterSet, FirstMatchWinsAcrossKinds) {
   EXPECT_EQ(fs->evaluate(caller("+16665550000"), 0).rule_id, 7u);
 }
 
+TEST(FilterSet, PrefixesOfEveryLengthAndTheOrderAroundHyperscanRules) {
+  // Prefixes are hash probes and exact numbers skip Hyperscan when they come first: the
+  // first matching rule must still win, whatever kind it is.
+  std::string err;
+  auto fs = filter_set::compile(
+      {rule(1, filter_match::number, filter_syntax::glob, "+1555*", filter_action::record),
+       rule(2, filter_match::number, filter_syntax::prefix, "+1", filter_action::allow),
+       rule(3, filter_match::number, filter_syntax::prefix, "+1900", filter_action::block),
+       rule(4, filter_match::number, filter_syntax::prefix, "+1900", filter_action::record),
+       rule(5, filter_match::number, filter_syntax::exact, "+44207", filter_action::block),
+       rule(6, filter_match::name, filter_syntax::substring, "spam", filter_action::block),
+       rule(7, filter_match::number, filter_syntax::prefix, "00 44 (20)", filter_action::record)},
+      {}, 1, &err);
+  ASSERT_TRUE(fs) << err;
+  EXPECT_EQ(fs->evaluate(caller("+15550001111"), 0).rule_id, 1u);    // the glob comes first
+  EXPECT_EQ(fs->evaluate(caller("+19001234567"), 0).rule_id, 2u);    // shorter prefix, earlier
+  EXPECT_EQ(fs->evaluate(caller("+1"), 0).rule_id, 2u);              // the whole number
+  EXPECT_EQ(fs->evaluate(caller("+44207", "spam"), 0).rule_id, 5u);  // exact before the name
+  EXPECT_EQ(fs->evaluate(caller("+44208", "spam"), 0).rule_id, 6u);
+  EXPECT_EQ(fs->evaluate(caller("+442071", "x"), 0).rule_id, 7u);  // normalised like numbers
+  EXPECT_EQ(fs->evaluate(caller("+4", "x"), 0).action, filter_action::none);
+  // A prefix that normalises to nothing matches every number (not an absent one).
+  auto all = filter_set::compile(
+      {rule(9, filter_match::number, filter_syntax::prefix, "--", filter_action::block)}, {}, 1,
+      &err);
+  ASSERT_TRUE(all) << err;
+  EXPECT_EQ(all->evaluate(caller("+15550001111"), 0).rule_id, 9u);
+  EXPECT_EQ(all->evaluate(caller("", "x"), 0).action, filter_action::none);
+}
+
 TEST(FilterSet, AllowListThenBlockEveryoneElse) {
   std::string err;
   auto fs = filter_set::compile(

@@ -271,3 +271,72 @@ def test_frames_have_the_rfc2544_sizes(tmp_path):
     assert b"\r\n\r\n" in inv
     data = (tmp_path / "imix.pcap").read_bytes()
     assert struct.unpack_from("<I", data)[0] == 0xA1B2C3D4
+
+
+CALLGRIND_OUT = """# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 900
+
+ob=(1) /bin/ringbridge
+fl=(1) dataplane/src/sip_fastpath.h
+fn=(1) ringbridge::dp::sip_inspect(ringbridge::dp::sip_worker&, rte_mbuf*)
+10 50
+fi=(2) /usr/include/boost/lockfree/spsc_queue.hpp
++5 30
+fe=(1)
+cfl=(3) dataplane/src/sip_parser.cc
+cfn=(2) ringbridge::dp::sip::parse(char const*, unsigned long, bool, ringbridge::dp::sip::message*)
+calls=2 20
+* 600
+cob=(2) /usr/lib/libhs.so.5
+cfl=(4) ???
+cfn=(3) avx2_hs_scan
+calls=2 0
++2 120
+fi=(2)
+cob=(3) /usr/lib/libc.so.6
+cfl=(5) memmove.S
+cfn=(4) __memcpy_avx_unaligned_erms
+calls=2 0
++1 100
+
+fl=(3)
+fn=(2)
+5 400
+cob=(3)
+cfl=(5)
+cfn=(4)
+calls=4 0
+6 200
+
+ob=(2)
+fl=(4)
+fn=(3)
+0 120
+
+ob=(3)
+fl=(5)
+fn=(4)
+0 300
+"""
+
+
+def test_callgrind_profile_and_where_the_instructions_go():
+    from harness import callgrind
+    prof = parse.callgrind_profile(CALLGRIND_OUT)
+    assert prof.total == 900
+    inspect = ("/bin/ringbridge", "ringbridge::dp::sip_inspect(ringbridge::dp::sip_worker&, "
+               "rte_mbuf*)")
+    assert prof.self_cost[inspect] == {"dataplane/src/sip_fastpath.h": 50,
+                                       "/usr/include/boost/lockfree/spsc_queue.hpp": 30}
+    assert prof.inclusive(inspect) == 900
+    memcpy = ("/usr/lib/libc.so.6", "__memcpy_avx_unaligned_erms")
+    assert prof.calls[(inspect, memcpy)] == [2, 100]
+    stages = dict(callgrind.breakdown(prof, callgrind.SIP_STAGES, r"::sip_inspect$"))
+    # memcpy: called by the parser (200) and by the ring push inlined into sip_inspect (100)
+    assert stages == {"SIP parser": 600, "start line (Hyperscan)": 120,
+                      "event (fill, ring push)": 130, "inspection (sip_inspect, counters)": 50,
+                      }, stages
+    assert sum(stages.values()) == prof.total

@@ -131,11 +131,14 @@ class filter_set {
   options _opt;
   std::vector<compiled_rule> _rules;  ///< index = priority (0 first)
   std::unordered_map<std::string, uint32_t, sv_hash, std::equal_to<>> _exact;  ///< number → index
-  hs_database* _number_db = nullptr;  ///< prefix / glob / regex on the number; ids = index
-  hs_database* _name_db = nullptr;    ///< substring / regex on the name
-  std::vector<hs_scratch*> _scratch;  ///< one per worker
-  uint32_t _anonymous = UINT32_MAX;   ///< first anonymous rule's index
-  uint32_t _any = UINT32_MAX;         ///< first "any" rule's index
+  std::unordered_map<std::string, uint32_t, sv_hash, std::equal_to<>> _prefix;  ///< prefix → index
+  std::vector<uint8_t> _prefix_lengths;  ///< the prefixes' distinct lengths, shortest first
+  hs_database* _number_db = nullptr;     ///< glob / regex on the number; ids = index
+  uint32_t _first_scan = UINT32_MAX;     ///< lowest index of a rule in a Hyperscan database
+  hs_database* _name_db = nullptr;       ///< substring / regex on the name
+  std::vector<hs_scratch*> _scratch;     ///< one per worker
+  uint32_t _anonymous = UINT32_MAX;      ///< first anonymous rule's index
+  uint32_t _any = UINT32_MAX;            ///< first "any" rule's index
 };
 
 /// The current filter set as the workers see it. Publishing swaps a pointer; the old set is

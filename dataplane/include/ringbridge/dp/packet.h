@@ -43,6 +43,37 @@ struct l4_info {
 /// hop-by-hop, routing, destination options and fragment are walked (at most 8).
 l4_result parse_l4(const uint8_t* frame, uint32_t len, l4_info* out);
 
+/// The common case of parse_l4(), inline: an untagged IPv4 packet without options that is
+/// not a fragment, carrying UDP whose lengths fit the packet and the frame F[0..LEN). Its
+/// UDP length (8 or more), or 0 for any other frame (then parse_l4() decides).
+inline uint32_t ipv4_udp_length(const uint8_t* f, uint32_t len) {
+  if (len < 42 || f[12] != 0x08 || f[13] != 0x00) return 0;
+  const uint8_t* ip = f + 14;
+  const uint32_t total = static_cast<uint32_t>(ip[2] << 8 | ip[3]);
+  // Version 4, 20-byte header, UDP, no fragment bits but DF, the packet within the frame.
+  if (ip[0] != 0x45 || ip[9] != 17 || ((ip[6] & 0x3f) | ip[7]) != 0 || total < 28 ||
+      14 + total > len)
+    return 0;
+  const uint32_t ulen = static_cast<uint32_t>(ip[24] << 8 | ip[25]);
+  return ulen >= 8 && 20 + ulen <= total ? ulen : 0;
+}
+
+/// parse_l4() for that common case: true with *OUT (default-constructed) filled exactly as
+/// parse_l4() fills it (l4_result::ok); false for any other frame.
+inline bool parse_ipv4_udp(const uint8_t* f, uint32_t len, l4_info* out) {
+  const uint32_t ulen = ipv4_udp_length(f, len);
+  if (ulen == 0) return false;
+  out->ip_version = 4;
+  out->proto = 17;
+  out->src = f + 26;
+  out->dst = f + 30;
+  out->sport = static_cast<uint16_t>(f[34] << 8 | f[35]);
+  out->dport = static_cast<uint16_t>(f[36] << 8 | f[37]);
+  out->payload_offset = 42;
+  out->payload_len = ulen - 8;
+  return true;
+}
+
 /// The UDP datagram in a reassembled IP payload D[0..LEN) whose first header is PROTO
 /// (IPv6 destination-options / routing headers walked): fills ports, payload offset and
 /// length in *OUT (UDP length checked against LEN). False if it is not UDP or malformed.

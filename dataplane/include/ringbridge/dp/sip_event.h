@@ -16,8 +16,37 @@
 #include <type_traits>
 
 #include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/dp/spsc_ring.h"
 
 namespace ringbridge::dp {
+
+/// Copies N bytes from SRC to DST. Short strings (most SIP fields) without a call: two
+/// overlapping loads and stores, which read and write only [0, N).
+inline void copy_bytes(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 16 && n <= 32) {
+    char a[16], b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n > 32) {
+    std::memcpy(dst, src, n);
+  } else {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];  // an empty view may have no data()
+  }
+}
 
 /// A string of at most N bytes stored inline. assign() cuts longer input and says so.
 template <size_t N>
@@ -28,10 +57,15 @@ struct fixed_str {
 
   /// Copies S (cut to N bytes); returns false when it had to cut.
   bool assign(std::string_view s) {
-    len = static_cast<uint16_t>(s.size() < N ? s.size() : N);
-    if (len != 0) std::memcpy(data, s.data(), len);  // an empty view may have no data()
+    const size_t n = s.size() < N ? s.size() : N;
+    len = static_cast<uint16_t>(n);
+    copy_bytes(data, s.data(), n);
     truncated = s.size() > N;
     return !truncated;
+  }
+  void clear() {
+    len = 0;
+    truncated = 0;
   }
   std::string_view view() const { return {data, len}; }
 };
@@ -82,7 +116,10 @@ struct sip_event {
 };
 static_assert(std::is_trivially_copyable_v<sip_event>, "events cross threads as bytes");
 
-/// Fills EV from a parsed message (copies every field, cut to size).
+/// Fills EV from a parsed message: every field that comes from the message (all but tsc,
+/// worker, side, transport, ip_version, ports, addresses and the verdict), cut to size —
+/// also those the message does not have, so EV may be a ring slot with an older record in
+/// it.
 void fill_event(const sip::message& m, sip_event* ev);
 
 /// What identifies EV's call: its Call-ID, and when that was cut to fit, the hash of the
@@ -100,9 +137,9 @@ inline std::string call_key(const sip_event& ev) {
 
 inline constexpr size_t k_event_ring_size = 4096;
 
-/// One per worker: the worker pushes, the control thread pops. Wait-free both ways.
-using event_ring =
-    boost::lockfree::spsc_queue<sip_event, boost::lockfree::capacity<k_event_ring_size>>;
+/// One per worker: the worker fills a slot in place (claim/publish), the control thread
+/// reads it where it lies (consume_one). Wait-free both ways.
+using event_ring = spsc_ring<sip_event, k_event_ring_size>;
 
 /// A SIP message's bytes, for exports (HEP). Workers fill these only when a sink asked
 /// for messages (sip_config::capture_messages). Copying one copies only the used bytes.

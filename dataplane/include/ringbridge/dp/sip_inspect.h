@@ -48,8 +48,8 @@ class sip_database {
 
   /// Pattern ids: requests of known methods are 1..14 (sip::method values), extension
   /// methods 100, status lines 200.
-  static constexpr unsigned k_extension_request = 100;
-  static constexpr unsigned k_status_line = 200;
+  static constexpr unsigned k_extension_request = sip::k_start_line_extension;
+  static constexpr unsigned k_status_line = sip::k_start_line_status;
 
  private:
   hs_database* _db = nullptr;

@@ -13,16 +13,18 @@
 namespace ringbridge::dp::sip {
 
 /// Request methods ringbridge tells apart (RFC 3261 and extensions); others are `other`.
-#define RB_SIP_FOREACH_METHOD(_)                                                  \
-  _(invite, "INVITE")                                                             \
-  _(ack, "ACK")                                                                   \
-  _(bye, "BYE")                                                                   \
-  _(cancel, "CANCEL")                                                             \
-  _(register_, "REGISTER")                                                        \
-  _(options, "OPTIONS")                                                           \
-  _(notify, "NOTIFY")                                                             \
-  _(subscribe, "SUBSCRIBE") _(info, "INFO") _(update, "UPDATE") _(prack, "PRACK") \
-      _(refer, "REFER") _(message, "MESSAGE") _(publish, "PUBLISH")
+#define RB_SIP_FOREACH_METHOD(_)                                                \
+  _(invite, "INVITE")                                                           \
+  _(ack, "ACK")                                                                 \
+  _(bye, "BYE")                                                                 \
+  _(cancel, "CANCEL")                                                           \
+  _(register_, "REGISTER")                                                      \
+  _(options, "OPTIONS")                                                         \
+  _(notify, "NOTIFY")                                                           \
+  _(subscribe, "SUBSCRIBE")                                                     \
+  _(info, "INFO")                                                               \
+  _(update, "UPDATE") _(prack, "PRACK") _(refer, "REFER") _(message, "MESSAGE") \
+      _(publish, "PUBLISH")
 
 enum class method : uint8_t {
   none = 0,  ///< a response, or no method parsed
@@ -115,14 +117,42 @@ struct message {
 /// The start line is parsed leniently, as permissive user agents do (version in any case,
 /// runs of whitespace): everything a phone might take for an INVITE is one here.
 parse_status parse(const char* buf, size_t len, bool datagram, message* out);
+/// parse() into a message just constructed (`message m;`), which it does not reset again:
+/// the message is ~800 bytes, and the worker parses into a fresh one every time.
+parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out);
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
-/// no more than 11 bytes. False positives are fine (the full check follows).
-bool could_be_sip(const char* buf, size_t len);
+/// no more than 11 bytes. False positives are fine (the full check follows). Inline: the
+/// worker makes it on every UDP frame that is not on a hint port.
+inline bool could_be_sip(const char* buf, size_t len) {
+  if (len < 8) return false;
+  // Most payloads that are not SIP are out after one compare: neither "SIP/" (any case)
+  // nor a method (upper case) starts with anything but a letter.
+  const auto c0 = static_cast<unsigned char>(buf[0]);
+  if (static_cast<unsigned>(c0 - 'A') >= 26u && c0 != 's') return false;
+  if ((c0 | 0x20) == 's' && (buf[1] | 0x20) == 'i' && (buf[2] | 0x20) == 'p' && buf[3] == '/')
+    return true;
+  // A method: 2..10 upper-case letters, then a space or tab.
+  size_t i = 0;
+  while (i < len && i < 11 && buf[i] >= 'A' && buf[i] <= 'Z') i++;
+  return i >= 2 && i <= 10 && i < len && (buf[i] == ' ' || buf[i] == '\t');
+}
 /// For a stream's first segment, which may be short: could these be the first bytes of
 /// something could_be_sip() accepts? Never false where could_be_sip() of a longer input
 /// with this prefix would be true (e.g. "REGISTER" before its space has arrived).
 bool could_be_sip_prefix(const char* buf, size_t len);
+
+/// start_line_id(): the id of a request line with an extension method, and of a status line.
+inline constexpr unsigned k_start_line_extension = 100;
+inline constexpr unsigned k_start_line_status = 200;
+
+/// Which SIP start line is the line P[0..N) — N bytes up to and including the first LF —:
+/// a request of a known method (its `method` value), of an extension method
+/// (k_start_line_extension), a status line (k_start_line_status), or none (0). Exactly what
+/// the worker's Hyperscan database of start lines (sip_inspect.cc) reports, without it:
+/// method (case-sensitive), runs of spaces or tabs, a Request-URI of any length without
+/// whitespace or CR, "SIP/2.0" in any case, trailing spaces or tabs, an optional CR.
+unsigned start_line_id(const char* p, size_t n);
 
 /// Parses a name-addr / addr-spec value (exposed for tests and the filter code).
 bool parse_name_addr(std::string_view value, name_addr* out);
