@@ -6,9 +6,9 @@
 // decides otherwise (a blocked INVITE, or one that cannot be screened under [filters]
 // on_unparsable = "drop"). Costs, cheapest first: untagged IPv4 UDP is recognised inline
 // and most of it let go after the probe (under 100 instructions a frame, perf/rbcallgrind);
-// other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped
-// on hint ports); then the start line (sip::start_line_id(), Hyperscan for what it turns
-// down) and the parser. Non-SIP traffic pays the first steps only.
+// other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped on hint ports);
+// then the start line (sip::start_line_id(), Hyperscan for what it turns down) and the
+// parser. Non-SIP traffic pays the first steps only.
 //
 // Screening fails closed on side A: whatever a permissive phone would take for an INVITE
 // is either screened or counted as unscreened by reason (RB_DP_FOREACH_UNSCREENED) and
