@@ -5,10 +5,10 @@
 // Inspection never changes or holds the frame; it is forwarded unless the filter step
 // decides otherwise (a blocked INVITE, or one that cannot be screened under [filters]
 // on_unparsable = "drop"). Costs, cheapest first: untagged IPv4 UDP is recognised inline
-// and most of it let go on the first payload byte (about 80 instructions a frame,
-// perf/rbcallgrind); other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped
-// on hint ports); then the start line (sip::start_line_id(), Hyperscan for what it turns
-// down) and the parser. Non-SIP traffic pays the first steps only.
+// and most of it let go after the probe (under 100 instructions a frame, perf/rbcallgrind);
+// other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped on hint ports);
+// then the start line (sip::start_line_id(), Hyperscan for what it turns down) and the
+// parser. Non-SIP traffic pays the first steps only.
 //
 // Screening fails closed on side A: whatever a permissive phone would take for an INVITE
 // is either screened or counted as unscreened by reason (RB_DP_FOREACH_UNSCREENED) and
@@ -272,8 +272,8 @@ inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_i
 }
 
 /// Might the UDP payload P[0..N) between SPORT and DPORT be SIP? inspect_udp()'s first
-/// tests (CRLFs skipped, hint ports, the probe), inline and calling nothing, so that the
-/// frames that fail them — most — leave sip_inspect() without a stack frame of their own.
+/// tests (CRLFs skipped, hint ports, the probe), inline: the frames that fail them — most —
+/// leave sip_inspect() without a call.
 inline bool may_be_sip_udp(const sip_worker& sw, uint16_t sport, uint16_t dport, const char* p,
                            uint32_t n) {
   while (n != 0 && (*p == '\r' || *p == '\n')) {

@@ -3,7 +3,7 @@
 net_null ports against testpmd io-forward, and SIP inspection (`sip_inspect()`) per INVITE
 and per non-SIP frame, with where those instructions go. Repeatable where wall time is not.
 
-`perf/rbcallgrind` runs this alone (about a minute); `perf/rbperf` runs it as its last
+`perf/rbcallgrind` runs this alone (a few minutes); `perf/rbperf` runs it as its last
 step. See perf/README.md."""
 import argparse
 import concurrent.futures

