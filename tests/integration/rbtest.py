@@ -58,6 +58,20 @@ def unregister_process(proc):
     _unregister("proc", proc.pid)
 
 
+def dpdk_runtime_dir(prefix):
+    """A DPDK tool run with --file-prefix PREFIX (rb_gen, testpmd) leaves this directory
+    behind even with --no-shconf: recorded so that sweep() removes it if the test is killed;
+    remove_dpdk_runtime_dir() when the tool is done."""
+    path = Path("/var/run/dpdk") / prefix
+    _register("dir", prefix, path)
+    return path
+
+
+def remove_dpdk_runtime_dir(prefix):
+    shutil.rmtree(Path("/var/run/dpdk") / prefix, ignore_errors=True)
+    _unregister("dir", prefix)
+
+
 def kill_namespace_processes(ns):
     """Every process still running inside namespace NS (sipp, receivers, ...), by PID."""
     r = run(["ip", "netns", "pids", ns], check=False)
@@ -97,6 +111,11 @@ def sweep():
                     removed.append(f"process {pid} ({entry.read_text()})")
             except (FileNotFoundError, ProcessLookupError):
                 pass
+        elif kind == "dir":
+            path = Path(entry.read_text())
+            if path.parent == Path("/var/run/dpdk") and path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(str(path))
         elif kind == "topo":
             for ns in (f"{key}-net", f"{key}-phone"):
                 kill_namespace_processes(ns)

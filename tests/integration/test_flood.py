@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from rbtest import (BIN, REPO, Api, Ringbridge, Topology, assert_counters_balance, free_port,
-                    in_ns, metric, rss_kb, run)
+from rbtest import (BIN, REPO, Api, Ringbridge, Topology, assert_counters_balance,
+                    dpdk_runtime_dir, free_port, in_ns, metric, remove_dpdk_runtime_dir, rss_kb,
+                    run)
 
 sys.path.insert(0, str(REPO / "perf"))
 from harness import frames as pf  # noqa: E402
@@ -63,9 +64,11 @@ def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
                for ns in (topo.net_ns, topo.phone_ns)}
         pcap = tmp_path / "invite.pcap"
         pf.write_pcap(pcap, [template(mac[topo.phone_ns], mac[topo.net_ns])])
+        prefix = f"rbflood-{os.getpid()}"
+        dpdk_runtime_dir(prefix)
         gen = subprocess.Popen(
             in_ns(topo.net_ns, RB_GEN, "--no-huge", "--no-shconf", "-m", "256", "--file-prefix",
-                  f"rbflood-{os.getpid()}", "--no-pci", "--log-level", "warning", "--vdev",
+                  prefix, "--no-pci", "--log-level", "warning", "--vdev",
                   "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap, "--unique"),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
@@ -87,6 +90,9 @@ def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
         finally:
             if gen.poll() is None:
                 gen.kill()
+                gen.wait()
+            remove_dpdk_runtime_dir(prefix)
+        assert not Path("/var/run/dpdk", prefix).exists()
         time.sleep(2)
         # Forwarding goes on as before: a paced stream crosses without loss (ARP first).
         run(in_ns(topo.net_ns, "ping", "-c1", "-W2", topo.phone_ip))
