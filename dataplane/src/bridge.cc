@@ -68,86 +68,6 @@ bool iface_is_promiscuous(const std::string& iface) {
 
 }  // namespace
 
-const char* drop_reason_name(drop_reason r) {
-  switch (r) {
-#define RB_DP_DROP_CASE(name, help) \
-  case drop_reason::name: return #name;
-    RB_DP_FOREACH_DROP(RB_DP_DROP_CASE)
-#undef RB_DP_DROP_CASE
-  }
-  return "?";
-}
-
-const char* sip_counter_name(sip_counter c) {
-  switch (c) {
-#define RB_DP_SIP_CASE(name, help) \
-  case sip_counter::name: return #name;
-    RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_CASE)
-#undef RB_DP_SIP_CASE
-  }
-  return "?";
-}
-
-const char* sip_counter_help(sip_counter c) {
-  switch (c) {
-#define RB_DP_SIP_CASE(name, help) \
-  case sip_counter::name: return help;
-    RB_DP_FOREACH_SIP_COUNTER(RB_DP_SIP_CASE)
-#undef RB_DP_SIP_CASE
-  }
-  return "?";
-}
-
-const char* unscreened_reason_name(unscreened_reason r) {
-  switch (r) {
-#define RB_DP_UNSCREENED_CASE(name, help) \
-  case unscreened_reason::name: return #name;
-    RB_DP_FOREACH_UNSCREENED(RB_DP_UNSCREENED_CASE)
-#undef RB_DP_UNSCREENED_CASE
-  }
-  return "?";
-}
-
-const char* unscreened_reason_help(unscreened_reason r) {
-  switch (r) {
-#define RB_DP_UNSCREENED_CASE(name, help) \
-  case unscreened_reason::name: return help;
-    RB_DP_FOREACH_UNSCREENED(RB_DP_UNSCREENED_CASE)
-#undef RB_DP_UNSCREENED_CASE
-  }
-  return "?";
-}
-
-const char* port_counter_name(port_counter c) {
-  switch (c) {
-#define RB_DP_PORT_CASE(name, help) \
-  case port_counter::name: return #name;
-    RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_CASE)
-#undef RB_DP_PORT_CASE
-  }
-  return "?";
-}
-
-const char* port_counter_help(port_counter c) {
-  switch (c) {
-#define RB_DP_PORT_CASE(name, help) \
-  case port_counter::name: return help;
-    RB_DP_FOREACH_PORT_COUNTER(RB_DP_PORT_CASE)
-#undef RB_DP_PORT_CASE
-  }
-  return "?";
-}
-
-const char* drop_reason_help(drop_reason r) {
-  switch (r) {
-#define RB_DP_DROP_CASE(name, help) \
-  case drop_reason::name: return help;
-    RB_DP_FOREACH_DROP(RB_DP_DROP_CASE)
-#undef RB_DP_DROP_CASE
-  }
-  return "?";
-}
-
 bridge::bridge(const bridge_config& cfg)
     : _cfg(cfg), _tuning(std::make_unique<iface_tuning>(cfg.tuning_record)) {}
 
@@ -318,7 +238,6 @@ bool bridge::setup_packet_port(int side, std::string* error) {
   const char side_name = side == side_a ? 'a' : 'b';
   packet_port_config pc;
   pc.iface = spec.iface;
-  pc.side = side_name;
   pc.queues = _cfg.workers;
   pc.rx_frames = _cfg.rx_desc;
   pc.tx_frames = _cfg.tx_desc;

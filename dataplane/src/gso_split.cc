@@ -15,15 +15,9 @@ namespace ringbridge::dp {
 
 namespace {
 
-uint16_t load16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return rte_be_to_cpu_16(v);
-}
-void store16(uint8_t* p, uint16_t host) {
-  const uint16_t v = rte_cpu_to_be_16(host);
-  std::memcpy(p, &v, 2);
-}
+using csum_detail::load_be16;
+using csum_detail::store_be16;
+
 uint32_t load32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -63,7 +57,7 @@ gso_result gso_split(const uint8_t* frame, uint32_t len, const gso_info& info, r
   const uint32_t segs = payload == 0 ? 1 : (payload + mss - 1) / mss;
   if (segs > max_out || hdrs + std::min(mss, payload) > max_frame) return gso_result::too_big;
 
-  const uint16_t ip_id = p.v6 ? 0 : load16(frame + p.l3 + 4);
+  const uint16_t ip_id = p.v6 ? 0 : load_be16(frame + p.l3 + 4);
   const uint32_t seq = tcp ? load32(frame + p.l4 + 4) : 0;
   const uint8_t flags = tcp ? frame[p.l4 + 13] : 0;
 
@@ -82,11 +76,11 @@ gso_result gso_split(const uint8_t* frame, uint32_t len, const gso_info& info, r
     std::memcpy(d + hdrs, frame + hdrs + at, chunk);
     const uint32_t l4_len = l4_hdr + chunk;
     if (p.v6) {
-      store16(d + p.l3 + 4, static_cast<uint16_t>(l4_len));
+      store_be16(d + p.l3 + 4, static_cast<uint16_t>(l4_len));
     } else {
       auto* ip = reinterpret_cast<rte_ipv4_hdr*>(d + p.l3);
-      store16(d + p.l3 + 2, static_cast<uint16_t>(p.l4 - p.l3 + l4_len));
-      store16(d + p.l3 + 4, static_cast<uint16_t>(ip_id + i));  // as the kernel's GSO does
+      store_be16(d + p.l3 + 2, static_cast<uint16_t>(p.l4 - p.l3 + l4_len));
+      store_be16(d + p.l3 + 4, static_cast<uint16_t>(ip_id + i));  // as the kernel's GSO does
       ip->hdr_checksum = 0;
       ip->hdr_checksum = rte_ipv4_cksum(ip);
     }
@@ -98,7 +92,7 @@ gso_result gso_split(const uint8_t* frame, uint32_t len, const gso_info& info, r
       if (i > 0) f &= static_cast<uint8_t>(~k_tcp_cwr);
       l4[13] = f;
     } else {
-      store16(l4 + 4, static_cast<uint16_t>(l4_len));
+      store_be16(l4 + 4, static_cast<uint16_t>(l4_len));
     }
     // Pseudo-header sum of this segment in the field, then finished over the segment.
     l4_place sp = p;

@@ -33,28 +33,35 @@ inline uint16_t load16(const uint8_t* p) {
 inline void store16(uint8_t* p, uint16_t v) {
   std::memcpy(p, &v, 2);
 }
+/// Big-endian (wire order) fields at any alignment.
+inline uint16_t load_be16(const uint8_t* p) {
+  return rte_be_to_cpu_16(load16(p));
+}
+inline void store_be16(uint8_t* p, uint16_t host) {
+  store16(p, rte_cpu_to_be_16(host));
+}
 }  // namespace csum_detail
 
 /// Finds the TCP or UDP header of an unfragmented IPv4/IPv6 datagram behind up to two
 /// VLAN tags (802.1Q or 802.1ad). False for anything else (IPv6 extension headers
 /// included: no stack leaves those partial on an interface ringbridge bridges).
 inline bool locate_l4(const uint8_t* f, uint32_t len, l4_place* out) {
-  using csum_detail::load16;
+  using csum_detail::load_be16;
   uint32_t off = 12;
   if (len < off + 2) return false;
-  uint16_t type = rte_be_to_cpu_16(load16(f + off));
+  uint16_t type = load_be16(f + off);
   for (int tags = 0; (type == 0x8100 || type == 0x88a8) && tags < 2; tags++) {
     off += 4;
     if (len < off + 2) return false;
-    type = rte_be_to_cpu_16(load16(f + off));
+    type = load_be16(f + off);
   }
   off += 2;
   if (type == 0x0800) {
     if (len < off + 20) return false;
     const uint8_t ihl = (f[off] & 0x0f) * 4;
     if ((f[off] >> 4) != 4 || ihl < 20) return false;
-    const uint16_t total = rte_be_to_cpu_16(load16(f + off + 2));
-    const uint16_t frag = rte_be_to_cpu_16(load16(f + off + 6));
+    const uint16_t total = load_be16(f + off + 2);
+    const uint16_t frag = load_be16(f + off + 6);
     if ((frag & 0x3fff) != 0) return false;  // MF or an offset: a fragment
     if (total < ihl || off + total > len) return false;
     out->l3 = off;
@@ -64,7 +71,7 @@ inline bool locate_l4(const uint8_t* f, uint32_t len, l4_place* out) {
     out->v6 = false;
   } else if (type == 0x86dd) {
     if (len < off + 40 || (f[off] >> 4) != 6) return false;
-    const uint16_t payload = rte_be_to_cpu_16(load16(f + off + 4));
+    const uint16_t payload = load_be16(f + off + 4);
     if (off + 40 + payload > len) return false;
     out->l3 = off;
     out->l4 = off + 40;

@@ -44,6 +44,36 @@ std::string errno_text(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
+// Sets up a TPACKET_V2 ring of FRAMES slots of FRAME_SIZE bytes (a power of two) on FD
+// (OPT: PACKET_RX_RING or PACKET_TX_RING) and maps it, locked in memory when allowed.
+bool map_ring(int fd, int opt, uint32_t frames, uint32_t frame_size, uint8_t** ring, size_t* bytes,
+              std::string* error) {
+  const uint32_t block = std::max<uint32_t>(frame_size, 4096);
+  tpacket_req req{};
+  req.tp_block_size = block;
+  req.tp_frame_size = frame_size;
+  req.tp_frame_nr = frames;
+  req.tp_block_nr = static_cast<unsigned>(static_cast<uint64_t>(frames) * frame_size / block);
+  const char* name = opt == PACKET_RX_RING ? "PACKET_RX_RING" : "PACKET_TX_RING";
+  if (setsockopt(fd, SOL_PACKET, opt, &req, sizeof(req)) != 0) {
+    *error = errno_text(name) + " (" + std::to_string(frames) + " slots of " +
+             std::to_string(frame_size) + " bytes)";
+    return false;
+  }
+  const size_t len = static_cast<size_t>(req.tp_block_size) * req.tp_block_nr;
+  void* p =
+      mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED | MAP_POPULATE, fd, 0);
+  if (p == MAP_FAILED)  // no CAP_IPC_LOCK and over RLIMIT_MEMLOCK: unlocked then
+    p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (p == MAP_FAILED) {
+    *error = errno_text("mmap of the ring");
+    return false;
+  }
+  *ring = static_cast<uint8_t*>(p);
+  *bytes = len;
+  return true;
+}
+
 }  // namespace
 
 // --- opening -------------------------------------------------------------------------------
@@ -88,26 +118,9 @@ bool packet_queue::open(const packet_port_config& cfg, int ifindex, unsigned ind
   // Slot layout (TPACKET_V2 with a virtio-net header): the kernel puts the frame at
   // TPACKET_ALIGN(52 + 16) + 10 - 14 = 76 bytes into the slot; 96 leaves room.
   _rx_frame_size = pow2_at_least(TPACKET_ALIGN(96 + cfg.max_frame));
-  const uint32_t block = std::max<uint32_t>(_rx_frame_size, 4096);
-  tpacket_req req{};
-  req.tp_block_size = block;
-  req.tp_frame_size = _rx_frame_size;
-  req.tp_frame_nr = cfg.rx_frames;
-  req.tp_block_nr =
-      static_cast<unsigned>(static_cast<uint64_t>(cfg.rx_frames) * _rx_frame_size / block);
-  if (setsockopt(_rx_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) != 0)
-    return fail(errno_text("PACKET_RX_RING") + " (" + std::to_string(cfg.rx_frames) + " slots of " +
-                std::to_string(_rx_frame_size) + " bytes; lower dataplane.rx_desc)");
-  _rx_ring_bytes = static_cast<size_t>(req.tp_block_size) * req.tp_block_nr;
-  void* p = mmap(nullptr, _rx_ring_bytes, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_LOCKED | MAP_POPULATE, _rx_fd, 0);
-  if (p == MAP_FAILED)
-    p = mmap(nullptr, _rx_ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, _rx_fd, 0);
-  if (p == MAP_FAILED) {
-    _rx_ring_bytes = 0;
-    return fail(errno_text("mmap of the receive ring"));
-  }
-  _rx_ring = static_cast<uint8_t*>(p);
+  if (!map_ring(_rx_fd, PACKET_RX_RING, cfg.rx_frames, _rx_frame_size, &_rx_ring, &_rx_ring_bytes,
+                error))
+    return fail(*error + "; lower dataplane.rx_desc");
   _rx_mask = cfg.rx_frames - 1;
 
   sockaddr_ll sll{};
@@ -153,22 +166,9 @@ bool packet_queue::open(const packet_port_config& cfg, int ifindex, unsigned ind
   const uint32_t tx_off = TPACKET2_HDRLEN - sizeof(sockaddr_ll);
   _tx_frame_size = pow2_at_least(TPACKET_ALIGN(tx_off + cfg.max_frame));
   _tx_room = _tx_frame_size - tx_off;
-  const uint32_t tblock = std::max<uint32_t>(_tx_frame_size, 4096);
-  req = {};
-  req.tp_block_size = tblock;
-  req.tp_frame_size = _tx_frame_size;
-  req.tp_frame_nr = cfg.tx_frames;
-  req.tp_block_nr =
-      static_cast<unsigned>(static_cast<uint64_t>(cfg.tx_frames) * _tx_frame_size / tblock);
-  if (setsockopt(_tx_fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) != 0)
-    return fail(errno_text("PACKET_TX_RING") + " (lower dataplane.tx_desc)");
-  _tx_ring_bytes = static_cast<size_t>(req.tp_block_size) * req.tp_block_nr;
-  p = mmap(nullptr, _tx_ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, _tx_fd, 0);
-  if (p == MAP_FAILED) {
-    _tx_ring_bytes = 0;
-    return fail(errno_text("mmap of the transmit ring"));
-  }
-  _tx_ring = static_cast<uint8_t*>(p);
+  if (!map_ring(_tx_fd, PACKET_TX_RING, cfg.tx_frames, _tx_frame_size, &_tx_ring, &_tx_ring_bytes,
+                error))
+    return fail(*error + "; lower dataplane.tx_desc");
   _tx_mask = cfg.tx_frames - 1;
   sll.sll_protocol = 0;
   if (bind(_tx_fd, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0)
@@ -385,20 +385,21 @@ uint16_t packet_queue::tx_burst(rte_mbuf** pkts, uint16_t n) {
     const uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (status != TP_STATUS_AVAILABLE) break;  // the kernel has not sent this slot yet
     rte_mbuf* m = pkts[i];
-    uint32_t len = rte_pktmbuf_pkt_len(m);
-    if (unlikely(len > _tx_room)) len = 0;  // cannot happen (max_frame); sent as nothing
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    // Longer than a slot: cannot happen (slots hold max_frame); left to the caller, which
+    // counts what the port refused.
+    if (unlikely(len > _tx_room)) break;
     uint8_t* d = reinterpret_cast<uint8_t*>(h) + off;
     if (likely(m->nb_segs == 1)) {
       std::memcpy(d, rte_pktmbuf_mtod(m, const void*), len);
-    } else if (len != 0) {
+    } else {
       // Copies into D when the data is spread over segments; else points into the mbuf.
       const void* src = rte_pktmbuf_read(m, 0, len, d);
       if (src != d) std::memcpy(d, src, len);
     }
     h->tp_len = len;
-    __atomic_store_n(&h->tp_status, len != 0 ? TP_STATUS_SEND_REQUEST : TP_STATUS_AVAILABLE,
-                     __ATOMIC_RELEASE);
-    if (len != 0) _tx_head = (_tx_head + 1) & _tx_mask;
+    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    _tx_head = (_tx_head + 1) & _tx_mask;
   }
   // One kick sends every slot marked, including any an earlier kick could not (a full
   // device queue): nothing stays behind while frames keep coming.

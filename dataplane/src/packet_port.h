@@ -40,7 +40,6 @@ namespace ringbridge::dp {
 
 struct packet_port_config {
   std::string iface;
-  char side = 'a';            ///< for messages
   unsigned queues = 1;        ///< one per worker
   uint32_t rx_frames = 2048;  ///< receive ring slots per queue (power of two)
   uint32_t tx_frames = 1024;  ///< transmit ring slots per queue (power of two)

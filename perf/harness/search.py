@@ -96,6 +96,15 @@ def search(trial_fn, lo, hi, max_loss_ratio=NDR_LOSS, resolution=0.01, max_trial
         if not t.passes(max_loss_ratio):
             return 0, None, trials
         best_rate, best = lo, t
+    return bisect(run, trials, lo, hi, best_rate, best, max_loss_ratio, resolution, max_trials,
+                  granularity)
+
+
+def bisect(run, trials, lo, hi, best_rate, best, max_loss_ratio, resolution, max_trials,
+           granularity):
+    """Bisects between LO (passes) and HI (fails or untried) on multiples of GRANULARITY
+    until the gap is within RESOLUTION of HI or TRIALS holds MAX_TRIALS. Returns (rate,
+    trial, trials) with the best passing rate and its trial."""
     while len(trials) < max_trials and (hi - lo) > max(resolution * hi, granularity):
         mid = max(granularity, round((lo + hi) / 2 / granularity) * granularity)
         if mid <= lo or mid >= hi:
@@ -140,17 +149,8 @@ def search_above(trial_fn, floor, ceiling, known=(), max_loss_ratio=PDR_LOSS, re
         t = run(hi)
         if t.passes(max_loss_ratio):
             return hi, t, trials
-    lo = best_rate
-    while len(trials) < max_trials and (hi - lo) > max(resolution * hi, granularity):
-        mid = round((lo + hi) / 2 / granularity) * granularity
-        if mid <= lo or mid >= hi:
-            break
-        t = run(mid)
-        if t.passes(max_loss_ratio):
-            lo, best_rate, best = mid, mid, t
-        else:
-            hi = mid
-    return best_rate, best, trials
+    return bisect(run, trials, best_rate, hi, best_rate, best, max_loss_ratio, resolution,
+                  max_trials, granularity)
 
 
 def reruns(trials):

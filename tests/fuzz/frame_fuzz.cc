@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_eal.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/filter.h"
@@ -111,32 +112,9 @@ std::vector<dp::filter_rule> rules() {
 void set_up(const char* argv0) {
   auto* e = new env();  // lives until exit (the EAL and the pool are not torn down)
   g_env = e;
-  ringbridge::set_log_level(ringbridge::log_level::error);
-  const dp::host_facts h = dp::probe_host();
-  e->plan.file_prefix = "rb-fuzz-" + std::to_string(h.pid);
-  e->plan.runtime_dir = h.runtime_base + "/" + e->plan.file_prefix;
-  e->plan.args = {argv0 ? argv0 : "frame_fuzz",
-                  "--no-huge",
-                  "--no-pci",
-                  "--no-shconf",
-                  "--no-telemetry",
-                  "--file-prefix",
-                  e->plan.file_prefix,
-                  "-m",
-                  "128",
-                  "--lcores",
-                  "0@" + std::to_string(h.cpus.empty() ? 0 : h.cpus[0]),
-                  "--log-level",
-                  "error"};
-  std::string err;
-  if (!dp::eal_start(e->plan, &err)) {
-    std::fprintf(stderr, "frame_fuzz: %s\n", err.c_str());
-    std::exit(1);
-  }
-  // With --no-shconf nothing in the runtime directory is used after start-up: remove it
-  // now, so not even a crash leaves it behind; and again at exit, to be sure.
-  dp::remove_runtime_dir(e->plan);
+  e->plan = ringbridge::fuzz::start_eal(argv0, "frame");  // removed again at exit
   std::atexit(at_exit);
+  std::string err;
 
   // No per-lcore cache: the in-use count is exact after every input.
   e->pool = rte_pktmbuf_pool_create("fuzz_mbufs", k_mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_eal.h"
 #include "gso_split.h"
 #include "l4_csum.h"
 #include "ringbridge/common/log.h"
@@ -53,29 +54,7 @@ void at_exit() {
 }
 
 void set_up(const char* argv0) {
-  ringbridge::set_log_level(ringbridge::log_level::error);
-  const dp::host_facts h = dp::probe_host();
-  g_plan.file_prefix = "rb-fuzz-offload-" + std::to_string(h.pid);
-  g_plan.runtime_dir = h.runtime_base + "/" + g_plan.file_prefix;
-  g_plan.args = {argv0 ? argv0 : "offload_fuzz",
-                 "--no-huge",
-                 "--no-pci",
-                 "--no-shconf",
-                 "--no-telemetry",
-                 "--file-prefix",
-                 g_plan.file_prefix,
-                 "-m",
-                 "128",
-                 "--lcores",
-                 "0@" + std::to_string(h.cpus.empty() ? 0 : h.cpus[0]),
-                 "--log-level",
-                 "error"};
-  std::string err;
-  if (!dp::eal_start(g_plan, &err)) {
-    std::fprintf(stderr, "offload_fuzz: %s\n", err.c_str());
-    std::exit(1);
-  }
-  dp::remove_runtime_dir(g_plan);
+  g_plan = ringbridge::fuzz::start_eal(argv0, "offload");  // removed again at exit
   std::atexit(at_exit);
   g_pool = rte_pktmbuf_pool_create("fuzz_mbufs", k_mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                    static_cast<int>(rte_socket_id()));
