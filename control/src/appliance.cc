@@ -20,7 +20,7 @@
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
-#include "ringbridge/ctl/filters.h"
+#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/ctl/ha.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/ctl/filters.h"
+#include "ringbridge/filters/filter_manager.h"
 
 namespace ringbridge::ctl {
 

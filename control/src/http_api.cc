@@ -20,7 +20,7 @@
 #include "ringbridge/common/json_text.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/ctl/filters.h"
+#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge_build_info.h"
 

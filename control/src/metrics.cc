@@ -2,7 +2,7 @@
 // Builds prometheus-cpp metric families from the counters and serializes them.
 #include "ringbridge/ctl/metrics.h"
 
-#include "ringbridge/ctl/filters.h"
+#include "ringbridge/filters/filter_manager.h"
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>

@@ -14,7 +14,7 @@
 
 #include "l4_csum.h"
 #include "packet_port.h"
-#include "sip_fastpath.h"
+#include "sip_stage.h"
 #include "worker.h"
 
 namespace ringbridge::dp {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The worker lcore's run-to-completion loop; the per-packet code is in worker_fastpath.h.
-#include "ringbridge/dp/filter.h"
+#include "ringbridge/filters/filter.h"
 #include "worker_fastpath.h"
 
 namespace ringbridge::dp {

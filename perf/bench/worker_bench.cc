@@ -23,9 +23,9 @@
 
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
-#include "ringbridge/dp/filter.h"
+#include "ringbridge/filters/filter.h"
 #include "ringbridge/dp/packet.h"
-#include "ringbridge/dp/sip_inspect.h"
+#include "ringbridge/sip/sip_setup.h"
 #include "worker_fastpath.h"
 
 namespace ringbridge::dp {

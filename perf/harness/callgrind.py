@@ -144,7 +144,7 @@ SIP_STAGES = [
     ("verdict (apply_filters)", r"::apply_filters", r"sip_block\.h$", None),
     ("event (fill, ring push)", r"::emit$|::fill_event|::fill_party|spsc_queue",
      r"sip_event\.(h|cc)$|spsc_queue\.hpp$", None),
-    ("inspection (sip_inspect, counters)", r"::sip_inspect", r"sip_fastpath\.h$|counters\.h$",
+    ("inspection (sip_inspect, counters)", r"::sip_inspect", r"sip_stage\.h$|counters\.h$",
      None),
 ]
 # The worker thread on null ports.

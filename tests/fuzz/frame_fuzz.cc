@@ -35,9 +35,9 @@
 #include "fuzz_eal.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/dp/eal.h"
-#include "ringbridge/dp/filter.h"
-#include "ringbridge/dp/sip_inspect.h"
-#include "sip_fastpath.h"
+#include "ringbridge/filters/filter.h"
+#include "ringbridge/sip/sip_setup.h"
+#include "sip_stage.h"
 
 namespace {
 

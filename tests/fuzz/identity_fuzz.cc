@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ringbridge/dp/filter.h"
-#include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/filters/filter.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace {
 

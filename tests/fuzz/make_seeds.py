@@ -12,7 +12,7 @@ their descriptions, and ringbridge's own cases) it writes, in each target's inpu
   tcp_stream/   [options][k][k control bytes] + a stream     (tcp_stream_fuzz.cc)
   frame/        [options] + frames as [flags][time][len16]   (frame_fuzz.cc): Ethernet,
                 802.1Q / 802.1ad, IPv4 / IPv6 (extension headers), UDP / TCP, fragments
-  notify_wire/  caller-ID datagrams (docs: plugins/udp/callerid_wire.h)
+  notify_wire/  caller-ID datagrams (docs: plugins/notify/udp/callerid_wire.h)
   config/       TOML files (deploy/ringbridge.toml and variants)
   rest_json/    [selector] + a REST body
   offload/      [gso type][seg size16][csum_start16][csum_offset16] + a frame

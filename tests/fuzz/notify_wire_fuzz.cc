@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Fuzz target for the caller-ID datagram on UDP 7651 (plugins/udp/callerid_wire): the
+// Fuzz target for the caller-ID datagram on UDP 7651 (plugins/notify/udp/callerid_wire): the
 // decoder ringbridge-notify runs on whatever arrives, and encode → decode round trips.
 //
 // - decode() on arbitrary bytes: no crash; what it accepts re-encodes to a datagram that
@@ -33,7 +33,7 @@ bool same(const wire::message& a, const wire::message& b) {
          a.call_id == b.call_id;
 }
 
-// The object ringbridge-notify --json prints (plugins/udp/notify_main.cc), dumped the way
+// The object ringbridge-notify --json prints (plugins/notify/udp/notify_main.cc), dumped the way
 // it dumps it.
 std::string json_line(const wire::message& m) {
   const nlohmann::json j{{"event", m.event},

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ringbridge/dp/sip_inspect.h"
-#include "ringbridge/dp/sip_parser.h"
-#include "ringbridge/dp/sip_reply.h"
+#include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/sip/sip_parser.h"
+#include "ringbridge/filters/sip_reply.h"
 
 namespace {
 

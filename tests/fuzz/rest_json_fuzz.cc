@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/ctl/filters.h"
+#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/ctl/http_api.h"
-#include "ringbridge/dp/filter.h"
+#include "ringbridge/filters/filter.h"
 
 namespace {
 

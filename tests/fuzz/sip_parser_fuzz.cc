@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "ringbridge/dp/packet.h"
-#include "ringbridge/dp/sip_event.h"
-#include "ringbridge/dp/sip_inspect.h"
-#include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/sip/sip_event.h"
+#include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/sip/sip_parser.h"
 #include "sip_parser_ref.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp::sip_ref {
 

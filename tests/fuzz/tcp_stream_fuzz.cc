@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Differential fuzz target for SIP over TCP (dataplane/src/tcp_stream.h): a byte stream fed
+// Differential fuzz target for SIP over TCP (plugins/sip/dataplane/tcp_stream.h): a byte stream fed
 // to a tcp_stream_table as one segment, and again as random segments with retransmissions,
 // overlapping re-sends, zero-length keep-alives one below the next sequence number, 1-byte
 // keep-alive probes and another stream interleaved, must give the same messages.
@@ -21,9 +21,9 @@
 
 #include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/dp/counters.h"
-#include "ringbridge/dp/sip_inspect.h"
-#include "ringbridge/dp/sip_parser.h"
-#include "sip_fastpath.h"
+#include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/sip/sip_parser.h"
+#include "sip_stage.h"
 #include "tcp_stream.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <string>
 
-#include "ringbridge/ctl/call_writer.h"
+#include "ringbridge/sip/call_writer.h"
 
 namespace ringbridge::ctl {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "ringbridge/ctl/calls.h"
+#include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
 namespace {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/ctl/calls.h"
+#include "ringbridge/sip/calls.h"
 #include "ringbridge/ctl/http_api.h"
 
 namespace ringbridge::ctl {

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <string>
 
-#include "ringbridge/dp/filter.h"
-#include "ringbridge/dp/sip_parser.h"
-#include "ringbridge/dp/sip_reply.h"
+#include "ringbridge/filters/filter.h"
+#include "ringbridge/sip/sip_parser.h"
+#include "ringbridge/filters/sip_reply.h"
 
 namespace ringbridge::dp {
 namespace {

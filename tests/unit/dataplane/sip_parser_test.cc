@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp::sip {
 namespace {

@@ -280,13 +280,13 @@ events: Ir
 summary: 900
 
 ob=(1) /bin/ringbridge
-fl=(1) dataplane/src/sip_fastpath.h
+fl=(1) plugins/sip/dataplane/sip_stage.h
 fn=(1) ringbridge::dp::sip_inspect(ringbridge::dp::sip_worker&, rte_mbuf*)
 10 50
 fi=(2) /usr/include/boost/lockfree/spsc_queue.hpp
 +5 30
 fe=(1)
-cfl=(3) dataplane/src/sip_parser.cc
+cfl=(3) plugins/sip/dataplane/sip_parser.cc
 cfn=(2) ringbridge::dp::sip::parse(char const*, unsigned long, bool, ringbridge::dp::sip::message*)
 calls=2 20
 * 600
@@ -329,7 +329,7 @@ def test_callgrind_profile_and_where_the_instructions_go():
     assert prof.total == 900
     inspect = ("/bin/ringbridge", "ringbridge::dp::sip_inspect(ringbridge::dp::sip_worker&, "
                "rte_mbuf*)")
-    assert prof.self_cost[inspect] == {"dataplane/src/sip_fastpath.h": 50,
+    assert prof.self_cost[inspect] == {"plugins/sip/dataplane/sip_stage.h": 50,
                                        "/usr/include/boost/lockfree/spsc_queue.hpp": 30}
     assert prof.inclusive(inspect) == 900
     memcpy = ("/usr/lib/libc.so.6", "__memcpy_avx_unaligned_erms")

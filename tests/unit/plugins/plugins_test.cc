@@ -10,14 +10,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include "../../../plugins/growl/growl_sink.h"
-#include "../../../plugins/hep/hep_sink.h"
-#include "../../../plugins/mqtt/mqtt_sink.h"
-#include "../../../plugins/udp/callerid_wire.h"
-#include "../../../plugins/udp/udp_sink.h"
-#include "../../../plugins/webhook/webhook_sink.h"
+#include "../../../plugins/notify/growl/growl_sink.h"
+#include "../../../plugins/notify/hep/hep_sink.h"
+#include "../../../plugins/notify/mqtt/mqtt_sink.h"
+#include "../../../plugins/notify/udp/callerid_wire.h"
+#include "../../../plugins/notify/udp/udp_sink.h"
+#include "../../../plugins/notify/webhook/webhook_sink.h"
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/plugin/hub.h"
+#include "ringbridge/notify/hub.h"
 
 namespace rp = ringbridge::plugin;
 

@@ -10,8 +10,8 @@
 
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
-#include "ringbridge/dp/filter.h"
-#include "ringbridge/plugin/hub.h"
+#include "ringbridge/filters/filter.h"
+#include "ringbridge/notify/hub.h"
 
 namespace ringbridge::ctl {
 

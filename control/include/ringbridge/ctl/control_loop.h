@@ -13,13 +13,13 @@
 #include <string>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/ctl/call_writer.h"
-#include "ringbridge/ctl/calls.h"
+#include "ringbridge/sip/call_writer.h"
+#include "ringbridge/sip/calls.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/metrics.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
-#include "ringbridge/plugin/hub.h"
+#include "ringbridge/notify/hub.h"
 
 namespace ringbridge::ctl {
 

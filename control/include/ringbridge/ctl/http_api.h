@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ringbridge/ctl/calls.h"
+#include "ringbridge/sip/calls.h"
 #include "ringbridge/ctl/metrics.h"
 #include "ringbridge/dp/bridge.h"
 

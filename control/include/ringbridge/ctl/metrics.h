@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <string>
 
-#include "ringbridge/ctl/calls.h"
+#include "ringbridge/sip/calls.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
-#include "ringbridge/plugin/hub.h"
+#include "ringbridge/notify/hub.h"
 
 namespace ringbridge::ctl {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/ctl/calls.h"
-#include "ringbridge/dp/filter.h"
+#include "ringbridge/sip/calls.h"
+#include "ringbridge/filters/filter.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "ringbridge/dp/counters.h"
-#include "ringbridge/dp/filter.h"
+#include "ringbridge/filters/filter.h"
 #include "ringbridge/dp/port_spec.h"
-#include "ringbridge/dp/sip_event.h"
-#include "ringbridge/dp/sip_inspect.h"
+#include "ringbridge/sip/sip_event.h"
+#include "ringbridge/sip/sip_setup.h"
 
 struct rte_mempool;
 

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "ringbridge/dp/sip_parser.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp {
 

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Filter rules: number normalisation, caller identity, compilation into Hyperscan and an
+// exact-number hash, evaluation in the worker, and RCU-protected publication.
+#include "ringbridge/filters/filter.h"
+
+#include <hs/hs.h>
+#include <rte_rcu_qsbr.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+
+#include "ringbridge/sip/ascii.h"
+#include "ringbridge/common/utf8.h"
+
+namespace ringbridge::dp {
+
+// ---- names --------------------------------------------------------------------------------
+
+namespace {
+template <typename E, size_t N>
+bool parse_name(std::string_view s, const char* const (&names)[N], E* out) {
+  for (size_t i = 0; i < N; i++)
+    if (s == names[i]) {
+      *out = static_cast<E>(i);
+      return true;
+    }
+  return false;
+}
+const char* const k_match[] = {"number", "name", "anonymous", "any"};
+const char* const k_syntax[] = {"exact", "prefix", "glob", "regex", "substring"};
+const char* const k_action[] = {"none", "allow", "block", "record", "norecord"};
+const char* const k_mode[] = {"drop", "busy", "decline"};
+}  // namespace
+
+const char* filter_match_name(filter_match m) {
+  return k_match[static_cast<int>(m)];
+}
+const char* filter_syntax_name(filter_syntax s) {
+  return k_syntax[static_cast<int>(s)];
+}
+const char* filter_action_name(filter_action a) {
+  return k_action[static_cast<int>(a)];
+}
+const char* block_mode_name(block_mode m) {
+  return k_mode[static_cast<int>(m)];
+}
+bool parse_filter_match(std::string_view s, filter_match* o) {
+  return parse_name(s, k_match, o);
+}
+bool parse_filter_syntax(std::string_view s, filter_syntax* o) {
+  return parse_name(s, k_syntax, o);
+}
+bool parse_filter_action(std::string_view s, filter_action* o) {
+  return s != "none" && parse_name(s, k_action, o);
+}
+bool parse_block_mode(std::string_view s, block_mode* o) {
+  return parse_name(s, k_mode, o);
+}
+
+// ---- numbers and identity -----------------------------------------------------------------
+
+namespace {
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
+}
+
+// Does the ';'/','-separated LIST hold TOKEN (case-insensitive)?
+bool has_token(std::string_view list, std::string_view token) {
+  size_t i = 0;
+  while (i < list.size()) {
+    size_t j = list.find_first_of(";,", i);
+    if (j == std::string_view::npos) j = list.size();
+    std::string_view t = list.substr(i, j - i);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() &&
+           (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n'))
+      t.remove_suffix(1);
+    if (iequal(t, token)) return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+// The value of parameter NAME in ";a=b;c=d" (case-insensitive name), or "".
+std::string_view param(std::string_view params, std::string_view name) {
+  size_t i = 0;
+  while ((i = params.find(';', i)) != std::string_view::npos) {
+    i++;
+    while (i < params.size() && params[i] == ' ') i++;
+    if (params.size() - i > name.size() && iequal(params.substr(i, name.size()), name) &&
+        params[i + name.size()] == '=') {
+      const size_t b = i + name.size() + 1;
+      const size_t e = params.find_first_of(";, \r\n", b);
+      return params.substr(b, (e == std::string_view::npos ? params.size() : e) - b);
+    }
+  }
+  return {};
+}
+
+// Display name as a person reads it: \-escapes removed, whitespace runs (folding) as one
+// space, quotes gone. Into OUT (CAP bytes); returns the length.
+size_t clean_name(std::string_view raw, char* out, size_t cap) {
+  size_t n = 0;
+  bool space = false;
+  for (size_t i = 0; i < raw.size() && n < cap; i++) {
+    char c = raw[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u > '"' && u != '\\') {  // most bytes: kept as they are
+      if (space) {
+        out[n++] = ' ';
+        space = false;
+        if (n == cap) break;
+      }
+      out[n++] = c;
+      continue;
+    }
+    const bool escaped = c == '\\' && i + 1 < raw.size();
+    if (escaped) c = raw[++i];
+    if (c == '"' && !escaped) continue;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = n != 0;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    if (space && n < cap) out[n++] = ' ';
+    space = false;
+    if (n < cap) out[n++] = c;
+  }
+  // Cut to CAP: never inside a UTF-8 character, and without a space left dangling.
+  n = utf8_whole(std::string_view(out, n));
+  while (n != 0 && out[n - 1] == ' ') n--;
+  return n;
+}
+}  // namespace
+
+namespace {
+// Bytes a number drops: visual separators and control characters.
+struct separator_table {
+  bool drop[256] = {};
+  constexpr separator_table() {
+    for (int c = 0; c < 0x20; c++) drop[c] = true;
+    for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
+  }
+};
+constexpr separator_table k_separators;
+}  // namespace
+
+size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap) {
+  char t[64];
+  size_t n = 0;
+  for (size_t i = 0; i < raw.size() && n < sizeof(t); i++) {
+    char c = raw[i];
+    if (c == '%' && i + 2 < raw.size() && hexval(raw[i + 1]) >= 0 && hexval(raw[i + 2]) >= 0) {
+      c = static_cast<char>(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
+      i += 2;
+    }
+    if (k_separators.drop[static_cast<unsigned char>(c)]) continue;
+    t[n++] = c;
+  }
+  std::string_view v(t, n);
+  size_t o = 0;
+  auto put = [&](std::string_view s) {
+    const size_t k = std::min(s.size(), cap - o);
+    if (k != 0) std::memcpy(out + o, s.data(), k);
+    o += k;
+  };
+  auto digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!v.empty() && v[0] == '+') {
+    put(v);
+    return o;
+  }
+  for (const auto& p : f.intl_prefixes) {
+    if (!p.empty() && v.size() > p.size() && starts_with(v, p) && digits(v)) {
+      put("+");
+      put(v.substr(p.size()));
+      return o;
+    }
+  }
+  if (!f.country_code.empty() && digits(v) && v.size() >= f.min_national_digits) {
+    if (!f.trunk_prefix.empty() && starts_with(v, f.trunk_prefix) &&
+        v.size() - f.trunk_prefix.size() + 1 >= f.min_national_digits)
+      v.remove_prefix(f.trunk_prefix.size());
+    put("+");
+    put(f.country_code);
+    put(v);
+    return o;
+  }
+  put(v);
+  return o;
+}
+
+caller_id identify_caller(const sip::message& m, const identity_source* order, size_t n,
+                          const number_format& f) {
+  caller_id who;
+  const sip::name_addr* chosen = nullptr;
+  std::string_view display;
+  for (size_t i = 0; i < n; i++) {
+    const sip::name_addr* p = order[i] == identity_source::pai    ? &m.pai
+                              : order[i] == identity_source::rpid ? &m.rpid
+                                                                  : &m.from;
+    if (!p->present) continue;
+    if (display.empty() && !p->display.empty()) display = p->display;
+    if (chosen == nullptr && !p->user.empty()) chosen = p;
+  }
+  if (display.empty() && m.from.present) display = m.from.display;
+  who.name_len = static_cast<uint8_t>(clean_name(display, who.name, sizeof(who.name)));
+  if (chosen != nullptr)
+    who.number_len =
+        static_cast<uint8_t>(normalize_number(chosen->user, f, who.number, sizeof(who.number)));
+  const std::string_view num = who.number_view();
+  static const char* const k_anon[] = {"anonymous", "unknown",  "restricted",       "unavailable",
+                                       "private",   "withheld", "anonymous.invalid"};
+  bool anon = num.empty() || (!m.privacy.empty() && has_token(m.privacy, "id"));
+  // The words all start with a letter: a number (digits, '+') is none of them.
+  const char c0 = num.empty() ? '\0' : ascii_lower(num[0]);
+  if (c0 >= 'a' && c0 <= 'z')
+    for (const char* a : k_anon) anon = anon || iequal(num, a);
+  if (chosen != nullptr) {
+    anon = anon || iequal(chosen->host, "anonymous.invalid");
+    if (chosen == &m.rpid) {
+      const std::string_view pv = param(m.rpid.params, "privacy");
+      anon = anon || iequal(pv, "full") || iequal(pv, "uri");
+    }
+  }
+  who.anonymous = anon;
+  return who;
+}
+
+caller_id filter_set::identify(const sip::message& m) const {
+  return identify_caller(m, _opt.identity.data(), _opt.identity.size(), _opt.numbers);
+}
+
+std::string check_rule_shape(const filter_rule& r) {
+  switch (r.match) {
+    case filter_match::number:
+      if (r.syntax == filter_syntax::substring)
+        return "a number rule takes syntax exact, prefix, glob or regex";
+      if (r.pattern.empty()) return "a number rule needs a pattern";
+      return "";
+    case filter_match::name:
+      if (r.syntax != filter_syntax::substring && r.syntax != filter_syntax::regex)
+        return "a name rule takes syntax substring or regex";
+      if (r.pattern.empty()) return "a name rule needs a pattern";
+      return "";
+    case filter_match::anonymous:
+    case filter_match::any: return "";
+  }
+  return "unknown match";
+}
+
+// ---- compilation --------------------------------------------------------------------------
+
+namespace {
+std::string regex_escape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@' || c == ' ')
+      o += c;
+    else {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
+      o += buf;
+    }
+  }
+  return o;
+}
+
+std::string glob_to_regex(std::string_view g) {
+  std::string o = "^";
+  for (char c : g) {
+    if (c == '*')
+      o += ".*";
+    else if (c == '?')
+      o += ".";
+    else
+      o += regex_escape(std::string_view(&c, 1));
+  }
+  return o + "$";
+}
+
+struct pattern_set {
+  std::vector<std::string> exprs;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+};
+
+bool compile_db(const pattern_set& ps, const std::vector<uint32_t>& rule_ids, hs_database** db,
+                std::string* error, uint32_t* bad_rule) {
+  if (ps.exprs.empty()) return true;
+  std::vector<const char*> ptrs;
+  for (const auto& e : ps.exprs) ptrs.push_back(e.c_str());
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(ptrs.data(), ps.flags.data(), ps.ids.data(),
+                       static_cast<unsigned>(ps.exprs.size()), HS_MODE_BLOCK, nullptr, db,
+                       &err) != HS_SUCCESS) {
+    const int at = err ? err->expression : -1;
+    const std::string msg = err ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    if (at >= 0 && static_cast<size_t>(at) < ps.ids.size()) {
+      const uint32_t id = rule_ids[ps.ids[static_cast<size_t>(at)]];
+      if (bad_rule) *bad_rule = id;
+      *error = "rule " + std::to_string(id) + ": pattern does not compile: " + msg;
+    } else {
+      *error = "the filter rules do not compile: " + msg;
+    }
+    return false;
+  }
+  return true;
+}
+
+struct min_ctx {
+  unsigned best;
+};
+int on_match(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+  auto* c = static_cast<min_ctx*>(ctx);
+  if (id < c->best) c->best = id;
+  return 0;
+}
+}  // namespace
+
+std::unique_ptr<filter_set> filter_set::compile(std::vector<filter_rule> rules, const options& opt,
+                                                unsigned workers, std::string* error,
+                                                uint32_t* bad_rule) {
+  std::stable_sort(rules.begin(), rules.end(), [](const filter_rule& a, const filter_rule& b) {
+    return a.position != b.position ? a.position < b.position : a.id < b.id;
+  });
+  std::unique_ptr<filter_set> fs(new filter_set());
+  fs->_opt = opt;
+  pattern_set numbers, names;
+  std::vector<uint32_t> ids;
+  char norm[64];
+  for (uint32_t i = 0; i < rules.size(); i++) {
+    const filter_rule& r = rules[i];
+    ids.push_back(r.id);
+    fs->_rules.push_back({r.id, r.action, r.mode});
+    if (std::string why = check_rule_shape(r); !why.empty()) {
+      if (bad_rule) *bad_rule = r.id;
+      *error = "rule " + std::to_string(r.id) + ": " + why;
+      return nullptr;
+    }
+    switch (r.match) {
+      case filter_match::anonymous: fs->_anonymous = std::min(fs->_anonymous, i); break;
+      case filter_match::any: fs->_any = std::min(fs->_any, i); break;
+      case filter_match::number: {
+        const size_t n = normalize_number(r.pattern, opt.numbers, norm, sizeof(norm));
+        const std::string_view nv(norm, n);
+        if (r.syntax == filter_syntax::exact) {
+          fs->_exact.emplace(std::string(nv), i);  // the first (highest) rule keeps it
+          break;
+        }
+        // Prefixes are hash probes too, one per distinct length. (One that normalises to
+        // nothing matches every number, as "^" did in Hyperscan.)
+        if (r.syntax == filter_syntax::prefix) {
+          fs->_prefix.emplace(std::string(nv), i);
+          if (std::find(fs->_prefix_lengths.begin(), fs->_prefix_lengths.end(), n) ==
+              fs->_prefix_lengths.end())
+            fs->_prefix_lengths.push_back(static_cast<uint8_t>(n));
+          break;
+        }
+        fs->_first_scan = std::min(fs->_first_scan, i);
+        numbers.ids.push_back(i);
+        numbers.flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL);
+        if (r.syntax == filter_syntax::prefix)
+          numbers.exprs.push_back("^" + regex_escape(nv));
+        else if (r.syntax == filter_syntax::glob)
+          numbers.exprs.push_back(glob_to_regex(nv));
+        else
+          numbers.exprs.push_back(r.pattern);
+        if (r.syntax == filter_syntax::regex) numbers.flags.back() |= HS_FLAG_ALLOWEMPTY;
+        break;
+      }
+      case filter_match::name:
+        fs->_first_scan = std::min(fs->_first_scan, i);
+        names.ids.push_back(i);
+        names.flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_DOTALL | HS_FLAG_CASELESS |
+                              (r.syntax == filter_syntax::regex ? HS_FLAG_ALLOWEMPTY : 0));
+        names.exprs.push_back(r.syntax == filter_syntax::substring ? regex_escape(r.pattern)
+                                                                   : r.pattern);
+        break;
+    }
+  }
+  std::sort(fs->_prefix_lengths.begin(), fs->_prefix_lengths.end());
+  if (!compile_db(numbers, ids, &fs->_number_db, error, bad_rule) ||
+      !compile_db(names, ids, &fs->_name_db, error, bad_rule))
+    return nullptr;
+  for (unsigned w = 0; w < workers; w++) {
+    hs_scratch* s = nullptr;
+    if ((fs->_number_db && hs_alloc_scratch(fs->_number_db, &s) != HS_SUCCESS) ||
+        (fs->_name_db && hs_alloc_scratch(fs->_name_db, &s) != HS_SUCCESS)) {
+      *error = "Hyperscan could not allocate scratch space for the filter rules";
+      if (s) hs_free_scratch(s);
+      return nullptr;
+    }
+    fs->_scratch.push_back(s);
+  }
+  return fs;
+}
+
+filter_set::~filter_set() {
+  for (hs_scratch* s : _scratch)
+    if (s) hs_free_scratch(s);
+  hs_free_database(_number_db);
+  hs_free_database(_name_db);
+}
+
+filter_verdict filter_set::evaluate(const caller_id& who, unsigned worker) const {
+  // The lowest rule index that matches. Hash probes first; Hyperscan only when one of its
+  // rules comes before everything found so far.
+  min_ctx best{std::min(who.anonymous ? _anonymous : UINT32_MAX, _any)};
+  const std::string_view num = who.number_view();
+  if (!num.empty()) {
+    if (!_exact.empty()) {
+      auto it = _exact.find(num);
+      if (it != _exact.end()) best.best = std::min(best.best, it->second);
+    }
+    for (const uint8_t len : _prefix_lengths) {
+      if (len > num.size()) break;
+      auto it = _prefix.find(num.substr(0, len));
+      if (it != _prefix.end()) best.best = std::min(best.best, it->second);
+    }
+  }
+  if (_first_scan < best.best) {
+    if (_number_db != nullptr && !num.empty())
+      hs_scan(_number_db, num.data(), static_cast<unsigned>(num.size()), 0, _scratch[worker],
+              on_match, &best);
+    if (_name_db != nullptr && who.name_len != 0)
+      hs_scan(_name_db, who.name, who.name_len, 0, _scratch[worker], on_match, &best);
+  }
+  filter_verdict v;
+  if (best.best == UINT32_MAX) return v;
+  const compiled_rule& r = _rules[best.best];
+  v.action = r.action;
+  v.mode = r.mode;
+  v.rule_id = r.id;
+  return v;
+}
+
+// ---- publication --------------------------------------------------------------------------
+
+filter_slot::filter_slot(unsigned workers) {
+  const size_t sz = rte_rcu_qsbr_get_memsize(workers);
+  _qsbr = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, (sz + 63) / 64 * 64));
+  std::memset(static_cast<void*>(_qsbr), 0, sz);
+  rte_rcu_qsbr_init(_qsbr, workers);
+  for (unsigned w = 0; w < workers; w++) rte_rcu_qsbr_thread_register(_qsbr, w);
+}
+
+filter_slot::~filter_slot() {
+  _cur.store(nullptr);
+  _retired.clear();
+  _owned.reset();
+  std::free(_qsbr);
+}
+
+void filter_slot::quiescent(unsigned worker) const {
+  rte_rcu_qsbr_quiescent(_qsbr, worker);
+}
+void filter_slot::online(unsigned worker) const {
+  rte_rcu_qsbr_thread_online(_qsbr, worker);
+}
+void filter_slot::offline(unsigned worker) const {
+  rte_rcu_qsbr_thread_offline(_qsbr, worker);
+}
+
+void filter_slot::publish(std::unique_ptr<filter_set> set) {
+  std::lock_guard<std::mutex> g(_mu);
+  std::unique_ptr<filter_set> old = std::move(_owned);
+  _owned = std::move(set);
+  _cur.store(_owned.get(), std::memory_order_release);
+  if (old) _retired.push_back({std::move(old), rte_rcu_qsbr_start(_qsbr)});
+  _generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+size_t filter_slot::reclaim() {
+  std::lock_guard<std::mutex> g(_mu);
+  _retired.erase(std::remove_if(_retired.begin(), _retired.end(),
+                                [this](const retired& r) {
+                                  return rte_rcu_qsbr_check(_qsbr, r.token, false) == 1;
+                                }),
+                 _retired.end());
+  return _retired.size();
+}
+
+}  // namespace ringbridge::dp

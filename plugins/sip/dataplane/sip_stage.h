@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Hot path: SIP inspection of one frame (classify → parse → verdict → event), UDP, TCP
+// and IP fragments.
+//
+// Inspection never changes or holds the frame; it is forwarded unless the filter step
+// decides otherwise (a blocked INVITE, or one that cannot be screened under [filters]
+// on_unparsable = "drop"). Costs, cheapest first: untagged IPv4 UDP is recognised inline
+// and most of it let go after the probe (under 100 instructions a frame, perf/rbcallgrind);
+// other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped on hint ports);
+// then the start line (sip::start_line_id(), Hyperscan for what it turns down) and the
+// parser. Non-SIP traffic pays the first steps only.
+//
+// Screening fails closed on side A: whatever a permissive phone would take for an INVITE
+// is either screened or counted as unscreened by reason (RB_DP_FOREACH_UNSCREENED) and
+// handled by the policy — leading CRLFs, start lines of any length, the version in any
+// case, IP fragments (reassembled here for inspection, ip_reasm.h).
+#pragma once
+
+#include <hs/hs.h>
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ip_reasm.h"
+#include "ringbridge/dp/counters.h"
+#include "ringbridge/dp/packet.h"
+#include "ringbridge/sip/sip_setup.h"
+#include "sip_block.h"
+#include "tcp_stream.h"
+
+namespace ringbridge::dp {
+
+/// Hyperscan pattern id of the SIP start line that P[0..LEN) begins with (a request's
+/// sip::method value, sip_database::k_extension_request or k_status_line), or 0 when it
+/// is not one. Only the first line is looked at, whatever its length.
+inline unsigned sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
+  const void* nl = std::memchr(p, '\n', len);
+  if (nl == nullptr) return 0;
+  len = static_cast<uint32_t>(static_cast<const char*>(nl) - p) + 1;
+  // Start lines are recognised without Hyperscan (sip::start_line_id() reports what the
+  // database would, at a tenth of the cost); the database has the last word on what it
+  // turns down.
+  if (const unsigned id = sip::start_line_id(p, len); likely(id != 0)) return id;
+  unsigned matched = 0;
+  auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned,
+                     void* ctx) -> int {
+    *static_cast<unsigned*>(ctx) = id;
+    return 1;  // one match is enough
+  };
+  hs_scan(sw.db->db(), p, len, 0, sw.scratch, on_match, &matched);
+  return matched;
+}
+
+constexpr unsigned k_invite_pattern = static_cast<unsigned>(sip::method::invite);
+
+/// Does P start like an INVITE request (whatever follows)?
+inline bool invite_like(const char* p, uint32_t n) {
+  return n > 6 && std::memcmp(p, "INVITE", 6) == 0 && (p[6] == ' ' || p[6] == '\t');
+}
+
+/// Copies the message's bytes for exports (only while a sink wants them).
+inline void capture(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
+                    const l4_info& li, int side, const sip_event& ev, uint64_t tsc) {
+  if (sw.capture->write_available() == 0) {
+    sc[sip_counter::capture_full].inc();
+    return;
+  }
+  sip_capture c;
+  c.tsc = tsc;
+  c.side = static_cast<uint8_t>(side);
+  c.transport = li.proto;
+  c.ip_version = li.ip_version;
+  c.sport = li.sport;
+  c.dport = li.dport;
+  std::memcpy(c.src, ev.src, sizeof(c.src));
+  std::memcpy(c.dst, ev.dst, sizeof(c.dst));
+  c.call_id = ev.call_id;
+  c.len = static_cast<uint16_t>(std::min<size_t>(m.length, k_capture_bytes));
+  c.truncated = m.length > k_capture_bytes;
+  if (unlikely(c.truncated)) sc[sip_counter::capture_truncated].inc();
+  std::memcpy(c.data, raw, c.len);
+  sw.capture->push(c);
+}
+
+/// Everything of EV from M and the frame (every field: EV may be a ring slot in use before).
+inline void build_event(const sip::message& m, const l4_info& li, int side, unsigned worker,
+                        uint64_t tsc, const event_verdict& v, sip_event* ev) {
+  ev->tsc = tsc;
+  ev->worker = static_cast<uint8_t>(worker);
+  ev->side = static_cast<uint8_t>(side);
+  ev->transport = li.proto;
+  ev->ip_version = li.ip_version;
+  ev->sport = li.sport;
+  ev->dport = li.dport;
+  li.copy_addrs(ev->src, ev->dst);
+  fill_event(m, ev);
+  ev->verdict = v.verdict;
+  ev->block_mode = v.block_mode;
+  ev->repeat = v.repeat;
+  ev->rule_id = v.rule_id;
+}
+
+/// Turns a parsed message into an event and hands it to the control thread: built where
+/// it lies in the ring, written once.
+inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
+                 const l4_info& li, int side, unsigned worker, uint64_t tsc,
+                 const event_verdict& v = {}) {
+  sc[sip_counter::sip_messages].inc();
+  if (m.is_request)
+    sc.requests[static_cast<size_t>(m.req_method)].inc();
+  else if (m.status >= 100 && m.status <= 699)
+    sc.responses[m.status / 100 - 1].inc();
+  sip_event* ev = sw.ring->claim();
+  if (likely(ev != nullptr)) {
+    build_event(m, li, side, worker, tsc, v, ev);
+    if (unlikely(ev->truncated)) sc[sip_counter::truncated_fields].inc();
+    if (sw.capture) capture(sw, sc, m, raw, li, side, *ev, tsc);
+    sw.ring->publish();
+    sc[sip_counter::sip_events].inc();
+    return;
+  }
+  // The control thread is behind: the event is dropped (counted); exports still get the
+  // message.
+  sc[sip_counter::ring_full].inc();
+  sip_event lost;
+  build_event(m, li, side, worker, tsc, v, &lost);
+  if (unlikely(lost.truncated)) sc[sip_counter::truncated_fields].inc();
+  if (sw.capture) capture(sw, sc, m, raw, li, side, lost, tsc);
+}
+
+inline void count_parse_error(sip_counters& sc, sip::parse_status r) {
+  sc.parse[static_cast<size_t>(r)].inc();
+}
+
+/// Something that may be an INVITE could not be screened: counted by REASON; on side A
+/// dropped when [filters] on_unparsable = "drop", else forwarded.
+inline sip_outcome unscreened(const sip_worker& sw, sip_counters& sc, unscreened_reason reason,
+                              int side) {
+  sc.unscreened[static_cast<size_t>(reason)].inc();
+  if (sw.drop_unparsable_invites && side == 0) return {sip_action::drop_unparsed, nullptr};
+  return {};
+}
+
+/// SIP over TCP: the stream table's callbacks for this segment.
+struct tcp_handler {
+  sip_worker& sw;
+  sip_counters& sc;
+  const l4_info& li;
+  int side;
+  unsigned worker;
+  uint64_t tsc;
+
+  bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
+  void message(const sip::message& m, const char* raw) {
+    emit(sw, sc, m, raw, li, side, worker, tsc);
+  }
+  void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
+  void note(stream_note k) {
+    sc[k == stream_note::overflow ? sip_counter::tcp_overflow : sip_counter::tcp_resync].inc();
+  }
+};
+
+inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, const char* p,
+                        uint32_t n, bool hinted, int side, unsigned worker, uint64_t tsc) {
+  tcp_stream_table& table = *sw.streams;
+  // Bulk TCP pays nothing more when no SIP stream is followed and nothing looks like SIP.
+  if (table.in_use == 0) {
+    uint32_t k = 0;
+    while (k < n && (p[k] == '\r' || p[k] == '\n')) k++;
+    if (k == n || (!hinted && !sip::could_be_sip_prefix(p + k, n - k))) return;
+  }
+  tcp_key key;
+  li.copy_addrs(key.src, key.dst);
+  key.sport = li.sport;
+  key.dport = li.dport;
+  tcp_handler h{sw, sc, li, side, worker, tsc};
+  table.segment(key, li.tcp_seq, li.tcp_flags, p, n, hinted, tsc, h);
+}
+
+/// One UDP datagram's payload P[0..N) (from a frame, or reassembled from fragments). Out of
+/// line: what calls it stays small for the frames that never get here.
+__attribute__((noinline)) inline sip_outcome inspect_udp(sip_worker& sw, sip_counters& sc,
+                                                         const l4_info& li, const char* p,
+                                                         uint32_t n, const uint8_t* frame, int side,
+                                                         unsigned worker, uint64_t tsc) {
+  const bool hinted = sw.hints[li.sport] || sw.hints[li.dport];
+  // RFC 3261 §7.5: CRLFs before the start line are ignored — by phones too, so here as
+  // well. A datagram of nothing but CRLFs is a keep-alive.
+  while (n != 0 && (*p == '\r' || *p == '\n')) {
+    p++;
+    n--;
+  }
+  if (n == 0) return {};
+  if (!hinted && !sip::could_be_sip(p, n)) return {};
+  const unsigned pattern = sip_start_line(sw, p, n);
+  if (pattern == 0) {
+    if (invite_like(p, n)) return unscreened(sw, sc, unscreened_reason::invite_start_line, side);
+    if (hinted) sc[sip_counter::not_sip].inc();
+    return {};
+  }
+  sip::message msg;
+  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg);
+  if (pr != sip::parse_status::ok) {
+    count_parse_error(sc, pr);
+    if (pattern != k_invite_pattern) return {};
+    sc[sip_counter::invite_unparsed].inc();
+    return unscreened(sw, sc, unscreened_reason::invite_parse_error, side);
+  }
+  event_verdict v;
+  sip_outcome out;
+  if (sw.filters != nullptr && msg.is_request)
+    out = apply_filters(sw, sc, msg, p, frame, li, side, worker, tsc, &v);
+  emit(sw, sc, msg, p, li, side, worker, tsc, v);
+  return out;
+}
+
+/// An IP fragment. UDP datagrams that may be SIP are put together (copies; the fragments
+/// go on unchanged) and inspected when complete; the verdict then applies to the fragment
+/// that completed the datagram and to every later fragment of it.
+inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_info& li,
+                                    const uint8_t* frame, int side, unsigned worker, uint64_t tsc) {
+  sc[sip_counter::ip_fragments].inc();
+  // TCP is not reassembled (TCP senders avoid fragmentation; SIP over TCP is not blocked).
+  const bool v6_ext = li.ip_version == 6 && (li.proto == 0 || li.proto == 43 || li.proto == 60);
+  if (li.proto != 17 && !v6_ext) return {};
+  frag_info f;
+  f.ip_version = li.ip_version;
+  f.proto = li.proto;
+  f.src = li.src;
+  f.dst = li.dst;
+  f.id = li.frag_id;
+  f.offset = li.frag_offset;
+  f.more = li.frag_more;
+  f.data = frame + li.payload_offset;
+  f.len = li.payload_len;
+  auto may_be_sip = [&sw](const char* p, uint32_t n, uint16_t sport, uint16_t dport) {
+    if (sw.hints.test(sport) || sw.hints.test(dport)) return true;
+    while (n != 0 && (*p == '\r' || *p == '\n')) {
+      p++;
+      n--;
+    }
+    return sip::could_be_sip_prefix(p, n);
+  };
+  const bool fail_closed = sw.drop_unparsable_invites && side == 0;
+  reasm_table& rt = *sw.reasm;
+  switch (rt.add(f, side, tsc, fail_closed, may_be_sip)) {
+    case reasm_table::verdict::forward: return {};
+    case reasm_table::verdict::drop:
+      return {rt.dropped_as_blocked() ? sip_action::drop_blocked : sip_action::drop_unparsed,
+              nullptr};
+    case reasm_table::verdict::no_room:
+      return unscreened(sw, sc, unscreened_reason::frag_no_room, side);
+    case reasm_table::verdict::too_big:
+      return unscreened(sw, sc, unscreened_reason::frag_too_big, side);
+    case reasm_table::verdict::ambiguous:
+      return unscreened(sw, sc, unscreened_reason::frag_ambiguous, side);
+    case reasm_table::verdict::complete: break;
+  }
+  l4_info d = li;  // addresses and VLAN tags as this fragment has them; ports from the datagram
+  if (!udp_in_datagram(rt.datagram(), rt.datagram_len(), rt.datagram_proto(), &d)) {
+    const sip_outcome o = unscreened(sw, sc, unscreened_reason::frag_malformed, side);
+    rt.judge(o.act == sip_action::forward, false);
+    return o;
+  }
+  const sip_outcome o =
+      inspect_udp(sw, sc, d, reinterpret_cast<const char*>(rt.datagram() + d.payload_offset),
+                  d.payload_len, frame, side, worker, tsc);
+  rt.judge(o.act == sip_action::forward, o.act == sip_action::drop_blocked);
+  return o;
+}
+
+/// Might the UDP payload P[0..N) between SPORT and DPORT be SIP? inspect_udp()'s first
+/// tests (CRLFs skipped, hint ports, the probe), inline: the frames that fail them — most —
+/// leave sip_inspect() without a call.
+inline bool may_be_sip_udp(const sip_worker& sw, uint16_t sport, uint16_t dport, const char* p,
+                           uint32_t n) {
+  while (n != 0 && (*p == '\r' || *p == '\n')) {
+    p++;
+    n--;
+  }
+  if (n == 0) return false;
+  return sw.hints[sport] || sw.hints[dport] || sip::could_be_sip(p, n);
+}
+
+/// sip_inspect() for an untagged IPv4 UDP frame in one segment that may be SIP.
+__attribute__((noinline)) inline sip_outcome sip_inspect_udp(sip_worker& sw, sip_counters& sc,
+                                                             rte_mbuf* m, int side, unsigned worker,
+                                                             uint64_t tsc) {
+  const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  l4_info li;
+  parse_ipv4_udp(data, rte_pktmbuf_data_len(m), &li);
+  return inspect_udp(sw, sc, li, reinterpret_cast<const char*>(data + li.payload_offset),
+                     li.payload_len, data, side, worker, tsc);
+}
+
+/// sip_inspect() for the IP frames that are not the common case: chains of segments,
+/// VLAN tags, IPv6, fragments, TCP, malformed headers.
+__attribute__((noinline)) inline sip_outcome sip_inspect_other(sip_worker& sw, sip_counters& sc,
+                                                               rte_mbuf* m, int side,
+                                                               unsigned worker, uint64_t tsc) {
+  const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  uint32_t len = rte_pktmbuf_data_len(m);
+  if (unlikely(m->nb_segs > 1)) {
+    // A jumbo frame in a chain of segments: inspected from a linear copy.
+    len = std::min<uint32_t>(rte_pktmbuf_pkt_len(m), k_linear_bytes);
+    data = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, len, sw.linear.get()));
+    if (data == nullptr) return {};
+  }
+  l4_info li;
+  const l4_result r = parse_l4(data, len, &li);
+  if (r != l4_result::ok) {
+    if (r == l4_result::fragment) return inspect_fragment(sw, sc, li, data, side, worker, tsc);
+    if (r == l4_result::malformed) sc[sip_counter::malformed_headers].inc();
+    return {};
+  }
+  const uint32_t n = li.payload_len;
+  if (n == 0 && li.proto != 6) return {};
+  const char* p = reinterpret_cast<const char*>(data + li.payload_offset);
+  if (li.proto == 6) {
+    const bool hinted = sw.hints[li.sport] || sw.hints[li.dport];
+    inspect_tcp(sw, sc, li, p, n, hinted, side, worker, tsc);
+    return {};
+  }
+  return inspect_udp(sw, sc, li, p, n, data, side, worker, tsc);
+}
+
+/// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one
+/// call per frame is noise, and it lets callgrind count exactly what inspection costs
+/// (perf/harness: --toggle-collect on sip_inspect*). Untagged IPv4 UDP that cannot be
+/// SIP — most frames — is let through here, before anything costly; SIP-like payloads go
+/// on to inspect_udp(), every other frame to sip_inspect_other().
+__attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_counters& sc,
+                                                         rte_mbuf* m, int side, unsigned worker,
+                                                         uint64_t tsc) {
+  const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  if (likely(m->nb_segs == 1)) {
+    if (const uint32_t ulen = ipv4_udp_length(data, len); ulen != 0) {
+      const uint16_t sport = static_cast<uint16_t>(data[34] << 8 | data[35]);
+      const uint16_t dport = static_cast<uint16_t>(data[36] << 8 | data[37]);
+      if (!may_be_sip_udp(sw, sport, dport, reinterpret_cast<const char*>(data + 42), ulen - 8))
+        return {};
+      return sip_inspect_udp(sw, sc, m, side, worker, tsc);
+    }
+  }
+  // ARP, LLDP, ...: out before any parsing. The high byte first (one bit test for a
+  // switch like this): most other types are out on it.
+  if (len >= 14) {
+    switch (data[12]) {
+      case 0x08:
+      case 0x81:
+      case 0x86:
+      case 0x88:
+      case 0x91: break;
+      default: return {};
+    }
+    const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
+    if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
+      return {};
+  }
+  return sip_inspect_other(sw, sc, m, side, worker, tsc);
+}
+
+}  // namespace ringbridge::dp
