@@ -20,7 +20,6 @@
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
-#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/ctl/ha.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"
@@ -28,8 +27,12 @@
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/host_access.h"
+#include "ringbridge/filters/filter_dataplane.h"
+#include "ringbridge/filters/filter_manager.h"
+#include "ringbridge/sip/sip_setup.h"
 #include "ringbridge_build_info.h"
 
+#include <rte_cycles.h>
 #include <rte_version.h>
 
 namespace ringbridge::ctl {
@@ -64,9 +67,10 @@ void install_signal_handlers() {
   signal(SIGHUP, SIG_IGN);  // no reload yet; do not die when a terminal goes away
 }
 
-void print_stats(const dp::bridge& br, std::chrono::steady_clock::time_point t0) {
+void print_stats(const dp::bridge& br, const dp::sip_dataplane* sip,
+                 std::chrono::steady_clock::time_point t0) {
   double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::string text = format_stats(br.stats(), up);
+  std::string text = format_stats(collect_stats(br, sip), up);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
@@ -279,13 +283,15 @@ int run_appliance(int argc, char** argv) {
     bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
     bc.complete_checksums = cfg.dataplane.complete_checksums;
     if (kernel_ports) bc.tuning_record = iface_record_path(cfg);
-    bc.sip.enabled = cfg.sip.enabled;
-    bc.sip.hint_ports = cfg.sip.hint_ports;
-    bc.sip.tcp_streams = cfg.sip.tcp_streams;
-    bc.sip.tcp_idle_s = cfg.sip.tcp_idle_s;
-    bc.sip.reassembly_slots = cfg.sip.reassembly_slots;
-    bc.sip.reassembly_max_bytes = cfg.sip.reassembly_max_bytes;
-    bc.sip.reassembly_timeout_s = cfg.sip.reassembly_timeout_s;
+    dp::sip_config sc;
+    sc.hint_ports = cfg.sip.hint_ports;
+    sc.tcp_streams = cfg.sip.tcp_streams;
+    sc.tcp_idle_s = cfg.sip.tcp_idle_s;
+    sc.reassembly_slots = cfg.sip.reassembly_slots;
+    sc.reassembly_max_bytes = cfg.sip.reassembly_max_bytes;
+    sc.reassembly_timeout_s = cfg.sip.reassembly_timeout_s;
+    sc.identity.order = cfg.filters.identity;
+    sc.identity.numbers = cfg.filters.numbers;
     // Notification / export sinks: built (not started) before the dataplane, so that
     // workers capture SIP messages only when a sink exports them.
     std::unique_ptr<plugin::hub> notify = plugin::hub::create(cfg.notify, &err);
@@ -294,23 +300,38 @@ int run_appliance(int argc, char** argv) {
       dp::eal_stop(plan, true);
       return exit_usage_error;
     }
-    bc.sip.capture_messages = cfg.sip.enabled && notify->wants_sip_messages();
-    bc.sip.filters = cfg.sip.enabled && cfg.filters.enabled;
-    bc.sip.drop_unparsable_invites = cfg.filters.drop_unparsable_invites;
-    bc.sip.blocked_ttl_s = cfg.filters.blocked_ttl_s;
-    bc.sip.reply_rate = cfg.filters.reply_rate;
-    bc.sip.reply_burst = cfg.filters.reply_burst;
+    sc.capture_messages = cfg.sip.enabled && notify->wants_sip_messages();
+    sc.drop_unparsable_invites = cfg.filters.drop_unparsable_invites;
+    dp::filter_dp_config fc;
+    fc.blocked_ttl_s = cfg.filters.blocked_ttl_s;
+    fc.reply_rate = cfg.filters.reply_rate;
+    fc.reply_burst = cfg.filters.reply_burst;
+    // The features' worker halves outlive the bridge (declared first, destroyed last):
+    // the bridge's destructor stops the workers that use them.
+    std::unique_ptr<dp::sip_dataplane> sip;
+    std::unique_ptr<dp::filter_dataplane> filter_dp;
     std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
+    if (br && cfg.sip.enabled) {
+      // The frame path: SIP inspection, with the filters' verdict as its request hook.
+      sip = dp::sip_dataplane::create(sc, eo.workers, &err);
+      if (!sip) br.reset();
+      if (sip && cfg.filters.enabled) {
+        filter_dp = std::make_unique<dp::filter_dataplane>(fc, eo.workers, br->pool(), br->rcu(),
+                                                           rte_get_tsc_hz());
+        filter_dp->attach(*sip);
+      }
+      for (unsigned w = 0; br && w < eo.workers; w++)
+        if (!br->add_stage(w, sip->stage_for(w), &err)) br.reset();
+    }
     // The filter rules are compiled and published before the first frame is forwarded.
     std::unique_ptr<filter_manager> filters;
-    if (br && br->filters() != nullptr) {
+    if (br && filter_dp) {
       filters_settings fs;
-      fs.options.identity = cfg.filters.identity;
       fs.options.numbers = cfg.filters.numbers;
       fs.default_mode = cfg.filters.default_block_mode;
       fs.config_rules = cfg.filters.rules;
       filters = std::make_unique<filter_manager>(cfg.storage.state_dir + "/ringbridge.db",
-                                                 br->filters(), eo.workers, fs);
+                                                 &filter_dp->slot(), eo.workers, fs);
       if (!filters->start(&err)) br.reset();
     }
     if (!br || !br->start(&err)) {
@@ -330,6 +351,7 @@ int run_appliance(int argc, char** argv) {
     notify->start();
     api_context api;
     api.bridge = br.get();
+    api.sip = sip.get();
     api.counters = &counters;
     api.db_path = cfg.storage.state_dir + "/ringbridge.db";
     api.state_dir = cfg.storage.state_dir;
@@ -351,15 +373,14 @@ int run_appliance(int argc, char** argv) {
     limits.max_calls = cfg.calls.max_active;
     limits.ringing_timeout_s = cfg.calls.ringing_timeout_s;
     limits.answered_timeout_s = cfg.calls.answered_timeout_s;
-    limits.identity = cfg.filters.identity;
     std::unique_ptr<control_loop> loop;
     storage_limits retention;
     retention.max_calls = cfg.storage.max_calls;
     retention.max_call_age_days = cfg.storage.max_call_age_days;
     retention.phonebook_auto_max = cfg.storage.phonebook_auto_max;
     if (db)
-      loop =
-          std::make_unique<control_loop>(*br, *db, api, counters, limits, retention, notify.get());
+      loop = std::make_unique<control_loop>(sip.get(), *db, api, counters, limits, retention,
+                                            notify.get());
 
     const bool replay =
         eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
@@ -381,8 +402,8 @@ int run_appliance(int argc, char** argv) {
         if (loop) loop->housekeeping();
         br->watch_links();
       }
-      if (br->filters() != nullptr) br->filters()->reclaim();
-      if (g_dump_stats.exchange(false)) print_stats(*br, t0);
+      if (filter_dp) filter_dp->slot().reclaim();
+      if (g_dump_stats.exchange(false)) print_stats(*br, sip.get(), t0);
       if (g_stall.exchange(false) && cfg.debug.control_stall_ms != 0) {
         // Fault injection ([debug] control_stall_ms): the control thread stops draining,
         // as if SQLite, a plugin or the machine held it up. The workers must not notice.
@@ -394,7 +415,7 @@ int run_appliance(int argc, char** argv) {
       if (cfg.stats.interval_s != 0 &&
           now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
         last_periodic = now;
-        print_stats(*br, t0);
+        print_stats(*br, sip.get(), t0);
       }
       if (replay) {
         dp::bridge_stats st = br->stats();
@@ -421,7 +442,7 @@ int run_appliance(int argc, char** argv) {
     }
     http.reset();
     notify->stop(2.0);  // what is queued gets up to 2 s to go out
-    print_stats(*br, t0);
+    print_stats(*br, sip.get(), t0);
     br->close_ports();
     const uint64_t in_use = br->mbufs_in_use();
     const uint64_t residue_max = br->mbufs_pmd_residue_max();

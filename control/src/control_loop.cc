@@ -38,9 +38,10 @@ const char* control_stage_name(control_stage s) {
   return "?";
 }
 
-control_loop::control_loop(dp::bridge& br, store& db, api_context& api, control_counters& counters,
-                           call_limits limits, storage_limits storage, plugin::hub* notify)
-    : _br(br),
+control_loop::control_loop(dp::sip_dataplane* sip, store& db, api_context& api,
+                           control_counters& counters, call_limits limits, storage_limits storage,
+                           plugin::hub* notify)
+    : _sip(sip),
       _db(db),
       _api(api),
       _cc(counters),
@@ -95,8 +96,8 @@ double control_loop::wall_time(uint64_t tsc) const {
 
 size_t control_loop::drain(size_t max) {
   size_t n = 0;
-  for (unsigned w = 0; w < _br.workers(); w++) {
-    dp::event_ring* ring = _br.events(w);
+  for (unsigned w = 0; _sip != nullptr && w < _sip->workers(); w++) {
+    dp::event_ring* ring = _sip->events(w);
     if (ring == nullptr) continue;
     // Events are applied where they lie in the ring, not copied out first. The functor
     // must not throw (the ring would offer the same event again): guarded() catches.
@@ -118,8 +119,8 @@ size_t control_loop::drain(size_t max) {
 
 size_t control_loop::drain_captures(size_t max) {
   size_t n = 0;
-  for (unsigned w = 0; w < _br.workers(); w++) {
-    dp::capture_ring* ring = _br.captures(w);
+  for (unsigned w = 0; _sip != nullptr && w < _sip->workers(); w++) {
+    dp::capture_ring* ring = _sip->captures(w);
     if (ring == nullptr) continue;
     for (; n < max; n++) {
       const bool got = ring->consume_one([&](const dp::sip_capture& c) {

@@ -20,8 +20,8 @@
 #include "ringbridge/common/json_text.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/ctl/store.h"
+#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge_build_info.h"
 
 namespace ringbridge::ctl {
@@ -343,7 +343,7 @@ struct http_api::handler : public CivetHandler {
       if (!get_only()) return;
       const double up =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx->started).count();
-      reply(conn, 200, render_metrics(ctx->bridge->stats(), *ctx->counters, up),
+      reply(conn, 200, render_metrics(collect_stats(*ctx->bridge, ctx->sip), *ctx->counters, up),
             "text/plain; version=0.0.4; charset=utf-8");
     } else if (path == "/api/v1/status") {
       if (get_only()) reply_json(conn, 200, status());
@@ -400,7 +400,7 @@ struct http_api::handler : public CivetHandler {
   }
 
   json status() {
-    const dp::bridge_stats st = ctx->bridge->stats();
+    const dataplane_stats st = collect_stats(*ctx->bridge, ctx->sip);
     json ports = json::object();
     for (const auto& p : st.ports) {
       json drops = json::object();

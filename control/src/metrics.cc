@@ -43,8 +43,7 @@ void sample(MetricFamily& f, double v, std::vector<ClientMetric::Label> labels =
 
 }  // namespace
 
-std::string render_metrics(const dp::bridge_stats& st, const control_counters& cc,
-                           double uptime_s) {
+std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s) {
   families fs;
   auto& up =
       fs.add("ringbridge_uptime_seconds", "Seconds since ringbridge started", MetricType::Gauge);

@@ -21,7 +21,7 @@ void appendf(std::string& s, const char* fmt, ...) {
 }
 }  // namespace
 
-std::string format_stats(const dp::bridge_stats& st, double uptime_s) {
+std::string format_stats(const dataplane_stats& st, double uptime_s) {
   std::string s;
   appendf(s, "stats: uptime_s=%.1f\n", uptime_s);
   for (const auto& p : st.ports) {

@@ -96,19 +96,8 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
   b->_tuning->restore_unclaimed();  // a dead run's changes this configuration does not make
   for (unsigned w = 0; w < cfg.workers; w++)
     b->_counters.push_back(std::make_unique<worker_counters>());
-  if (cfg.sip.enabled) {
-    b->_sip_db = sip_database::compile(error);
-    if (!b->_sip_db) return nullptr;
-    if (cfg.sip.filters) b->_filters = std::make_unique<filter_slot>(cfg.workers);
-    for (unsigned w = 0; w < cfg.workers; w++) {
-      auto sw = std::make_unique<sip_worker>();
-      if (!sw->init(*b->_sip_db, cfg.sip, rte_get_tsc_hz(), b->_counters[w]->sip, error))
-        return nullptr;
-      if (b->_filters)
-        sw->enable_filters(b->_filters.get(), b->_pool, rte_get_tsc_hz() * cfg.sip.blocked_ttl_s);
-      b->_sip.push_back(std::move(sw));
-    }
-  }
+  b->_rcu = std::make_unique<qsbr_domain>(cfg.workers);
+  b->_stages.resize(cfg.workers);
   return b;
 }
 
@@ -262,6 +251,16 @@ bool bridge::setup_packet_port(int side, std::string* error) {
   return true;
 }
 
+bool bridge::add_stage(unsigned w, const stage& s, std::string* error) {
+  if (w >= _stages.size() || _stages[w].size() >= k_max_stages || s.run == nullptr) {
+    *error = "cannot add stage " + std::string(s.name ? s.name : "?") + " to worker " +
+             std::to_string(w) + " (at most " + std::to_string(k_max_stages) + " stages)";
+    return false;
+  }
+  _stages[w].push_back(s);
+  return true;
+}
+
 bool bridge::start(std::string* error) {
   std::vector<unsigned> lcores;
   unsigned lc;
@@ -292,8 +291,8 @@ bool bridge::start(std::string* error) {
     c.flush_tsc = flush_tsc;
     c.counters = _counters[w].get();
     c.running = &_running;
-    c.sip = w < _sip.size() ? _sip[w].get() : nullptr;
-    c.filters = _filters.get();
+    for (const stage& st : _stages[w]) c.stages[c.n_stages++] = st;
+    c.rcu = _rcu.get();
     _worker_lcores.push_back(lcores[w]);
     rte_cpuset_t set = rte_lcore_cpuset(lcores[w]);
     unsigned cpu = 0;
@@ -446,12 +445,6 @@ bridge_stats bridge::stats() const {
     }
     ws.busy_polls = c.busy_polls.get();
     ws.idle_polls = c.idle_polls.get();
-    for (size_t k = 0; k < k_sip_counters; k++) st.sip.c[k] += c.sip.c[k].get();
-    for (size_t k = 0; k < k_sip_methods; k++) st.sip.requests[k] += c.sip.requests[k].get();
-    for (size_t k = 0; k < 6; k++) st.sip.responses[k] += c.sip.responses[k].get();
-    for (size_t k = 0; k < k_sip_parse_errors; k++) st.sip.parse_errors[k] += c.sip.parse[k].get();
-    for (size_t k = 0; k < k_unscreened_reasons; k++)
-      st.sip.unscreened[k] += c.sip.unscreened[k].get();
     st.workers.push_back(ws);
   }
   if (!_closed) {

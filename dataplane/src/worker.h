@@ -8,25 +8,24 @@
 #include <cstdint>
 
 #include "ringbridge/dp/counters.h"
+#include "ringbridge/dp/rcu.h"
+#include "ringbridge/dp/stage.h"
 
 namespace ringbridge::dp {
 
-inline constexpr uint16_t k_max_burst = 64;
-
 /// Everything one worker needs, fixed before launch. Owned by the bridge; the worker only
 /// reads it (and writes its own counters).
-struct sip_worker;
-class filter_slot;
 class packet_queue;
 
 struct worker_ctx {
   unsigned index = 0;
-  sip_worker* sip = nullptr;             ///< SIP inspection state; nullptr = inspection off
-  const filter_slot* filters = nullptr;  ///< reports quiescent states when filtering
-  std::array<uint16_t, 2> port{};        ///< DPDK port id of side A and side B
-  std::array<packet_queue*, 2> pq{};     ///< ringbridge's own AF_PACKET queue instead (or nullptr)
-  std::array<bool, 2> csum_check{};      ///< finish checksums left partial (ports that cannot tell)
-  uint16_t queue = 0;                    ///< the rx and tx queue this worker owns on both ports
+  std::array<stage, k_max_stages> stages{};  ///< the features' steps, in order
+  uint8_t n_stages = 0;
+  const qsbr_domain* rcu = nullptr;   ///< reports quiescent states (nullptr: nothing published)
+  std::array<uint16_t, 2> port{};     ///< DPDK port id of side A and side B
+  std::array<packet_queue*, 2> pq{};  ///< ringbridge's own AF_PACKET queue instead (or nullptr)
+  std::array<bool, 2> csum_check{};   ///< finish checksums left partial (ports that cannot tell)
+  uint16_t queue = 0;                 ///< the rx and tx queue this worker owns on both ports
   uint16_t burst = 32;
   uint16_t tx_retries = 8;
   uint32_t max_frame = 1522;

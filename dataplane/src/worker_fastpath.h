@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Hot path: one poll of both directions (rx burst → checks → buffered tx burst).
+// Hot path: one poll of both directions. Each rx burst goes through the frame path:
+// parse (size, unfinished checksums) → the features' stages (stage.h) → forward (the tx
+// buffer; drops counted by reason; answers sent back out of the ingress port).
 //
 // Rules here: no heap, no locks, no syscalls of our own, no logging, no exceptions.
 // Counters are updated once per burst, not per packet. Included by worker_loop.cc and by
@@ -14,7 +16,7 @@
 
 #include "l4_csum.h"
 #include "packet_port.h"
-#include "sip_stage.h"
+#include "ringbridge/dp/stage.h"
 #include "worker.h"
 
 namespace ringbridge::dp {
@@ -91,6 +93,7 @@ inline void inject(const worker_ctx& w, worker_state& st, rte_mbuf* r, int from_
 inline bool poll_once(const worker_ctx& w, worker_state& st) {
   worker_counters& wc = *w.counters;
   rte_mbuf* pkts[k_max_burst];
+  verdict v[k_max_burst];  // written by the parse step before anything reads it
   bool busy = false;
   for (int s = 0; s < 2; s++) {
     direction_counters& c = wc.dir[s];
@@ -101,43 +104,54 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
       continue;
     }
     busy = true;
-    tx_buffer& tx = st.txb[s];
     const uint64_t now = rte_rdtsc();
-    if (tx.count == 0) tx.first_tsc = now;
-    // Loop-invariant settings and the buffer's fill level in registers: the calls below
-    // (sip_inspect) are opaque, so fields read through references would be reloaded, and
-    // the buffer's stored back, around every one of them.
+
+    // Parse: what the core itself checks — the size, and checksums left unfinished by a
+    // sender's offload on ports that cannot say so.
     const uint32_t max_frame = w.max_frame;
-    const uint16_t burst = w.burst;
     const bool csum = w.csum_check[s];
-    sip_worker* const sip = w.sip;
-    uint16_t count = tx.count;
-    uint64_t tx_bytes = tx.bytes;
     uint64_t rx_bytes = 0;
     for (uint16_t i = 0; i < n; i++) {
       rte_mbuf* m = pkts[i];
       const uint32_t len = rte_pktmbuf_pkt_len(m);
       rx_bytes += len;
+      v[i] = verdict::forwarded();
       if (unlikely(len > max_frame)) {
-        c.drop(drop_reason::oversize);
-        rte_pktmbuf_free(m);
+        v[i] = verdict::dropped(drop_reason::oversize);
         continue;
       }
-      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
+      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len)) {
         c.port(port_counter::csum_completed).inc();
-      if (sip != nullptr) {
-        if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
-        const sip_outcome o = sip_inspect(*sip, wc.sip, m, s, w.index, now);
-        if (unlikely(o.act != sip_action::forward)) {
-          c.drop(o.act == sip_action::drop_blocked ? drop_reason::sip_blocked
-                                                   : drop_reason::sip_unparsed);
-          rte_pktmbuf_free(m);
-          if (o.reply != nullptr) inject(w, st, o.reply, s, now);  // the other buffer
-          continue;
-        }
+        v[i].kind = verdict_kind::modified;
+      }
+    }
+    c.rx_pkts.add(n);
+    c.rx_bytes.add(rx_bytes);
+
+    // The features' stages (inspect, verdict, capture/rewrite), in order: one call each
+    // per burst.
+    if (w.n_stages != 0) {
+      frame_burst b{pkts, v, n, static_cast<uint8_t>(s), w.index, now};
+      for (unsigned k = 0; k < w.n_stages; k++) w.stages[k].run(w.stages[k].ctx, b);
+    }
+
+    // Forward: what passes goes into the peer's tx buffer; the rest is freed and counted,
+    // and answers go back out of this side.
+    tx_buffer& tx = st.txb[s];
+    if (tx.count == 0) tx.first_tsc = now;
+    const uint16_t burst = w.burst;
+    uint16_t count = tx.count;
+    uint64_t tx_bytes = tx.bytes;
+    for (uint16_t i = 0; i < n; i++) {
+      rte_mbuf* m = pkts[i];
+      if (unlikely(!v[i].passes())) {
+        c.drop(v[i].reason);
+        rte_pktmbuf_free(m);
+        if (v[i].kind == verdict_kind::answer) inject(w, st, v[i].reply, s, now);  // other buffer
+        continue;
       }
       tx.pkts[count++] = m;
-      tx_bytes += len;
+      tx_bytes += rte_pktmbuf_pkt_len(m);
       if (unlikely(count == burst)) {
         tx.count = count;
         tx.bytes = tx_bytes;
@@ -149,8 +163,6 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     }
     tx.count = count;
     tx.bytes = tx_bytes;
-    c.rx_pkts.add(n);
-    c.rx_bytes.add(rx_bytes);
   }
   (busy ? wc.busy_polls : wc.idle_polls).inc();
 

@@ -32,10 +32,12 @@
 #include <string_view>
 #include <vector>
 
+#include "blocked_table.h"
 #include "fuzz_eal.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/sip/sip_setup.h"
 #include "sip_stage.h"
 
@@ -56,8 +58,10 @@ struct env {
   dp::eal_plan plan;
   rte_mempool* pool = nullptr;
   std::unique_ptr<dp::sip_database> db;
-  std::unique_ptr<dp::filter_slot> slot;
+  dp::qsbr_domain rcu{1};
   dp::sip_config cfg;
+  dp::filter_dp_config fcfg;
+  std::unique_ptr<dp::filter_dataplane> filters;
   dp::sip_counters counters;
   dp::sip_worker sw;
   std::unique_ptr<dp::capture_ring> capture;
@@ -128,21 +132,25 @@ void set_up(const char* argv0) {
   e->cfg.tcp_streams = 16;
   e->cfg.reassembly_slots = 8;
   e->cfg.reassembly_max_bytes = 1500;
-  e->cfg.reply_burst = 4;  // [filters] reply_burst: the rate limit within a few frames
+  e->fcfg.reply_burst = 4;  // [filters] reply_burst: the rate limit within a few frames
   e->cfg.capture_messages = true;
-  e->cfg.filters = true;
   dp::filter_set::options opt;
   opt.numbers.intl_prefixes = {"00", "011"};
   opt.numbers.country_code = "49";
   opt.numbers.trunk_prefix = "0";
+  e->cfg.identity.numbers = opt.numbers;
   auto set = dp::filter_set::compile(rules(), opt, 1, &err);
   if (!set || !e->sw.init(*e->db, e->cfg, k_hz, e->counters, &err)) {
     std::fprintf(stderr, "frame_fuzz: set-up failed: %s\n", err.c_str());
     std::exit(1);
   }
-  e->slot = std::make_unique<dp::filter_slot>(1);
-  e->slot->publish(std::move(set));
-  e->sw.enable_filters(e->slot.get(), e->pool, k_hz * e->cfg.blocked_ttl_s);
+  // The filters' verdict as the appliance installs it: the sip stage's request hook.
+  e->filters = std::make_unique<dp::filter_dataplane>(e->fcfg, 1, e->pool, e->rcu, k_hz);
+  e->filters->slot().publish(std::move(set));
+  e->sw.on_request = {[](void* ctx, const dp::sip_request& r, dp::event_verdict* ev) {
+                        return dp::filter_request(*static_cast<dp::filter_worker*>(ctx), r, ev);
+                      },
+                      &e->filters->worker(0)};
   e->capture = std::move(e->sw.capture);
 }
 
@@ -285,9 +293,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                       k_hz * e.cfg.tcp_idle_s, e.counters);
   sw.reasm = std::make_unique<dp::reasm_table>(e.cfg.reassembly_slots, e.cfg.reassembly_max_bytes,
                                                k_hz * e.cfg.reassembly_timeout_s, e.counters);
-  sw.blocked = std::make_unique<dp::blocked_table>();
-  sw.blocked->ttl_tsc = k_hz * e.cfg.blocked_ttl_s;
-  sw.replies.tat = 0;
+  dp::filter_worker& fw = e.filters->worker(0);
+  fw.blocked = std::make_unique<dp::blocked_table>();
+  fw.blocked->ttl_tsc = k_hz * e.fcfg.blocked_ttl_s;
+  fw.replies.tat = 0;
   sw.drop_unparsable_invites = data[0] & 1;
   sw.capture = (data[0] & 2) ? nullptr : std::move(e.capture);
   const unsigned in_use = rte_mempool_in_use_count(e.pool);
@@ -309,14 +318,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const uint64_t msgs0 = get(e.counters, dp::sip_counter::sip_messages);
     const uint64_t events0 = get(e.counters, dp::sip_counter::sip_events);
-    const dp::sip_outcome o = dp::sip_inspect(sw, e.counters, m, side, 0, tsc);
+    const dp::verdict o = dp::sip_inspect(sw, e.counters, m, side, 0, tsc);
     rte_pktmbuf_free(m);
 
-    if (o.act != dp::sip_action::forward && side != 0) fail("a frame from side B not forwarded");
-    if (o.act == dp::sip_action::drop_unparsed && !sw.drop_unparsable_invites)
+    if (!o.passes() && side != 0) fail("a frame from side B not forwarded");
+    if (o.kind == dp::verdict_kind::modified) fail("inspection changed a frame");
+    if (!o.passes() && o.reason == dp::drop_reason::sip_unparsed && !sw.drop_unparsable_invites)
       fail("dropped as unparsable with on_unparsable = forward");
-    if (o.reply != nullptr) {
-      if (o.act != dp::sip_action::drop_blocked) fail("a reply for a request not blocked");
+    if (!o.passes() && o.reason != dp::drop_reason::sip_unparsed &&
+        o.reason != dp::drop_reason::sip_blocked)
+      fail("dropped for a reason SIP inspection does not give");
+    if (o.kind == dp::verdict_kind::answer) {
+      if (o.reason != dp::drop_reason::sip_blocked) fail("a reply for a request not blocked");
+      if (o.reply == nullptr) fail("an answer without a frame");
       check_reply(o.reply, bytes, len);
       rte_pktmbuf_free(o.reply);
     }

@@ -134,7 +134,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // And the rules' verdict on it, as the worker asks for it.
   const dp::filter_set& fs = rules();
-  const dp::caller_id w = fs.identify(m);
+  static const dp::identity_source k_default[] = {
+      dp::identity_source::pai, dp::identity_source::rpid, dp::identity_source::from};
+  const dp::caller_id w = dp::identify_caller(m, k_default, 3, fs.opts().numbers);
   check_name(w.name_view());
   const dp::filter_verdict v = fs.evaluate(w, 0);
   if ((v.action == dp::filter_action::none) != (v.rule_id == 0) || v.rule_id > 7)

@@ -13,9 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "ringbridge/sip/sip_setup.h"
-#include "ringbridge/sip/sip_parser.h"
+#include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/filters/sip_reply.h"
+#include "ringbridge/sip/sip_parser.h"
+#include "ringbridge/sip/sip_setup.h"
 
 namespace {
 

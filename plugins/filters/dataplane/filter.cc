@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Filter rules: number normalisation, caller identity, compilation into Hyperscan and an
-// exact-number hash, evaluation in the worker, and RCU-protected publication.
+// Filter rules: compilation into Hyperscan and an exact-number hash, evaluation in the
+// worker, and RCU-protected publication. (Who the caller is: plugins/sip identity.)
 #include "ringbridge/filters/filter.h"
 
 #include <hs/hs.h>
-#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
-
-#include "ringbridge/sip/ascii.h"
-#include "ringbridge/common/utf8.h"
 
 namespace ringbridge::dp {
 
@@ -30,8 +26,6 @@ bool parse_name(std::string_view s, const char* const (&names)[N], E* out) {
 }
 const char* const k_match[] = {"number", "name", "anonymous", "any"};
 const char* const k_syntax[] = {"exact", "prefix", "glob", "regex", "substring"};
-const char* const k_action[] = {"none", "allow", "block", "record", "norecord"};
-const char* const k_mode[] = {"drop", "busy", "decline"};
 }  // namespace
 
 const char* filter_match_name(filter_match m) {
@@ -40,206 +34,11 @@ const char* filter_match_name(filter_match m) {
 const char* filter_syntax_name(filter_syntax s) {
   return k_syntax[static_cast<int>(s)];
 }
-const char* filter_action_name(filter_action a) {
-  return k_action[static_cast<int>(a)];
-}
-const char* block_mode_name(block_mode m) {
-  return k_mode[static_cast<int>(m)];
-}
 bool parse_filter_match(std::string_view s, filter_match* o) {
   return parse_name(s, k_match, o);
 }
 bool parse_filter_syntax(std::string_view s, filter_syntax* o) {
   return parse_name(s, k_syntax, o);
-}
-bool parse_filter_action(std::string_view s, filter_action* o) {
-  return s != "none" && parse_name(s, k_action, o);
-}
-bool parse_block_mode(std::string_view s, block_mode* o) {
-  return parse_name(s, k_mode, o);
-}
-
-// ---- numbers and identity -----------------------------------------------------------------
-
-namespace {
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
-}
-
-// Does the ';'/','-separated LIST hold TOKEN (case-insensitive)?
-bool has_token(std::string_view list, std::string_view token) {
-  size_t i = 0;
-  while (i < list.size()) {
-    size_t j = list.find_first_of(";,", i);
-    if (j == std::string_view::npos) j = list.size();
-    std::string_view t = list.substr(i, j - i);
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() &&
-           (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n'))
-      t.remove_suffix(1);
-    if (iequal(t, token)) return true;
-    i = j + 1;
-  }
-  return false;
-}
-
-// The value of parameter NAME in ";a=b;c=d" (case-insensitive name), or "".
-std::string_view param(std::string_view params, std::string_view name) {
-  size_t i = 0;
-  while ((i = params.find(';', i)) != std::string_view::npos) {
-    i++;
-    while (i < params.size() && params[i] == ' ') i++;
-    if (params.size() - i > name.size() && iequal(params.substr(i, name.size()), name) &&
-        params[i + name.size()] == '=') {
-      const size_t b = i + name.size() + 1;
-      const size_t e = params.find_first_of(";, \r\n", b);
-      return params.substr(b, (e == std::string_view::npos ? params.size() : e) - b);
-    }
-  }
-  return {};
-}
-
-// Display name as a person reads it: \-escapes removed, whitespace runs (folding) as one
-// space, quotes gone. Into OUT (CAP bytes); returns the length.
-size_t clean_name(std::string_view raw, char* out, size_t cap) {
-  size_t n = 0;
-  bool space = false;
-  for (size_t i = 0; i < raw.size() && n < cap; i++) {
-    char c = raw[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u > '"' && u != '\\') {  // most bytes: kept as they are
-      if (space) {
-        out[n++] = ' ';
-        space = false;
-        if (n == cap) break;
-      }
-      out[n++] = c;
-      continue;
-    }
-    const bool escaped = c == '\\' && i + 1 < raw.size();
-    if (escaped) c = raw[++i];
-    if (c == '"' && !escaped) continue;
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = n != 0;
-      continue;
-    }
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    if (space && n < cap) out[n++] = ' ';
-    space = false;
-    if (n < cap) out[n++] = c;
-  }
-  // Cut to CAP: never inside a UTF-8 character, and without a space left dangling.
-  n = utf8_whole(std::string_view(out, n));
-  while (n != 0 && out[n - 1] == ' ') n--;
-  return n;
-}
-}  // namespace
-
-namespace {
-// Bytes a number drops: visual separators and control characters.
-struct separator_table {
-  bool drop[256] = {};
-  constexpr separator_table() {
-    for (int c = 0; c < 0x20; c++) drop[c] = true;
-    for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
-  }
-};
-constexpr separator_table k_separators;
-}  // namespace
-
-size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap) {
-  char t[64];
-  size_t n = 0;
-  for (size_t i = 0; i < raw.size() && n < sizeof(t); i++) {
-    char c = raw[i];
-    if (c == '%' && i + 2 < raw.size() && hexval(raw[i + 1]) >= 0 && hexval(raw[i + 2]) >= 0) {
-      c = static_cast<char>(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
-      i += 2;
-    }
-    if (k_separators.drop[static_cast<unsigned char>(c)]) continue;
-    t[n++] = c;
-  }
-  std::string_view v(t, n);
-  size_t o = 0;
-  auto put = [&](std::string_view s) {
-    const size_t k = std::min(s.size(), cap - o);
-    if (k != 0) std::memcpy(out + o, s.data(), k);
-    o += k;
-  };
-  auto digits = [](std::string_view s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (!v.empty() && v[0] == '+') {
-    put(v);
-    return o;
-  }
-  for (const auto& p : f.intl_prefixes) {
-    if (!p.empty() && v.size() > p.size() && starts_with(v, p) && digits(v)) {
-      put("+");
-      put(v.substr(p.size()));
-      return o;
-    }
-  }
-  if (!f.country_code.empty() && digits(v) && v.size() >= f.min_national_digits) {
-    if (!f.trunk_prefix.empty() && starts_with(v, f.trunk_prefix) &&
-        v.size() - f.trunk_prefix.size() + 1 >= f.min_national_digits)
-      v.remove_prefix(f.trunk_prefix.size());
-    put("+");
-    put(f.country_code);
-    put(v);
-    return o;
-  }
-  put(v);
-  return o;
-}
-
-caller_id identify_caller(const sip::message& m, const identity_source* order, size_t n,
-                          const number_format& f) {
-  caller_id who;
-  const sip::name_addr* chosen = nullptr;
-  std::string_view display;
-  for (size_t i = 0; i < n; i++) {
-    const sip::name_addr* p = order[i] == identity_source::pai    ? &m.pai
-                              : order[i] == identity_source::rpid ? &m.rpid
-                                                                  : &m.from;
-    if (!p->present) continue;
-    if (display.empty() && !p->display.empty()) display = p->display;
-    if (chosen == nullptr && !p->user.empty()) chosen = p;
-  }
-  if (display.empty() && m.from.present) display = m.from.display;
-  who.name_len = static_cast<uint8_t>(clean_name(display, who.name, sizeof(who.name)));
-  if (chosen != nullptr)
-    who.number_len =
-        static_cast<uint8_t>(normalize_number(chosen->user, f, who.number, sizeof(who.number)));
-  const std::string_view num = who.number_view();
-  static const char* const k_anon[] = {"anonymous", "unknown",  "restricted",       "unavailable",
-                                       "private",   "withheld", "anonymous.invalid"};
-  bool anon = num.empty() || (!m.privacy.empty() && has_token(m.privacy, "id"));
-  // The words all start with a letter: a number (digits, '+') is none of them.
-  const char c0 = num.empty() ? '\0' : ascii_lower(num[0]);
-  if (c0 >= 'a' && c0 <= 'z')
-    for (const char* a : k_anon) anon = anon || iequal(num, a);
-  if (chosen != nullptr) {
-    anon = anon || iequal(chosen->host, "anonymous.invalid");
-    if (chosen == &m.rpid) {
-      const std::string_view pv = param(m.rpid.params, "privacy");
-      anon = anon || iequal(pv, "full") || iequal(pv, "uri");
-    }
-  }
-  who.anonymous = anon;
-  return who;
-}
-
-caller_id filter_set::identify(const sip::message& m) const {
-  return identify_caller(m, _opt.identity.data(), _opt.identity.size(), _opt.numbers);
 }
 
 std::string check_rule_shape(const filter_rule& r) {
@@ -449,29 +248,12 @@ filter_verdict filter_set::evaluate(const caller_id& who, unsigned worker) const
 
 // ---- publication --------------------------------------------------------------------------
 
-filter_slot::filter_slot(unsigned workers) {
-  const size_t sz = rte_rcu_qsbr_get_memsize(workers);
-  _qsbr = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, (sz + 63) / 64 * 64));
-  std::memset(static_cast<void*>(_qsbr), 0, sz);
-  rte_rcu_qsbr_init(_qsbr, workers);
-  for (unsigned w = 0; w < workers; w++) rte_rcu_qsbr_thread_register(_qsbr, w);
-}
+filter_slot::filter_slot(const qsbr_domain& rcu) : _rcu(rcu) {}
 
 filter_slot::~filter_slot() {
   _cur.store(nullptr);
   _retired.clear();
   _owned.reset();
-  std::free(_qsbr);
-}
-
-void filter_slot::quiescent(unsigned worker) const {
-  rte_rcu_qsbr_quiescent(_qsbr, worker);
-}
-void filter_slot::online(unsigned worker) const {
-  rte_rcu_qsbr_thread_online(_qsbr, worker);
-}
-void filter_slot::offline(unsigned worker) const {
-  rte_rcu_qsbr_thread_offline(_qsbr, worker);
 }
 
 void filter_slot::publish(std::unique_ptr<filter_set> set) {
@@ -479,16 +261,14 @@ void filter_slot::publish(std::unique_ptr<filter_set> set) {
   std::unique_ptr<filter_set> old = std::move(_owned);
   _owned = std::move(set);
   _cur.store(_owned.get(), std::memory_order_release);
-  if (old) _retired.push_back({std::move(old), rte_rcu_qsbr_start(_qsbr)});
+  if (old) _retired.push_back({std::move(old), _rcu.start()});
   _generation.fetch_add(1, std::memory_order_relaxed);
 }
 
 size_t filter_slot::reclaim() {
   std::lock_guard<std::mutex> g(_mu);
   _retired.erase(std::remove_if(_retired.begin(), _retired.end(),
-                                [this](const retired& r) {
-                                  return rte_rcu_qsbr_check(_qsbr, r.token, false) == 1;
-                                }),
+                                [this](const retired& r) { return _rcu.check(r.token); }),
                  _retired.end());
   return _retired.size();
 }

@@ -8,7 +8,6 @@
 
 #include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/filters/filter.h"
 
 namespace ringbridge::ctl {
 
@@ -73,35 +72,13 @@ std::string normalize_number(std::string_view raw) {
   return utf8_sanitize({out, dp::normalize_number(raw, k_as_sent, out, sizeof(out))});
 }
 
-std::string clean_display_name(std::string_view raw) {
-  std::string out;
-  bool space = false;
-  for (size_t i = 0; i < raw.size(); i++) {
-    char c = raw[i];
-    if (c == '\\' && i + 1 < raw.size()) c = raw[++i];
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = !out.empty();
-      continue;
-    }
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  utf8_sanitize_inplace(&out);
-  return out;
-}
-
-identity caller_identity(const dp::sip_event& ev, const std::vector<dp::identity_source>& order) {
-  for (dp::identity_source src : order) {
-    const dp::sip_party* p = src == dp::identity_source::pai    ? &ev.pai
-                             : src == dp::identity_source::rpid ? &ev.rpid
-                                                                : &ev.from;
-    if (!p->present || p->user.len == 0) continue;
-    return {normalize_number(whole_chars(p->user)), clean_display_name(whole_chars(p->display))};
-  }
-  // No user part anywhere (e.g. From: <sip:anonymous.invalid>): the From name at least.
-  return {"", clean_display_name(whole_chars(ev.from.display))};
+identity caller_identity(const dp::sip_event& ev) {
+  if (ev.has_caller)  // the worker's reading, the one the filters matched
+    return {utf8_sanitize(ev.caller.number_view()), utf8_sanitize(ev.caller.name_view())};
+  // Not an initial INVITE seen by a worker: the From header through the same normaliser.
+  char name[96];
+  const size_t n = dp::clean_name(whole_chars(ev.from.display), name, sizeof(name));
+  return {normalize_number(whole_chars(ev.from.user)), utf8_sanitize({name, n})};
 }
 
 size_t call_table::key_hash::operator()(std::string_view s) const {
@@ -189,7 +166,7 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
     c.id = ++_last_id;
     c.call_id = utf8_sanitize(whole_chars(ev.call_id));
     c.direction = ev.side == 0 ? call_direction::inbound : call_direction::outbound;
-    identity who = caller_identity(ev, _limits.identity);
+    identity who = caller_identity(ev);
     c.from_number = std::move(who.number);
     c.from_name = std::move(who.name);
     c.caller_name = c.from_name;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// SIP inspection set-up: the Hyperscan database of start lines and per-worker state.
+// SIP inspection set-up: the Hyperscan database of start lines, per-worker state, and the
+// stage the bridge runs on every burst.
 #include "ringbridge/sip/sip_setup.h"
 
 #include <hs/hs.h>
@@ -7,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <rte_cycles.h>
+
 #include "ip_reasm.h"
-#include "sip_block.h"
+#include "sip_stage.h"
 #include "tcp_stream.h"
 
 namespace ringbridge::dp {
@@ -72,23 +75,13 @@ bool sip_worker::init(const sip_database& database, const sip_config& cfg, uint6
                                                tsc_hz * cfg.tcp_idle_s, counters);
   reasm = std::make_unique<reasm_table>(cfg.reassembly_slots, cfg.reassembly_max_bytes,
                                         tsc_hz * cfg.reassembly_timeout_s, counters);
-  if (cfg.reply_rate != 0) {
-    replies.period = tsc_hz / cfg.reply_rate;
-    replies.burst = cfg.reply_burst == 0 ? 1 : cfg.reply_burst;
-  }
   linear.reset(new uint8_t[k_linear_bytes]);
   ring = std::make_unique<event_ring>();
   if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
   drop_unparsable_invites = cfg.drop_unparsable_invites;
+  identity = cfg.identity;
+  this->counters = &counters;
   return true;
-}
-
-void sip_worker::enable_filters(const filter_slot* slot, rte_mempool* mp, uint64_t ttl_tsc) {
-  filters = slot;
-  pool = mp;
-  blocked = std::make_unique<blocked_table>();
-  blocked->ttl_tsc = ttl_tsc;
-  reply_buf.reset(new char[k_reply_buf]);
 }
 
 sip_worker::sip_worker() = default;
@@ -96,5 +89,57 @@ sip_worker::sip_worker() = default;
 sip_worker::~sip_worker() {
   if (scratch != nullptr) hs_free_scratch(scratch);
 }
+
+namespace {
+void run_stage(void* ctx, frame_burst& b) {
+  sip_stage_burst(*static_cast<sip_worker*>(ctx), b);
+}
+void idle_stage(void* ctx, uint64_t tsc) {
+  // A few TCP stream slots checked for idleness, so the table empties (and bulk TCP
+  // skips the lookup again) without a timer.
+  sip_worker& sw = *static_cast<sip_worker*>(ctx);
+  if (sw.streams->in_use != 0) sw.streams->sweep(tsc, 4);
+}
+}  // namespace
+
+std::unique_ptr<sip_dataplane> sip_dataplane::create(const sip_config& cfg, unsigned workers,
+                                                     std::string* error) {
+  std::unique_ptr<sip_dataplane> d(new sip_dataplane());
+  d->_db = sip_database::compile(error);
+  if (!d->_db) return nullptr;
+  for (unsigned w = 0; w < workers; w++) {
+    d->_counters.push_back(std::make_unique<sip_counters>());
+    auto sw = std::make_unique<sip_worker>();
+    sw->index = w;
+    if (!sw->init(*d->_db, cfg, rte_get_tsc_hz(), *d->_counters[w], error)) return nullptr;
+    d->_workers.push_back(std::move(sw));
+  }
+  return d;
+}
+
+sip_dataplane::~sip_dataplane() = default;
+
+stage sip_dataplane::stage_for(unsigned w) {
+  return {"sip", run_stage, idle_stage, _workers[w].get()};
+}
+
+void sip_stats::add(const sip_counters& w) {
+  for (size_t k = 0; k < k_sip_counters; k++) c[k] += w.c[k].get();
+  for (size_t k = 0; k < k_sip_methods; k++) requests[k] += w.requests[k].get();
+  for (size_t k = 0; k < 6; k++) responses[k] += w.responses[k].get();
+  for (size_t k = 0; k < k_sip_parse_errors; k++) parse_errors[k] += w.parse[k].get();
+  for (size_t k = 0; k < k_unscreened_reasons; k++) unscreened[k] += w.unscreened[k].get();
+}
+
+sip_stats sip_dataplane::stats() const {
+  sip_stats st;
+  for (const auto& c : _counters) st.add(*c);
+  return st;
+}
+
+RB_DP_DEFINE_NAME_AND_HELP(sip_counter, RB_DP_FOREACH_SIP_COUNTER, sip_counter_name,
+                           sip_counter_help)
+RB_DP_DEFINE_NAME_AND_HELP(unscreened_reason, RB_DP_FOREACH_UNSCREENED, unscreened_reason_name,
+                           unscreened_reason_help)
 
 }  // namespace ringbridge::dp

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Hot path: SIP inspection of one frame (classify → parse → verdict → event), UDP, TCP
-// and IP fragments.
+// Hot path: the sip stage — SIP inspection of every frame of a burst (classify → parse →
+// caller identity → the request hook's verdict → event), UDP, TCP and IP fragments.
 //
-// Inspection never changes or holds the frame; it is forwarded unless the filter step
-// decides otherwise (a blocked INVITE, or one that cannot be screened under [filters]
-// on_unparsable = "drop"). Costs, cheapest first: untagged IPv4 UDP is recognised inline
+// Inspection never changes or holds the frame; it is forwarded unless the request hook
+// (the filters feature) decides otherwise (a blocked INVITE, or one that cannot be screened under
+// [filters] on_unparsable = "drop"). Costs, cheapest first: untagged IPv4 UDP is recognised inline
 // and most of it let go after the probe (under 100 instructions a frame, perf/rbcallgrind);
 // other frames: the ethertype, L2-L4 headers, a 10-byte probe (skipped on hint ports);
 // then the start line (sip::start_line_id(), Hyperscan for what it turns down) and the
@@ -19,6 +19,7 @@
 #include <hs/hs.h>
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstring>
@@ -26,8 +27,8 @@
 #include "ip_reasm.h"
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/packet.h"
+#include "ringbridge/dp/stage.h"
 #include "ringbridge/sip/sip_setup.h"
-#include "sip_block.h"
 #include "tcp_stream.h"
 
 namespace ringbridge::dp {
@@ -86,7 +87,7 @@ inline void capture(sip_worker& sw, sip_counters& sc, const sip::message& m, con
 
 /// Everything of EV from M and the frame (every field: EV may be a ring slot in use before).
 inline void build_event(const sip::message& m, const l4_info& li, int side, unsigned worker,
-                        uint64_t tsc, const event_verdict& v, sip_event* ev) {
+                        uint64_t tsc, const event_verdict& v, const caller_id* who, sip_event* ev) {
   ev->tsc = tsc;
   ev->worker = static_cast<uint8_t>(worker);
   ev->side = static_cast<uint8_t>(side);
@@ -100,13 +101,26 @@ inline void build_event(const sip::message& m, const l4_info& li, int side, unsi
   ev->block_mode = v.block_mode;
   ev->repeat = v.repeat;
   ev->rule_id = v.rule_id;
+  ev->has_caller = who != nullptr;
+  if (who != nullptr) ev->caller = *who;
+}
+
+/// An INVITE that opens a dialog (no To tag): the one whose caller is identified.
+inline bool initial_invite(const sip::message& m) {
+  return m.is_request && m.req_method == sip::method::invite && m.to.tag.empty();
 }
 
 /// Turns a parsed message into an event and hands it to the control thread: built where
 /// it lies in the ring, written once.
 inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
                  const l4_info& li, int side, unsigned worker, uint64_t tsc,
-                 const event_verdict& v = {}) {
+                 const event_verdict& v = {}, const caller_id* who = nullptr) {
+  caller_id found;
+  if (who == nullptr && initial_invite(m)) {  // SIP over TCP: no verdict step, same identity
+    found =
+        identify_caller(m, sw.identity.order.data(), sw.identity.order.size(), sw.identity.numbers);
+    who = &found;
+  }
   sc[sip_counter::sip_messages].inc();
   if (m.is_request)
     sc.requests[static_cast<size_t>(m.req_method)].inc();
@@ -114,7 +128,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
     sc.responses[m.status / 100 - 1].inc();
   sip_event* ev = sw.ring->claim();
   if (likely(ev != nullptr)) {
-    build_event(m, li, side, worker, tsc, v, ev);
+    build_event(m, li, side, worker, tsc, v, who, ev);
     if (unlikely(ev->truncated)) sc[sip_counter::truncated_fields].inc();
     if (sw.capture) capture(sw, sc, m, raw, li, side, *ev, tsc);
     sw.ring->publish();
@@ -125,7 +139,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
   // message.
   sc[sip_counter::ring_full].inc();
   sip_event lost;
-  build_event(m, li, side, worker, tsc, v, &lost);
+  build_event(m, li, side, worker, tsc, v, who, &lost);
   if (unlikely(lost.truncated)) sc[sip_counter::truncated_fields].inc();
   if (sw.capture) capture(sw, sc, m, raw, li, side, lost, tsc);
 }
@@ -136,10 +150,10 @@ inline void count_parse_error(sip_counters& sc, sip::parse_status r) {
 
 /// Something that may be an INVITE could not be screened: counted by REASON; on side A
 /// dropped when [filters] on_unparsable = "drop", else forwarded.
-inline sip_outcome unscreened(const sip_worker& sw, sip_counters& sc, unscreened_reason reason,
-                              int side) {
+inline verdict unscreened(const sip_worker& sw, sip_counters& sc, unscreened_reason reason,
+                          int side) {
   sc.unscreened[static_cast<size_t>(reason)].inc();
-  if (sw.drop_unparsable_invites && side == 0) return {sip_action::drop_unparsed, nullptr};
+  if (sw.drop_unparsable_invites && side == 0) return verdict::dropped(drop_reason::sip_unparsed);
   return {};
 }
 
@@ -181,10 +195,10 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
 
 /// One UDP datagram's payload P[0..N) (from a frame, or reassembled from fragments). Out of
 /// line: what calls it stays small for the frames that never get here.
-__attribute__((noinline)) inline sip_outcome inspect_udp(sip_worker& sw, sip_counters& sc,
-                                                         const l4_info& li, const char* p,
-                                                         uint32_t n, const uint8_t* frame, int side,
-                                                         unsigned worker, uint64_t tsc) {
+__attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counters& sc,
+                                                     const l4_info& li, const char* p, uint32_t n,
+                                                     const uint8_t* frame, int side,
+                                                     unsigned worker, uint64_t tsc) {
   const bool hinted = sw.hints[li.sport] || sw.hints[li.dport];
   // RFC 3261 §7.5: CRLFs before the start line are ignored — by phones too, so here as
   // well. A datagram of nothing but CRLFs is a keep-alive.
@@ -208,19 +222,27 @@ __attribute__((noinline)) inline sip_outcome inspect_udp(sip_worker& sw, sip_cou
     sc[sip_counter::invite_unparsed].inc();
     return unscreened(sw, sc, unscreened_reason::invite_parse_error, side);
   }
+  // Who is calling: once, here; the verdict step matches it and the event carries it.
+  caller_id who;
+  const bool initial = initial_invite(msg);
+  if (initial)
+    who = identify_caller(msg, sw.identity.order.data(), sw.identity.order.size(),
+                          sw.identity.numbers);
   event_verdict v;
-  sip_outcome out;
-  if (sw.filters != nullptr && msg.is_request)
-    out = apply_filters(sw, sc, msg, p, frame, li, side, worker, tsc, &v);
-  emit(sw, sc, msg, p, li, side, worker, tsc, v);
+  verdict out{};
+  if (sw.on_request.fn != nullptr && msg.is_request)
+    out = sw.on_request.fn(
+        sw.on_request.ctx,
+        sip_request{msg, p, frame, li, side, worker, tsc, initial ? &who : nullptr, sc}, &v);
+  emit(sw, sc, msg, p, li, side, worker, tsc, v, initial ? &who : nullptr);
   return out;
 }
 
 /// An IP fragment. UDP datagrams that may be SIP are put together (copies; the fragments
 /// go on unchanged) and inspected when complete; the verdict then applies to the fragment
 /// that completed the datagram and to every later fragment of it.
-inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_info& li,
-                                    const uint8_t* frame, int side, unsigned worker, uint64_t tsc) {
+inline verdict inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_info& li,
+                                const uint8_t* frame, int side, unsigned worker, uint64_t tsc) {
   sc[sip_counter::ip_fragments].inc();
   // TCP is not reassembled (TCP senders avoid fragmentation; SIP over TCP is not blocked).
   const bool v6_ext = li.ip_version == 6 && (li.proto == 0 || li.proto == 43 || li.proto == 60);
@@ -248,8 +270,8 @@ inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_i
   switch (rt.add(f, side, tsc, fail_closed, may_be_sip)) {
     case reasm_table::verdict::forward: return {};
     case reasm_table::verdict::drop:
-      return {rt.dropped_as_blocked() ? sip_action::drop_blocked : sip_action::drop_unparsed,
-              nullptr};
+      return verdict::dropped(rt.dropped_as_blocked() ? drop_reason::sip_blocked
+                                                      : drop_reason::sip_unparsed);
     case reasm_table::verdict::no_room:
       return unscreened(sw, sc, unscreened_reason::frag_no_room, side);
     case reasm_table::verdict::too_big:
@@ -260,14 +282,14 @@ inline sip_outcome inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_i
   }
   l4_info d = li;  // addresses and VLAN tags as this fragment has them; ports from the datagram
   if (!udp_in_datagram(rt.datagram(), rt.datagram_len(), rt.datagram_proto(), &d)) {
-    const sip_outcome o = unscreened(sw, sc, unscreened_reason::frag_malformed, side);
-    rt.judge(o.act == sip_action::forward, false);
+    const verdict o = unscreened(sw, sc, unscreened_reason::frag_malformed, side);
+    rt.judge(o.passes(), false);
     return o;
   }
-  const sip_outcome o =
+  const verdict o =
       inspect_udp(sw, sc, d, reinterpret_cast<const char*>(rt.datagram() + d.payload_offset),
                   d.payload_len, frame, side, worker, tsc);
-  rt.judge(o.act == sip_action::forward, o.act == sip_action::drop_blocked);
+  rt.judge(o.passes(), !o.passes() && o.reason == drop_reason::sip_blocked);
   return o;
 }
 
@@ -285,9 +307,9 @@ inline bool may_be_sip_udp(const sip_worker& sw, uint16_t sport, uint16_t dport,
 }
 
 /// sip_inspect() for an untagged IPv4 UDP frame in one segment that may be SIP.
-__attribute__((noinline)) inline sip_outcome sip_inspect_udp(sip_worker& sw, sip_counters& sc,
-                                                             rte_mbuf* m, int side, unsigned worker,
-                                                             uint64_t tsc) {
+__attribute__((noinline)) inline verdict sip_inspect_udp(sip_worker& sw, sip_counters& sc,
+                                                         rte_mbuf* m, int side, unsigned worker,
+                                                         uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   l4_info li;
   parse_ipv4_udp(data, rte_pktmbuf_data_len(m), &li);
@@ -297,9 +319,9 @@ __attribute__((noinline)) inline sip_outcome sip_inspect_udp(sip_worker& sw, sip
 
 /// sip_inspect() for the IP frames that are not the common case: chains of segments,
 /// VLAN tags, IPv6, fragments, TCP, malformed headers.
-__attribute__((noinline)) inline sip_outcome sip_inspect_other(sip_worker& sw, sip_counters& sc,
-                                                               rte_mbuf* m, int side,
-                                                               unsigned worker, uint64_t tsc) {
+__attribute__((noinline)) inline verdict sip_inspect_other(sip_worker& sw, sip_counters& sc,
+                                                           rte_mbuf* m, int side, unsigned worker,
+                                                           uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   uint32_t len = rte_pktmbuf_data_len(m);
   if (unlikely(m->nb_segs > 1)) {
@@ -331,9 +353,8 @@ __attribute__((noinline)) inline sip_outcome sip_inspect_other(sip_worker& sw, s
 /// (perf/harness: --toggle-collect on sip_inspect*). Untagged IPv4 UDP that cannot be
 /// SIP — most frames — is let through here, before anything costly; SIP-like payloads go
 /// on to inspect_udp(), every other frame to sip_inspect_other().
-__attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_counters& sc,
-                                                         rte_mbuf* m, int side, unsigned worker,
-                                                         uint64_t tsc) {
+__attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
+                                                     int side, unsigned worker, uint64_t tsc) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (likely(m->nb_segs == 1)) {
@@ -361,6 +382,18 @@ __attribute__((noinline)) inline sip_outcome sip_inspect(sip_worker& sw, sip_cou
       return {};
   }
   return sip_inspect_other(sw, sc, m, side, worker, tsc);
+}
+
+/// The sip stage on a burst: every frame still on its way through is inspected; a frame
+/// the verdict step drops or answers gets that verdict.
+inline void sip_stage_burst(sip_worker& sw, frame_burst& b) {
+  sip_counters& sc = *sw.counters;
+  for (uint16_t i = 0; i < b.n; i++) {
+    if (i + 2 < b.n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 2], void*));
+    if (unlikely(!b.v[i].passes())) continue;
+    const verdict v = sip_inspect(sw, sc, b.pkts[i], b.side, b.worker, b.tsc);
+    if (unlikely(v.kind != verdict_kind::forward)) b.v[i] = v;
+  }
 }
 
 }  // namespace ringbridge::dp

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The call state machine, caller identity and number/name clean-up.
 #include <gtest/gtest.h>
+#include <cstring>
 
 #include <chrono>
 
@@ -233,19 +234,30 @@ TEST(call_table, states_include_interrupted) {
   EXPECT_EQ(k_call_states, 9u);
 }
 
-TEST(calls, identity_prefers_pai_then_rpid_then_from) {
+TEST(calls, the_call_shows_the_identity_the_worker_computed) {
+  // From and PAI differ: the worker chose (PAI) and normalised; the call table must not
+  // read the headers again by rules of its own.
   auto ev = request(method::invite, "id");
-  EXPECT_EQ(caller_identity(ev).number, "+15557654321");
-  ev.rpid.present = 1;
-  ev.rpid.user.assign("+15550000002");
-  ev.rpid.display.assign("RPID Name");
-  EXPECT_EQ(caller_identity(ev).number, "+15550000002");
   ev.pai.present = 1;
   ev.pai.user.assign("%2B1%20555%20000-0003");
-  ev.pai.display.assign("\\\"PAI\\\"   Name");
+  ev.pai.display.assign("PAI Name");
+  ev.has_caller = 1;
+  const char number[] = "+15550000003", name[] = "PAI Name";
+  std::memcpy(ev.caller.number, number, sizeof(number) - 1);
+  ev.caller.number_len = sizeof(number) - 1;
+  std::memcpy(ev.caller.name, name, sizeof(name) - 1);
+  ev.caller.name_len = sizeof(name) - 1;
   identity who = caller_identity(ev);
   EXPECT_EQ(who.number, "+15550000003");
-  EXPECT_EQ(who.name, "\"PAI\" Name");
+  EXPECT_EQ(who.name, "PAI Name");
+  call_table t({});
+  auto ch = t.apply(ev, 1.0);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].call.from_number, "+15550000003");
+  EXPECT_EQ(ch[0].call.from_name, "PAI Name");
+  // An event without the worker's reading (not an initial INVITE): From, same normaliser.
+  ev.has_caller = 0;
+  EXPECT_EQ(caller_identity(ev).number, "+15557654321");
 }
 
 TEST(calls, clean_up_helpers) {
@@ -253,8 +265,10 @@ TEST(calls, clean_up_helpers) {
   EXPECT_EQ(normalize_number("%2b15551234567"), "+15551234567");
   EXPECT_EQ(normalize_number("100%"), "100%");
   EXPECT_EQ(normalize_number("%4"), "%4");
-  EXPECT_EQ(clean_display_name("  Folded\r\n   Name "), "Folded Name");
-  EXPECT_EQ(clean_display_name("a\\\\b"), "a\\b");
+  char out[96];
+  EXPECT_EQ(std::string(out, dp::clean_name("  Folded\r\n   Name ", out, sizeof(out))),
+            "Folded Name");
+  EXPECT_EQ(std::string(out, dp::clean_name("a\\\\b", out, sizeof(out))), "a\\b");
 }
 
 }  // namespace

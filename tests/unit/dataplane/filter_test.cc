@@ -9,8 +9,8 @@
 #include <string>
 
 #include "ringbridge/filters/filter.h"
-#include "ringbridge/sip/sip_parser.h"
 #include "ringbridge/filters/sip_reply.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp {
 namespace {
@@ -227,23 +227,24 @@ TEST(FilterSet, HundredThousandRulesCompileAndStayCheap) {
 }
 
 TEST(FilterSlot, OldSetsAreFreedAfterTheGracePeriodOnly) {
-  filter_slot slot(1);
+  qsbr_domain rcu(1);
+  filter_slot slot(rcu);
   std::string err;
   auto make = [&](const char* num) {
     return filter_set::compile(
         {rule(1, filter_match::number, filter_syntax::exact, num, filter_action::block)}, {}, 1,
         &err);
   };
-  slot.online(0);
+  rcu.online(0);
   slot.publish(make("+1"));
   const filter_set* first = slot.current();
   ASSERT_NE(first, nullptr);
   slot.publish(make("+2"));
   EXPECT_NE(slot.current(), first);
   EXPECT_EQ(slot.reclaim(), 1u);  // the worker has not passed a quiescent state yet
-  slot.quiescent(0);
+  rcu.quiescent(0);
   EXPECT_EQ(slot.reclaim(), 0u);
-  slot.offline(0);
+  rcu.offline(0);
   EXPECT_EQ(slot.generation(), 2u);
 }
 

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ringbridge/sip/calls.h"
+#include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/metrics.h"
-#include "ringbridge/dp/bridge.h"
+#include "ringbridge/sip/calls.h"
 
 class CivetServer;
 
@@ -38,7 +38,8 @@ class filter_manager;
 
 struct api_context {
   const dp::bridge* bridge = nullptr;
-  control_counters* counters = nullptr;  ///< read; storage errors of HTTP threads counted
+  const dp::sip_dataplane* sip = nullptr;  ///< nullptr when SIP inspection is off
+  control_counters* counters = nullptr;    ///< read; storage errors of HTTP threads counted
   std::string db_path;
   std::string state_dir;
   std::chrono::steady_clock::time_point started;

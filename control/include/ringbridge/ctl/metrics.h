@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <string>
 
-#include "ringbridge/sip/calls.h"
+#include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/store.h"
-#include "ringbridge/dp/bridge.h"
 #include "ringbridge/notify/hub.h"
+#include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
 
@@ -50,6 +50,6 @@ struct control_counters {
 };
 
 /// Prometheus text format (version 0.0.4) of everything ringbridge counts.
-std::string render_metrics(const dp::bridge_stats& st, const control_counters& cc, double uptime_s);
+std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s);
 
 }  // namespace ringbridge::ctl

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The two-port bridge: ports, mempool and worker lcores. The dataplane's entry point.
+//
+// Owned by the dataplane core, which names no feature: features (plugins/<f>/dataplane)
+// are given the mempool and the RCU domain, and hand the bridge their stages
+// (add_stage) before start().
 #pragma once
 
 #include <array>
@@ -11,10 +15,9 @@
 #include <vector>
 
 #include "ringbridge/dp/counters.h"
-#include "ringbridge/filters/filter.h"
 #include "ringbridge/dp/port_spec.h"
-#include "ringbridge/sip/sip_event.h"
-#include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/dp/rcu.h"
+#include "ringbridge/dp/stage.h"
 
 struct rte_mempool;
 
@@ -55,7 +58,6 @@ struct bridge_config {
   /// <state_dir>/iface-record; "" = in memory only (lost if the process dies).
   std::string tuning_record;
   csum_mode complete_checksums = csum_mode::automatic;
-  sip_config sip;
 };
 
 /// Totals of one port, summed over workers. Drops are counted on the ingress port.
@@ -92,21 +94,9 @@ struct worker_stats {
   uint64_t busy_polls = 0, idle_polls = 0;
 };
 
-/// SIP inspection totals over all workers.
-struct sip_stats {
-  std::array<uint64_t, k_sip_counters> c{};
-  std::array<uint64_t, k_sip_methods> requests{};
-  std::array<uint64_t, 6> responses{};
-  std::array<uint64_t, k_sip_parse_errors> parse_errors{};
-  std::array<uint64_t, k_unscreened_reasons> unscreened{};
-
-  uint64_t operator[](sip_counter k) const { return c[static_cast<size_t>(k)]; }
-};
-
 struct bridge_stats {
   std::array<port_stats, 2> ports;
   std::vector<worker_stats> workers;
-  sip_stats sip;
   uint64_t mbufs_total = 0, mbufs_in_use = 0;
 };
 
@@ -122,6 +112,10 @@ class bridge {
   ~bridge();
   bridge(const bridge&) = delete;
   bridge& operator=(const bridge&) = delete;
+
+  /// Appends a feature's step to worker W's frame path (before start()); stages run in
+  /// the order added. False (with *error) beyond k_max_stages.
+  bool add_stage(unsigned w, const stage& s, std::string* error);
 
   /// Launches one worker per worker lcore. False (with *error) if there are too few lcores.
   bool start(std::string* error);
@@ -153,18 +147,11 @@ class bridge {
 
   const bridge_config& config() const { return _cfg; }
 
-  /// Worker W's event ring, or nullptr when SIP inspection is off. The control thread is
-  /// its only consumer.
-  event_ring* events(unsigned w) const {
-    return w < _sip.size() && _sip[w] ? _sip[w]->ring.get() : nullptr;
-  }
-  /// Worker W's SIP message capture ring (nullptr unless sip.capture_messages).
-  capture_ring* captures(unsigned w) const {
-    return w < _sip.size() && _sip[w] ? _sip[w]->capture.get() : nullptr;
-  }
   unsigned workers() const { return _cfg.workers; }
-  /// The filter rules the workers use (nullptr unless sip.filters). Publish through it.
-  filter_slot* filters() const { return _filters.get(); }
+  /// Where frames come from (features that make frames: SIP replies).
+  rte_mempool* pool() const { return _pool; }
+  /// The quiescent-state domain the workers report to; features publish through it.
+  const qsbr_domain& rcu() const { return *_rcu; }
 
  private:
   explicit bridge(const bridge_config& cfg);
@@ -186,9 +173,8 @@ class bridge {
   std::unique_ptr<iface_tuning> _tuning;
   std::vector<std::unique_ptr<worker_counters>> _counters;
   std::vector<std::unique_ptr<worker_ctx>> _ctxs;  // read by the workers while they run
-  std::unique_ptr<sip_database> _sip_db;
-  std::unique_ptr<filter_slot> _filters;  // outlives the workers (destroyed after stop)
-  std::vector<std::unique_ptr<sip_worker>> _sip;
+  std::unique_ptr<qsbr_domain> _rcu;
+  std::vector<std::vector<stage>> _stages;  ///< per worker, in order
   std::vector<unsigned> _worker_lcores;
   std::vector<unsigned> _worker_cpus;
   std::atomic<bool> _running{false};

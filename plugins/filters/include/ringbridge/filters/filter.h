@@ -18,59 +18,24 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ringbridge/sip/sip_parser.h"
+#include "ringbridge/dp/rcu.h"
+#include "ringbridge/sip/call_verdict.h"
+#include "ringbridge/sip/identity.h"
 
 struct hs_database;
 struct hs_scratch;
-struct rte_rcu_qsbr;
 
 namespace ringbridge::dp {
 
 enum class filter_match : uint8_t { number, name, anonymous, any };
 enum class filter_syntax : uint8_t { exact, prefix, glob, regex, substring };
-enum class filter_action : uint8_t { none = 0, allow, block, record, norecord };
-enum class block_mode : uint8_t { drop, busy, decline };
+// filter_action and block_mode: the vocabulary of a call event's verdict, owned by the sip
+// feature (ringbridge/sip/call_verdict.h), so that the call log reads it without filters.
 
 const char* filter_match_name(filter_match m);
 const char* filter_syntax_name(filter_syntax s);
-const char* filter_action_name(filter_action a);
-const char* block_mode_name(block_mode m);
 bool parse_filter_match(std::string_view s, filter_match* out);
 bool parse_filter_syntax(std::string_view s, filter_syntax* out);
-bool parse_filter_action(std::string_view s, filter_action* out);
-bool parse_block_mode(std::string_view s, block_mode* out);
-
-/// Where the caller's identity comes from, in order of preference.
-enum class identity_source : uint8_t { pai, rpid, from };
-
-/// How numbers are brought to one form before matching (rules' patterns too):
-/// %XX escapes decoded, visual separators removed, an international prefix ("00", "011")
-/// turned into "+", and, with a country code, national numbers made international
-/// ("0301234567" → "+49301234567" with country_code "49", trunk_prefix "0").
-struct number_format {
-  std::vector<std::string> intl_prefixes = {"00"};
-  std::string country_code;         ///< empty: national numbers stay as they are
-  std::string trunk_prefix;         ///< stripped from national numbers before the country code
-  uint8_t min_national_digits = 7;  ///< shorter numbers (extensions) are left alone
-};
-
-/// Writes the normalised form of RAW into OUT (at most CAP bytes); returns its length.
-size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap);
-
-/// The caller of an INVITE as the filters see it.
-struct caller_id {
-  char number[64];
-  uint8_t number_len = 0;
-  char name[96];  ///< display name, unescaped, whitespace (folding) folded
-  uint8_t name_len = 0;
-  bool anonymous = false;  ///< no usable number, an anonymous user, or Privacy: id
-  std::string_view number_view() const { return {number, number_len}; }
-  std::string_view name_view() const { return {name, name_len}; }
-};
-
-/// Picks the identity from M by ORDER and normalises it.
-caller_id identify_caller(const sip::message& m, const identity_source* order, size_t n,
-                          const number_format& f);
 
 /// One rule as given (REST, config, SQLite). position orders them: lower first.
 struct filter_rule {
@@ -96,9 +61,7 @@ struct filter_verdict {
 class filter_set {
  public:
   struct options {
-    std::vector<identity_source> identity = {identity_source::pai, identity_source::rpid,
-                                             identity_source::from};
-    number_format numbers;
+    number_format numbers;  ///< how rule patterns are normalised: as the sip identity's numbers
   };
 
   /// Compiles RULES (any order; sorted by position here) for WORKERS workers. nullptr
@@ -112,8 +75,6 @@ class filter_set {
 
   /// The first rule (by position) that matches WHO. Worker W's scratch; no allocation.
   filter_verdict evaluate(const caller_id& who, unsigned worker) const;
-  /// Caller identity of an INVITE under this set's options.
-  caller_id identify(const sip::message& m) const;
 
   size_t size() const { return _rules.size(); }
   const options& opts() const { return _opt; }
@@ -162,23 +123,17 @@ class filter_set {
 };
 
 /// The current filter set as the workers see it. Publishing swaps a pointer; the old set is
-/// freed once every worker has passed a quiescent state (rte_rcu_qsbr) — workers never
-/// wait, and forwarding never pauses.
+/// freed once every worker has passed a quiescent state of the bridge's qsbr_domain —
+/// workers never wait, and forwarding never pauses.
 class filter_slot {
  public:
-  /// WORKERS threads report quiescent states (thread id = worker index).
-  explicit filter_slot(unsigned workers);
+  explicit filter_slot(const qsbr_domain& rcu);
   ~filter_slot();
   filter_slot(const filter_slot&) = delete;
   filter_slot& operator=(const filter_slot&) = delete;
 
   /// Worker side: the set to use now (may be nullptr: no rules).
   const filter_set* current() const { return _cur.load(std::memory_order_acquire); }
-  /// Worker side, once per loop iteration: "I hold no reference to an older set".
-  void quiescent(unsigned worker) const;
-  /// Worker side: online/offline around the worker loop.
-  void online(unsigned worker) const;
-  void offline(unsigned worker) const;
 
   /// Control side (any thread): makes SET current; the previous one is retired.
   void publish(std::unique_ptr<filter_set> set);
@@ -189,7 +144,7 @@ class filter_slot {
 
  private:
   std::atomic<const filter_set*> _cur{nullptr};
-  rte_rcu_qsbr* _qsbr = nullptr;
+  const qsbr_domain& _rcu;
   std::mutex _mu;
   struct retired {
     std::unique_ptr<filter_set> set;

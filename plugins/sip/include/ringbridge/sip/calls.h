@@ -12,7 +12,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ringbridge/filters/filter.h"
 #include "ringbridge/sip/sip_event.h"
 
 namespace ringbridge::ctl {
@@ -69,20 +68,13 @@ struct call_record {
 /// number matching needs: "+1%20(555)%20123-4567" → "+15551234567". The result is valid
 /// UTF-8 (bytes that are not become U+FFFD).
 std::string normalize_number(std::string_view raw);
-/// Removes quotes' backslash escapes and folds whitespace runs into one space; valid
-/// UTF-8 out.
-std::string clean_display_name(std::string_view raw);
-
-/// The caller identity of an INVITE: the first present of P-Asserted-Identity,
-/// Remote-Party-ID, From (number and display name).
+/// The caller of an INVITE: the identity the worker computed (sip_event::caller; the one
+/// the filters matched), as valid UTF-8.
 struct identity {
   std::string number;
   std::string name;
 };
-identity caller_identity(const dp::sip_event& ev,
-                         const std::vector<dp::identity_source>& order = {
-                             dp::identity_source::pai, dp::identity_source::rpid,
-                             dp::identity_source::from});
+identity caller_identity(const dp::sip_event& ev);
 
 /// What changed, for the caller to persist and publish: a copy of the call as it is now.
 struct call_change {
@@ -96,9 +88,6 @@ struct call_limits {
   double ringing_timeout_s = 300;     ///< no final answer by then → timeout
   double answered_timeout_s = 86400;  ///< answered, no BYE by then → timeout
   double finished_grace_s = 32;       ///< finished calls are kept this long (SIP timer B/F)
-  /// Caller identity precedence (the same as the filters use).
-  std::vector<dp::identity_source> identity = {dp::identity_source::pai, dp::identity_source::rpid,
-                                               dp::identity_source::from};
 };
 
 /// Calls in progress (and recently finished, until the retransmissions die down).

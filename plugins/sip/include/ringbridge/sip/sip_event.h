@@ -15,8 +15,10 @@
 #include <string_view>
 #include <type_traits>
 
-#include "ringbridge/sip/sip_parser.h"
 #include "ringbridge/dp/spsc_ring.h"
+#include "ringbridge/sip/call_verdict.h"
+#include "ringbridge/sip/identity.h"
+#include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp {
 
@@ -113,6 +115,10 @@ struct sip_event {
   uint8_t pt_count = 0;
   uint8_t pts[8] = {};
   fixed_str<46> media_addr;
+  /// Initial INVITEs: who is calling, as the filters matched it (identity.h). The call
+  /// log, notifications and the API show this, never their own reading of the headers.
+  uint8_t has_caller = 0;
+  caller_id caller;
 };
 static_assert(std::is_trivially_copyable_v<sip_event>, "events cross threads as bytes");
 

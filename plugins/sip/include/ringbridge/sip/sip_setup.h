@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Setup of SIP inspection: the Hyperscan database of SIP start lines, hint ports, and the
-// per-worker state (scratch, TCP stream table, event ring). Cold path; the per-frame code
-// is in plugins/sip/dataplane/sip_stage.h.
+// Set-up of SIP inspection (cold path): the Hyperscan database of SIP start lines, the
+// per-worker state (scratch, TCP stream table, reassembly table, event ring), and
+// sip_dataplane, which owns them all and hands the bridge one stage per worker. The
+// per-frame code is in plugins/sip/dataplane/sip_stage.h.
+//
+// Owned by the sip feature. It uses the dataplane core (counters, packet, stage) and
+// knows no other feature: a verdict on a SIP request (filters) comes in through
+// request_hook.
 #pragma once
 
 #include <bitset>
@@ -11,10 +16,13 @@
 #include <vector>
 
 #include "ringbridge/dp/counters.h"
+#include "ringbridge/dp/packet.h"
+#include "ringbridge/dp/stage.h"
+#include "ringbridge/sip/identity.h"
+#include "ringbridge/sip/sip_counters.h"
 #include "ringbridge/sip/sip_event.h"
 
 struct hs_database;
-struct rte_mempool;
 struct hs_scratch;
 
 namespace ringbridge::dp {
@@ -29,12 +37,9 @@ struct sip_config {
   uint32_t reassembly_slots = 64;         ///< fragmented datagrams reassembled at once, per worker
   uint32_t reassembly_max_bytes = 16384;  ///< larger fragmented datagrams are not inspected
   uint32_t reassembly_timeout_s = 60;     ///< fragments are held (as copies) at most this long
-  uint32_t reply_rate = 50;               ///< 486/603/200 replies a second, per worker (0: none)
-  uint32_t reply_burst = 100;             ///< replies that may go out at once
   bool capture_messages = false;          ///< copy each SIP message for exports (HEP sinks)
-  bool filters = false;                   ///< decide on INVITEs with the published filter rules
   bool drop_unparsable_invites = false;   ///< an INVITE that cannot be parsed: drop (else forward)
-  uint32_t blocked_ttl_s = 32;            ///< how long a blocked Call-ID is remembered
+  identity_options identity;              ///< who the caller of an INVITE is
 };
 
 /// The compiled Hyperscan database of SIP request and status lines. Immutable once
@@ -56,55 +61,95 @@ class sip_database {
 };
 
 struct tcp_stream_table;
-struct blocked_table;
 class reasm_table;
-class filter_slot;
-inline constexpr size_t k_reply_buf = 1400;
 inline constexpr size_t k_linear_bytes = 65536;  ///< sip_worker::linear
 
-/// A token bucket (GCRA form): on average one token per PERIOD cycles, at most BURST in a
-/// row. Worker-local, no atomics. period 0 = never a token.
-struct token_bucket {
-  uint64_t period = 0;
-  uint64_t burst = 1;
-  uint64_t tat = 0;  ///< theoretical arrival time of the next token
-
-  bool take(uint64_t now) {
-    if (period == 0) return false;
-    const uint64_t t = tat > now ? tat : now;
-    if (t - now > (burst - 1) * period) return false;
-    tat = t + period;
-    return true;
-  }
+/// The filter step's result as the event reports it.
+struct event_verdict {
+  uint8_t verdict = 0;  ///< filters' filter_action (0: none)
+  uint8_t block_mode = 0;
+  uint8_t repeat = 0;
+  uint32_t rule_id = 0;
 };
 
-/// One worker's SIP state. Owned by the bridge; used only by its worker lcore.
+/// A parsed SIP request over UDP, as a request hook sees it. Views into the frame (or the
+/// reassembled datagram): valid during the call only.
+struct sip_request {
+  const sip::message& msg;
+  const char* raw;       ///< the message's bytes (msg.length of them)
+  const uint8_t* frame;  ///< the frame it came in (for an answer: addresses, VLAN tags)
+  const l4_info& li;
+  int side;
+  unsigned worker;
+  uint64_t tsc;
+  const caller_id* caller;  ///< initial INVITEs: who is calling; else nullptr
+  sip_counters& counters;
+};
+
+/// A verdict on SIP requests (the filters feature). Called on the worker for every request
+/// over UDP that parsed; fills *EV for the call event and returns what to do with the
+/// frame (forward, drop, answer).
+struct request_hook {
+  verdict (*fn)(void* ctx, const sip_request& r, event_verdict* ev) = nullptr;
+  void* ctx = nullptr;
+};
+
+/// One worker's SIP state. Owned by sip_dataplane; used only by its worker lcore.
 struct sip_worker {
   const sip_database* db = nullptr;
   hs_scratch* scratch = nullptr;
   std::bitset<65536> hints;
   std::unique_ptr<tcp_stream_table> streams;
-  std::unique_ptr<reasm_table> reasm;      ///< fragmented UDP datagrams being put together
-  std::unique_ptr<uint8_t[]> linear;       ///< 64 KiB: payloads that span mbuf segments
-  std::unique_ptr<event_ring> ring;        ///< this worker → control
-  std::unique_ptr<capture_ring> capture;   ///< SIP message bytes → control (when exporting)
-  const filter_slot* filters = nullptr;    ///< the published rules (nullptr: no filtering)
-  std::unique_ptr<blocked_table> blocked;  ///< Call-IDs this worker blocked
-  std::unique_ptr<char[]> reply_buf;       ///< k_reply_buf bytes: a response being built
-  token_bucket replies;                    ///< how many responses the bridge may send
-  rte_mempool* pool = nullptr;             ///< where response frames come from
+  std::unique_ptr<reasm_table> reasm;     ///< fragmented UDP datagrams being put together
+  std::unique_ptr<uint8_t[]> linear;      ///< 64 KiB: payloads that span mbuf segments
+  std::unique_ptr<event_ring> ring;       ///< this worker → control
+  std::unique_ptr<capture_ring> capture;  ///< SIP message bytes → control (when exporting)
+  request_hook on_request;                ///< the verdict step (fn nullptr: none)
+  identity_options identity;
   bool drop_unparsable_invites = false;
+  sip_counters* counters = nullptr;
+  unsigned index = 0;  ///< the worker's index
 
   /// Allocates scratch, stream and reassembly tables, buffers and the ring. TSC_HZ turns
   /// the configured times into TSC cycles. False with *error on failure.
   bool init(const sip_database& database, const sip_config& cfg, uint64_t tsc_hz,
             sip_counters& counters, std::string* error);
-  /// Turns on the filter step (before the workers start).
-  void enable_filters(const filter_slot* slot, rte_mempool* mp, uint64_t ttl_tsc);
   sip_worker();
   ~sip_worker();
   sip_worker(const sip_worker&) = delete;
   sip_worker& operator=(const sip_worker&) = delete;
+};
+
+/// SIP inspection for the whole bridge: the database, one sip_worker and counter block per
+/// worker, their rings. Built on the control thread before the workers start; lives until
+/// they have stopped.
+class sip_dataplane {
+ public:
+  /// nullptr with *error (Hyperscan, memory) on failure.
+  static std::unique_ptr<sip_dataplane> create(const sip_config& cfg, unsigned workers,
+                                               std::string* error);
+  ~sip_dataplane();
+
+  /// Worker W's inspection stage, for bridge::add_stage().
+  stage stage_for(unsigned w);
+  /// Installs the verdict step on every worker (before the workers start).
+  void set_request_hook(unsigned w, request_hook h) { _workers[w]->on_request = h; }
+
+  unsigned workers() const { return static_cast<unsigned>(_workers.size()); }
+  /// Worker W's event ring; the control thread is its only consumer.
+  event_ring* events(unsigned w) const { return _workers[w]->ring.get(); }
+  /// Worker W's SIP message capture ring (nullptr unless capture_messages).
+  capture_ring* captures(unsigned w) const { return _workers[w]->capture.get(); }
+  sip_worker& worker(unsigned w) { return *_workers[w]; }
+  sip_counters& counters(unsigned w) { return *_counters[w]; }
+  /// Sums the per-worker counters. Any thread.
+  sip_stats stats() const;
+
+ private:
+  sip_dataplane() = default;
+  std::unique_ptr<sip_database> _db;
+  std::vector<std::unique_ptr<sip_counters>> _counters;
+  std::vector<std::unique_ptr<sip_worker>> _workers;
 };
 
 }  // namespace ringbridge::dp
