@@ -292,6 +292,7 @@ int run_appliance(int argc, char** argv) {
     sc.reassembly_timeout_s = cfg.sip.reassembly_timeout_s;
     sc.identity.order = cfg.filters.identity;
     sc.identity.numbers = cfg.filters.numbers;
+    set_number_format(cfg.filters.numbers);  // one format for the workers and the control side
     // Notification / export sinks: built (not started) before the dataplane, so that
     // workers capture SIP messages only when a sink exports them.
     std::unique_ptr<plugin::hub> notify = plugin::hub::create(cfg.notify, &err);

@@ -24,8 +24,10 @@
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/sip/sip_setup.h"
+#include "sip_stage.h"
 #include "worker_fastpath.h"
 
 namespace ringbridge::dp {
@@ -245,6 +247,14 @@ std::vector<filter_rule> bench_rules(size_t n) {
   return rules;
 }
 
+/// The filters' verdict as the appliance installs it: SIP's request hook.
+void hook_filters(sip_worker& sw, filter_dataplane& fd) {
+  sw.on_request = {[](void* ctx, const sip_request& r, event_verdict* ev) {
+                     return filter_request(*static_cast<filter_worker*>(ctx), r, ev);
+                   },
+                   &fd.worker(0)};
+}
+
 /// The verdict on a parsed INVITE: caller identity (PAI/RPID/From, normalised) and the
 /// first matching rule among N (exact hash + Hyperscan).
 void BM_filter_verdict(benchmark::State& state) {
@@ -254,7 +264,7 @@ void BM_filter_verdict(benchmark::State& state) {
   sip::message m;
   sip::parse(k_invite.data(), k_invite.size(), true, &m);
   for (auto _ : state) {
-    const caller_id who = fs->identify(m);
+    const caller_id who = identify_caller(m, identity_options{}.order.data(), 3, number_format{});
     benchmark::DoNotOptimize(fs->evaluate(who, 0));
   }
 }
@@ -275,9 +285,11 @@ void BM_inspect_invite_filtered(benchmark::State& state) {
   sip_worker sw;
   sip_counters sc;
   sw.init(*db, sip_config{}, rte_get_tsc_hz(), sc, &err);
-  filter_slot slot(1);
-  slot.publish(filter_set::compile(bench_rules(static_cast<size_t>(state.range(0))), {}, 1, &err));
-  sw.enable_filters(&slot, pool(), 1ull << 40);
+  qsbr_domain rcu(1);
+  filter_dataplane fd(filter_dp_config{}, 1, pool(), rcu, rte_get_tsc_hz());
+  fd.slot().publish(
+      filter_set::compile(bench_rules(static_cast<size_t>(state.range(0))), {}, 1, &err));
+  hook_filters(sw, fd);
   rte_mbuf* m = mbuf_of(frame_with_payload(5060, k_invite));
   sip_event ev;
   for (auto _ : state) {
@@ -296,9 +308,10 @@ void BM_inspect_invite_413(benchmark::State& state) {
   sip_worker sw;
   sip_counters sc;
   sw.init(*db, sip_config{}, rte_get_tsc_hz(), sc, &err);
-  filter_slot slot(1);
-  slot.publish(filter_set::compile({}, {}, 1, &err));
-  sw.enable_filters(&slot, pool(), 1ull << 40);
+  qsbr_domain rcu(1);
+  filter_dataplane fd(filter_dp_config{}, 1, pool(), rcu, rte_get_tsc_hz());
+  fd.slot().publish(filter_set::compile({}, {}, 1, &err));
+  hook_filters(sw, fd);
   const std::string invite =
       "INVITE sip:+15551230000@10.99.0.2 SIP/2.0\r\n"
       "Via: SIP/2.0/UDP 10.99.0.1:5060;branch=z9hG4bK00000007\r\n"

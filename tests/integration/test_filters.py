@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from peers import UdpReceiver
-from rbtest import free_port, in_ns, metric, run, sip_appliance, sip_config, sipp_calls
+from rbtest import (call_log, free_port, in_ns, metric, run, sip_appliance, sip_config,
+                    sipp_calls)
 
 TOKEN = "test-token-0123456789"
 REJECTED = Path(__file__).with_name("sipp") / "uac_rejected.xml"
@@ -195,6 +196,20 @@ def sink_events(env):
     return out
 
 
+def sink_datagrams(env):
+    """The caller-ID datagrams the UDP sink sent, decoded (docs/notify.md)."""
+    out = []
+    for _, d in env.sink.packets:
+        off, strings = 20, []
+        for _ in range(d[18]):
+            strings.append(d[off + 1:off + 1 + d[off]].decode())
+            off += 1 + d[off]
+        name, number, name_sent, called, call_id = (strings + [""] * 5)[:5]
+        out.append({"event": d[5], "name": name, "number": number, "name_sent": name_sent,
+                    "called": called, "call_id": call_id})
+    return out
+
+
 def test_sinks_get_blocked_and_voicemail_events(env):
     add_rule(env, match="number", syntax="exact", pattern="+15550004444", action="block")
     base = (f"sip:service@{env.topo.phone_ip}:5060 SIP/2.0\n"
@@ -214,6 +229,43 @@ def test_sinks_get_blocked_and_voicemail_events(env):
     evs = [e for e in sink_events(env) if e[2] == "vm-1@test"]
     assert evs == [(4, "+15550004444", "vm-1@test"), (5, "+15550004444", "vm-1@test")], evs
     assert "vm-1@test" not in env.trace.read_text(errors="replace")
+
+
+def test_one_identity_for_the_rule_the_log_and_the_notification(env):
+    """From and P-Asserted-Identity differ: the worker picks PAI and normalises its number
+    once; the name rule matches that name, and the call log row (REST and SQLite) and the
+    blocked notification show the same name and number — not From's, not the raw user."""
+    rule = add_rule(env, match="name", syntax="substring", pattern="Real Caller",
+                    action="block")
+    call_id = "identity-1@test"
+    invite = (f"INVITE sip:service@{env.topo.phone_ip}:5060 SIP/2.0\n"
+              f"Via: SIP/2.0/UDP {env.topo.net_ip}:5080;branch=z9hG4bK-id1\n"
+              'From: "Spoofed Name" <sip:+15550001111@x>;tag=1\n'
+              'P-Asserted-Identity: "Real Caller" <sip:0030%20123-456@carrier>\n'
+              f"To: <sip:service@{env.topo.phone_ip}>\nCall-ID: {call_id}\n"
+              "CSeq: 1 INVITE\nContent-Length: 0\n\n")
+    send_raw(env, "identity-invite", invite, timeout=1)
+    want = ("Real Caller", "+30123456")  # "00" made "+", escapes and separators gone
+    deadline = time.time() + 5
+    notes = []
+    while time.time() < deadline:
+        notes = [n for n in sink_datagrams(env) if n["call_id"] == call_id]
+        if notes:
+            break
+        time.sleep(0.1)
+    assert call_id not in env.trace.read_text(errors="replace")  # blocked by the name rule
+    st, calls = env.api.get("/api/v1/calls?limit=50")
+    assert st == 200
+    call = [c for c in calls if c["call_id"] == call_id]
+    assert len(call) == 1, calls
+    call = call[0]
+    assert (call["from_name"], call["from_number"]) == want, call
+    assert call["state"] == "blocked" and call["rule_id"] == rule["id"], call
+    row = [r for r in call_log(env.state) if r["call_id"] == call_id]
+    assert len(row) == 1 and (row[0]["from_name"], row[0]["from_number"]) == want, row
+    assert len(notes) == 1 and notes[0]["event"] == 4, notes  # 4: blocked
+    assert (notes[0]["name_sent"], notes[0]["number"]) == want, notes[0]
+    assert notes[0]["name"] == "Real Caller", notes[0]  # no phonebook entry: the name sent
 
 
 def test_block_this_caller_from_the_log(env):

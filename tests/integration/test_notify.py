@@ -19,7 +19,7 @@ from peers import (GntpServer, HepTcpReceiver, Mosquitto, UdpReceiver, WebhookSe
                    hep_decode)
 from rbtest import BIN, free_port, metric, run, sip_appliance, sip_config, sipp_calls
 
-NOTIFY_BIN = BIN.parent.parent / "plugins" / "ringbridge-notify"
+NOTIFY_BIN = BIN.parent.parent / "plugins" / "notify" / "ringbridge-notify"
 TOKEN = "test-token-0123456789"
 CALLS = 5
 

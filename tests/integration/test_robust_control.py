@@ -166,7 +166,7 @@ def raw_datagram(strings, event=1):
 @pytest.mark.parametrize("mode", ["--json", "text"])
 def test_notify_decoder_prints_valid_utf8_whatever_arrives(mode):
     from rbtest import BIN
-    notify_bin = BIN.parent.parent / "plugins" / "ringbridge-notify"
+    notify_bin = BIN.parent.parent / "plugins" / "notify" / "ringbridge-notify"
     port = free_port()
     args = [str(notify_bin), "--listen", f"127.0.0.1:{port}", "--count", "2", "--timeout", "10"]
     if mode == "--json":

@@ -61,15 +61,17 @@ const char* direction_name(call_direction d) {
   return d == call_direction::inbound ? "inbound" : "outbound";
 }
 
+namespace {
+dp::number_format g_numbers;  // set once at start, before other threads run; read-only after
+}  // namespace
+
+void set_number_format(const dp::number_format& f) {
+  g_numbers = f;
+}
+
 std::string normalize_number(std::string_view raw) {
-  // Escapes decoded and separators dropped; no prefix rewriting (the number as sent).
-  static const dp::number_format k_as_sent = [] {
-    dp::number_format f;
-    f.intl_prefixes.clear();
-    return f;
-  }();
   char out[64];
-  return utf8_sanitize({out, dp::normalize_number(raw, k_as_sent, out, sizeof(out))});
+  return utf8_sanitize({out, dp::normalize_number(raw, g_numbers, out, sizeof(out))});
 }
 
 identity caller_identity(const dp::sip_event& ev) {

@@ -64,9 +64,17 @@ struct call_record {
   }
 };
 
-/// Decodes %XX escapes (RFC 3261 user part) and strips visual separators the way
-/// number matching needs: "+1%20(555)%20123-4567" → "+15551234567". The result is valid
-/// UTF-8 (bytes that are not become U+FFFD).
+/// The number format of the whole appliance ([filters] numbers): the workers' caller
+/// identity uses it, and so does normalize_number(). Call once at start, before any other
+/// thread runs.
+void set_number_format(const dp::number_format& f);
+
+/// RAW through the one normaliser (dp::normalize_number) in the appliance's format: %XX
+/// escapes decoded, visual separators stripped, an international prefix made "+", national
+/// numbers made international when a country code is set — "+1%20(555)%20123-4567" →
+/// "+15551234567", "0049301234567" → "+49301234567". For called numbers, phonebook entries
+/// and queries, so they compare equal to the caller numbers the workers log. Valid UTF-8
+/// out (bytes that are not become U+FFFD).
 std::string normalize_number(std::string_view raw);
 /// The caller of an INVITE: the identity the worker computed (sip_event::caller; the one
 /// the filters matched), as valid UTF-8.
