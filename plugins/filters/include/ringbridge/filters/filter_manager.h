@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Call filter rules on the control side: stored in SQLite, edited over REST (and from the
-// config file and the call log), compiled into a dp::filter_set and published to the
-// workers. One mutex serialises every change; workers never wait for it.
+// Call filter rules on the control side: stored in SQLite, edited through the REST edge
+// (filters_http.h), the config file and the call log, compiled into a dp::filter_set and
+// published to the workers. One mutex serialises every change; workers never wait for it.
+//
+// Owns: the rules' storage, validation, compilation and publication. Answers in domain
+// terms (filter_result); touches no HTTP or JSON.
 #pragma once
 
 #include <atomic>
