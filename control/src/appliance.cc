@@ -20,6 +20,8 @@
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
+#include "ringbridge/filters/filter_manager.h"
+#include "ringbridge/filters/filters_http.h"
 #include "ringbridge/ctl/ha.h"
 #include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/stats_report.h"
@@ -28,8 +30,8 @@
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/host_access.h"
 #include "ringbridge/filters/filter_dataplane.h"
-#include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/notify/hub_metrics.h"
 #include "ringbridge_build_info.h"
 
 #include <rte_cycles.h>
@@ -344,8 +346,6 @@ int run_appliance(int argc, char** argv) {
     release_after_start(cfg, eo.ports);
 
     control_counters counters;
-    counters.notify = notify.get();
-    counters.filters = filters.get();
     if (filters) filters->set_storage_stats(&counters.storage);
     for (const auto& s : notify->stats())
       RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
@@ -358,6 +358,9 @@ int run_appliance(int argc, char** argv) {
     api.state_dir = cfg.storage.state_dir;
     api.started = std::chrono::steady_clock::now();
     api.filters = filters.get();
+    api.notify = notify.get();
+    api.metric_sources.push_back(plugin::hub_metrics(*notify));
+    if (filters) api.metric_sources.push_back(filter_metrics(*filters));
     std::unique_ptr<http_api> http;
     if (cfg.http.enabled) {
       http = http_api::start(hs, &api, &err);
@@ -380,7 +383,7 @@ int run_appliance(int argc, char** argv) {
     retention.max_call_age_days = cfg.storage.max_call_age_days;
     retention.phonebook_auto_max = cfg.storage.phonebook_auto_max;
     if (db)
-      loop = std::make_unique<control_loop>(sip.get(), *db, api, counters, limits, retention,
+      loop = std::make_unique<control_loop>(sip.get(), *db, api.active, counters, limits, retention,
                                             notify.get());
 
     const bool replay =

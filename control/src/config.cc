@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/filters/filter_manager.h"
+#include "ringbridge/filters/rule_json.h"
 
 namespace ringbridge::ctl {
 

@@ -7,8 +7,8 @@
 #include <ctime>
 
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/ctl/http_api.h"
 #include "ringbridge/dp/clock.h"
+#include "ringbridge/sip/call_view.h"
 
 namespace ringbridge::ctl {
 
@@ -38,12 +38,12 @@ const char* control_stage_name(control_stage s) {
   return "?";
 }
 
-control_loop::control_loop(dp::sip_dataplane* sip, store& db, api_context& api,
+control_loop::control_loop(dp::sip_dataplane* sip, store& db, active_calls& active,
                            control_counters& counters, call_limits limits, storage_limits storage,
                            plugin::hub* notify)
     : _sip(sip),
       _db(db),
-      _api(api),
+      _active(active),
       _cc(counters),
       _table(std::move(limits)),
       _writer(db, storage, counters.storage),
@@ -250,11 +250,7 @@ void control_loop::publish_active(bool force) {
   // a flood of new calls does not turn into a copy of the table per batch.
   const double now = mono_s();
   if (!force && now - _last_publish < k_publish_interval_s) return;
-  std::vector<call_record> active = _table.active();
-  {
-    std::lock_guard<std::mutex> g(_api.mu);
-    _api.active = std::move(active);
-  }
+  _active.publish(_table.active());
   _last_publish = now;
   _active_dirty = false;
 }

@@ -2,8 +2,7 @@
 // Builds prometheus-cpp metric families from the counters and serializes them.
 #include "ringbridge/ctl/metrics.h"
 
-#include "ringbridge/filters/filter_manager.h"
-
+#include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
@@ -43,7 +42,8 @@ void sample(MetricFamily& f, double v, std::vector<ClientMetric::Label> labels =
 
 }  // namespace
 
-std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s) {
+std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s,
+                           const std::vector<const prometheus::Collectable*>& sources) {
   families fs;
   auto& up =
       fs.add("ringbridge_uptime_seconds", "Seconds since ringbridge started", MetricType::Gauge);
@@ -204,38 +204,6 @@ std::string render_metrics(const dataplane_stats& st, const control_counters& cc
   sample(reg, static_cast<double>(cc.registrations_ok.load()), {{"result", "ok"}});
   sample(reg, static_cast<double>(cc.registrations_challenged.load()), {{"result", "challenged"}});
   sample(reg, static_cast<double>(cc.registrations_failed.load()), {{"result", "failed"}});
-  if (cc.notify != nullptr && !cc.notify->empty()) {
-    auto& ne = fs.add("ringbridge_notify_events_total",
-                      "Notification / export items per sink: delivered, failed (the sink tried), "
-                      "dropped (its queue was full)",
-                      MetricType::Counter);
-    auto& nq = fs.add("ringbridge_notify_queue_depth", "Items waiting in each sink's queue",
-                      MetricType::Gauge);
-    for (const auto& s : cc.notify->stats()) {
-      sample(ne, static_cast<double>(s.delivered),
-             {{"sink", s.name}, {"type", s.type}, {"result", "delivered"}});
-      sample(ne, static_cast<double>(s.failed),
-             {{"sink", s.name}, {"type", s.type}, {"result", "failed"}});
-      sample(ne, static_cast<double>(s.dropped),
-             {{"sink", s.name}, {"type", s.type}, {"result", "dropped"}});
-      sample(nq, static_cast<double>(s.queued), {{"sink", s.name}, {"type", s.type}});
-    }
-  }
-  if (cc.filters != nullptr) {
-    const auto f = cc.filters->get_stats();
-    sample(
-        fs.add("ringbridge_filter_rules", "Filter rules in the published set", MetricType::Gauge),
-        static_cast<double>(f.rules));
-    sample(fs.add("ringbridge_filter_reloads_total", "Filter sets compiled and published",
-                  MetricType::Counter),
-           static_cast<double>(f.reloads));
-    sample(fs.add("ringbridge_filter_reload_failures_total",
-                  "Filter reloads refused (a rule did not compile)", MetricType::Counter),
-           static_cast<double>(f.reload_failures));
-    sample(fs.add("ringbridge_filter_last_reload_seconds",
-                  "How long the last reload took (compile + publish)", MetricType::Gauge),
-           f.last_reload_ms / 1000);
-  }
   auto& verdicts =
       fs.add("ringbridge_filter_verdicts_total",
              "Initial INVITEs by the action of the first matching rule", MetricType::Counter);
@@ -251,6 +219,9 @@ std::string render_metrics(const dataplane_stats& st, const control_counters& cc
          {{"action", "norecord"}});
   auto& mb = fs.add("ringbridge_mbufs_in_use", "Packet buffers not in the pool", MetricType::Gauge);
   sample(mb, static_cast<double>(st.mbufs_in_use));
+  for (const prometheus::Collectable* src : sources)
+    if (src != nullptr)
+      for (auto& f : src->Collect()) fs.all.push_back(std::move(f));
 
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(

@@ -15,9 +15,9 @@
 #include <string_view>
 
 #include "ringbridge/common/utf8.h"
-#include "ringbridge/filters/filter_manager.h"
-#include "ringbridge/ctl/http_api.h"
+#include "ringbridge/ctl/http_resources.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/filters/rule_json.h"
 
 namespace {
 
@@ -44,7 +44,7 @@ void rule_body(const nlohmann::json& j, dp::block_mode def) {
   if (!dp::filter_set::compile({r}, opt, 1, &why)) return check_refusal(why);
   // The 201/200 answer: the rule as JSON, dumped strictly as reply_json() does.
   ctl::stored_filter f{r, "api", 1.5};
-  const std::string out = ctl::filter_manager::rule_json(f).dump();
+  const std::string out = ctl::rule_json(f).dump();
   if (!ringbridge::utf8_valid(out)) fail("the answer is not valid UTF-8", out);
 }
 

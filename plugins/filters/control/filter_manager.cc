@@ -15,8 +15,6 @@
 
 namespace ringbridge::ctl {
 
-using json = nlohmann::json;
-
 namespace {
 
 // Compiling 100,000 rules takes a CPU for a fraction of a second. It runs on a thread of
@@ -36,8 +34,9 @@ std::unique_ptr<dp::filter_set> compile_in_background(std::vector<dp::filter_rul
   return set;
 }
 
-api_result error(int status, const std::string& msg) {
-  return {status, json{{"error", msg}}};
+template <typename T = stored_filter>
+filter_result<T> refuse(filter_outcome o, std::string msg) {
+  return {o, std::move(msg), T{}};
 }
 
 // An import writes this many rules per transaction: the write lock is held for a few
@@ -105,154 +104,76 @@ bool filter_manager::reload_locked(std::string* err, uint32_t* bad_rule) {
   return true;
 }
 
-bool parse_rule_json(const json& j, dp::block_mode default_mode, dp::filter_rule* r,
-                     std::string* err) {
-  if (!j.is_object()) {
-    *err = "expected a JSON object with match, pattern, action";
-    return false;
-  }
-  static const char* const known[] = {"id",     "position",   "match",  "syntax",    "pattern",
-                                      "action", "block_mode", "source", "created_at"};
-  for (const auto& [k, v] : j.items()) {
-    if (std::find(std::begin(known), std::end(known), k) == std::end(known)) {
-      *err =
-          "unknown field '" + k + "'; fields: position, match, syntax, pattern, action, block_mode";
-      return false;
-    }
-  }
-  auto str = [&](const char* key, std::string def, std::string* out) {
-    if (!j.contains(key) || j[key].is_null()) {
-      *out = std::move(def);
-      return true;
-    }
-    if (!j[key].is_string()) {
-      *err = std::string("'") + key + "' must be a string";
-      return false;
-    }
-    *out = j[key].get<std::string>();
-    return true;
-  };
-  std::string match, syntax, action, mode;
-  if (!str("match", "", &match) || !str("pattern", "", &r->pattern) ||
-      !str("action", "block", &action) ||
-      !str("block_mode", dp::block_mode_name(default_mode), &mode))
-    return false;
-  if (!dp::parse_filter_match(match, &r->match)) {
-    *err = "'match' must be number, name, anonymous or any";
-    return false;
-  }
-  const char* def_syntax = r->match == dp::filter_match::name ? "substring" : "exact";
-  if (!str("syntax", def_syntax, &syntax)) return false;
-  if (!dp::parse_filter_syntax(syntax, &r->syntax)) {
-    *err = "'syntax' must be exact, prefix, glob, regex or substring";
-    return false;
-  }
-  if (!dp::parse_filter_action(action, &r->action)) {
-    *err = "'action' must be block, allow, record or norecord";
-    return false;
-  }
-  if (!dp::parse_block_mode(mode, &r->mode)) {
-    *err = "'block_mode' must be drop, busy or decline";
-    return false;
-  }
-  if (j.contains("position") && !j["position"].is_null()) {
-    if (!j["position"].is_number_integer() || j["position"].get<int64_t>() < 0 ||
-        j["position"].get<int64_t>() > 1'000'000'000) {
-      *err = "'position' must be an integer from 0 to 1000000000";
-      return false;
-    }
-    r->position = static_cast<uint32_t>(j["position"].get<int64_t>());
-  }
-  if (r->match == dp::filter_match::anonymous || r->match == dp::filter_match::any)
-    r->pattern.clear();
-  return true;
-}
-
-json filter_manager::rule_json(const stored_filter& f) {
-  const dp::filter_rule& r = f.rule;
-  const bool patterned = r.match == dp::filter_match::number || r.match == dp::filter_match::name;
-  return json{{"id", r.id},
-              {"position", r.position},
-              {"match", dp::filter_match_name(r.match)},
-              {"syntax", patterned ? json(dp::filter_syntax_name(r.syntax)) : json(nullptr)},
-              {"pattern", patterned ? json(r.pattern) : json(nullptr)},
-              {"action", dp::filter_action_name(r.action)},
-              {"block_mode", dp::block_mode_name(r.mode)},
-              {"source", f.source},
-              {"created_at", f.created_at}};
-}
-
-api_result filter_manager::list() {
+std::vector<stored_filter> filter_manager::list() {
   std::lock_guard<std::mutex> g(_mu);
-  json arr = json::array();
-  for (const auto& f : _db->filters()) arr.push_back(rule_json(f));
-  return {200, arr};
+  return _db->filters();
 }
 
-api_result filter_manager::get(int64_t id) {
+filter_result<stored_filter> filter_manager::get(int64_t id) {
   std::lock_guard<std::mutex> g(_mu);
   auto f = _db->filter(id);
-  if (!f) return error(404, "no filter rule " + std::to_string(id));
-  return {200, rule_json(*f)};
+  if (!f) return refuse(filter_outcome::not_found, "no filter rule " + std::to_string(id));
+  return {filter_outcome::ok, {}, std::move(*f)};
 }
 
-api_result filter_manager::create(const json& body, const std::string& source) {
-  dp::filter_rule r;
-  std::string why;
-  if (!parse_rule_json(body, _s.default_mode, &r, &why)) return error(400, why);
-  if (std::string v = validate(r); !v.empty()) return error(400, "the rule is not valid: " + v);
+filter_result<stored_filter> filter_manager::create(dp::filter_rule r, bool has_position,
+                                                    const std::string& source) {
+  if (std::string v = validate(r); !v.empty())
+    return refuse(filter_outcome::invalid, "the rule is not valid: " + v);
   std::lock_guard<std::mutex> g(_mu);
-  if (!body.contains("position") || body["position"].is_null())
-    r.position = _db->filter_max_position() + 10;
+  if (!has_position) r.position = _db->filter_max_position() + 10;
   const int64_t id = _db->filter_insert(r, source);
-  if (id == 0) return error(500, "the rule could not be stored");
+  if (id == 0) return refuse(filter_outcome::failed, "the rule could not be stored");
+  std::string why;
   uint32_t bad = 0;
   if (!reload_locked(&why, &bad)) {
     _db->filter_delete(id);
-    return error(400, why);
+    return refuse(filter_outcome::invalid, why);
   }
-  return {201, rule_json(*_db->filter(id))};
+  return {filter_outcome::created, {}, *_db->filter(id)};
 }
 
-api_result filter_manager::update(int64_t id, const json& body) {
-  dp::filter_rule r;
-  std::string why;
-  if (!parse_rule_json(body, _s.default_mode, &r, &why)) return error(400, why);
+filter_result<stored_filter> filter_manager::update(int64_t id, dp::filter_rule r,
+                                                    bool has_position) {
   r.id = static_cast<uint32_t>(id);
   if (std::string v = validate(r); !v.empty())
-    return error(400, "rule " + std::to_string(id) + " is not valid: " + v);
+    return refuse(filter_outcome::invalid, "rule " + std::to_string(id) + " is not valid: " + v);
   std::lock_guard<std::mutex> g(_mu);
   auto old = _db->filter(id);
-  if (!old) return error(404, "no filter rule " + std::to_string(id));
-  if (!body.contains("position") || body["position"].is_null()) r.position = old->rule.position;
+  if (!old) return refuse(filter_outcome::not_found, "no filter rule " + std::to_string(id));
+  if (!has_position) r.position = old->rule.position;
   _db->filter_update(r);
+  std::string why;
   uint32_t bad = 0;
   if (!reload_locked(&why, &bad)) {
     _db->filter_update(old->rule);
-    return error(400, why);
+    return refuse(filter_outcome::invalid, why);
   }
-  return {200, rule_json(*_db->filter(id))};
+  return {filter_outcome::ok, {}, *_db->filter(id)};
 }
 
-api_result filter_manager::remove(int64_t id) {
+filter_outcome filter_manager::remove(int64_t id) {
   std::lock_guard<std::mutex> g(_mu);
-  if (!_db->filter_delete(id)) return error(404, "no filter rule " + std::to_string(id));
+  if (!_db->filter_delete(id)) return filter_outcome::not_found;
   std::string why;
   uint32_t bad = 0;
   reload_locked(&why, &bad);
-  return {204, nullptr};
+  return filter_outcome::deleted;
 }
 
-api_result filter_manager::import(const std::string& text, const std::string& action,
-                                  const std::string& mode) {
+filter_result<import_summary> filter_manager::import(const std::string& text,
+                                                     const std::string& action,
+                                                     const std::string& mode) {
+  using summary = import_summary;
   dp::filter_rule proto;
   proto.match = dp::filter_match::number;
   proto.syntax = dp::filter_syntax::exact;
   if (!dp::parse_filter_action(action.empty() ? "block" : action, &proto.action))
-    return error(400, "'action' must be block, allow, record or norecord");
+    return refuse<summary>(filter_outcome::invalid,
+                           "'action' must be block, allow, record or norecord");
   if (!dp::parse_block_mode(mode.empty() ? dp::block_mode_name(_s.default_mode) : mode,
                             &proto.mode))
-    return error(400, "'block_mode' must be drop, busy or decline");
+    return refuse<summary>(filter_outcome::invalid, "'block_mode' must be drop, busy or decline");
   std::vector<std::string> numbers;
   std::istringstream in(text);
   std::string line;
@@ -273,7 +194,9 @@ api_result filter_manager::import(const std::string& text, const std::string& ac
     }
     numbers.push_back(number);
   }
-  if (numbers.empty()) return error(400, "no numbers found (one per line, or CSV number,name)");
+  if (numbers.empty())
+    return refuse<summary>(filter_outcome::invalid,
+                           "no numbers found (one per line, or CSV number,name)");
   std::lock_guard<std::mutex> g(_mu);
   // Idempotent: a number already imported as an exact rule with this action stays as it
   // is, and so does a number given twice.
@@ -318,32 +241,36 @@ api_result filter_manager::import(const std::string& text, const std::string& ac
   std::string why;
   uint32_t bad = 0;
   const bool reloaded = reload_locked(&why, &bad);  // what was stored, even after a failure
+  summary done;
+  done.imported = imported;
+  done.unchanged = unchanged;
+  done.skipped = skipped;
   if (!failure.empty())
-    return {503, json{{"error", failure + " after " + std::to_string(imported) + " of " +
-                                    std::to_string(fresh.size()) +
-                                    " new numbers; importing the same list again adds the rest"},
-                      {"imported", imported},
-                      {"unchanged", unchanged},
-                      {"skipped", skipped}}};
-  if (!reloaded) return error(400, why);
-  return {200, json{{"imported", imported},
-                    {"unchanged", unchanged},
-                    {"skipped", skipped},
-                    {"rules", _rules.load()},
-                    {"reload_ms", _last_ms.load()}}};
+    return {filter_outcome::unavailable,
+            failure + " after " + std::to_string(imported) + " of " + std::to_string(fresh.size()) +
+                " new numbers; importing the same list again adds the rest",
+            done};
+  if (!reloaded) return refuse<summary>(filter_outcome::invalid, why);
+  done.rules = _rules.load();
+  done.reload_ms = _last_ms.load();
+  return {filter_outcome::ok, {}, done};
 }
 
-api_result filter_manager::block_call(const call_record& call) {
+filter_result<stored_filter> filter_manager::block_call(const call_record& call) {
   if (call.from_number.empty())
-    return error(400, "call " + std::to_string(call.id) +
-                          " has no caller number; add an 'anonymous' rule to block such calls");
-  // First in line: "block this caller" must win over any earlier allow rule.
-  json body{{"match", "number"},
-            {"syntax", "exact"},
-            {"pattern", call.from_number},
-            {"action", "block"},
-            {"position", 0}};
-  return create(body, "call");
+    return refuse(filter_outcome::invalid,
+                  "call " + std::to_string(call.id) +
+                      " has no caller number; add an 'anonymous' rule to block such calls");
+  // First in line: "block this caller" must win over any earlier allow rule. The mode is
+  // the default one, as for a rule posted without block_mode.
+  dp::filter_rule r;
+  r.match = dp::filter_match::number;
+  r.syntax = dp::filter_syntax::exact;
+  r.pattern = call.from_number;
+  r.action = dp::filter_action::block;
+  r.mode = _s.default_mode;
+  r.position = 0;
+  return create(std::move(r), true, "call");
 }
 
 void filter_manager::set_storage_stats(storage_stats* stats) {

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ringbridge/common/utf8.h"
+#include "ringbridge/sip/call_view.h"
 #include "ringbridge/sip/calls.h"
-#include "ringbridge/ctl/http_api.h"
 
 namespace ringbridge::ctl {
 namespace {

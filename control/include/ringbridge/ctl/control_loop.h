@@ -13,11 +13,11 @@
 #include <string>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/ctl/http_api.h"
 #include "ringbridge/ctl/metrics.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/notify/hub.h"
+#include "ringbridge/sip/active_calls.h"
 #include "ringbridge/sip/call_writer.h"
 #include "ringbridge/sip/calls.h"
 
@@ -27,8 +27,9 @@ class control_loop {
  public:
   /// Takes over DB (the control thread's connection): calls a previous run left ringing
   /// or answered are closed as interrupted, then the connection stops waiting for locks.
-  /// SIP: the workers' inspection (its event and capture rings); nullptr = none.
-  control_loop(dp::sip_dataplane* sip, store& db, api_context& api, control_counters& counters,
+  /// SIP: the workers' inspection (its event and capture rings); nullptr = none. ACTIVE
+  /// receives the calls in progress (for the API) at most every 100 ms.
+  control_loop(dp::sip_dataplane* sip, store& db, active_calls& active, control_counters& counters,
                call_limits limits, storage_limits storage = {}, plugin::hub* notify = nullptr);
 
   /// Takes up to MAX events from each worker ring and applies them, then writes what
@@ -62,7 +63,7 @@ class control_loop {
 
   dp::sip_dataplane* _sip;
   store& _db;
-  api_context& _api;
+  active_calls& _active;
   control_counters& _cc;
   call_table _table;
   call_writer _writer;

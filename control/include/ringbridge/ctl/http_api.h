@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The embedded HTTP server (civetweb): REST under /api/v1/ (JSON) and /metrics.
 //
+// Owns: the server's life (start, stop), its TLS and token set-up, and the api_context
+// its handlers share. Routing and auth are http_router's (http_router.h); each resource's
+// handlers live with their feature (control/src/http/, plugins/*/control/*_http.cc).
+//
 // Threads: civetweb's own. Handlers read the call log and phonebook through their own
-// SQLite connection (one per server thread), the dataplane counters through
-// bridge::stats(), and the active calls from a snapshot the control thread publishes.
+// SQLite connection (one per server thread, api_context::db()), the dataplane counters
+// through bridge::stats(), and the active calls from a copy the control thread publishes.
 #pragma once
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include <prometheus/collectable.h>
 
 #include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/metrics.h"
-#include "ringbridge/sip/calls.h"
+#include "ringbridge/sip/active_calls.h"
 
 class CivetServer;
+
+namespace ringbridge::plugin {
+class hub;
+}
 
 namespace ringbridge::ctl {
 
@@ -33,9 +41,11 @@ struct http_settings {
   std::string tls_chain;
 };
 
-/// What the handlers read. The control thread writes `active` under `mu`.
 class filter_manager;
+class store;
 
+/// What the handlers read. Filled in before the server starts; the pointed-to objects
+/// outlive the server.
 struct api_context {
   const dp::bridge* bridge = nullptr;
   const dp::sip_dataplane* sip = nullptr;  ///< nullptr when SIP inspection is off
@@ -44,10 +54,17 @@ struct api_context {
   std::string state_dir;
   std::chrono::steady_clock::time_point started;
 
-  filter_manager* filters = nullptr;  ///< nullptr when filtering is off
+  filter_manager* filters = nullptr;    ///< nullptr when filtering is off
+  const plugin::hub* notify = nullptr;  ///< the sinks (their figures in status)
+  /// Features' figures for /metrics beyond the core counters (notify sinks, filter
+  /// reloads), collected at scrape time.
+  std::vector<std::unique_ptr<prometheus::Collectable>> metric_sources;
 
-  std::mutex mu;
-  std::vector<call_record> active;  ///< guarded by mu
+  active_calls active;  ///< written by the control thread, read by handlers
+
+  /// The calling server thread's own connection to db_path (opened on first use, its
+  /// failures counted in counters->storage); nullptr when it cannot be opened (logged).
+  store* db();
 };
 
 class http_api {
@@ -60,17 +77,9 @@ class http_api {
  private:
   http_api() = default;
   struct handler;
-  std::unique_ptr<handler> _handler;
+  std::unique_ptr<handler> _handler;  ///< owns the route table
   std::unique_ptr<CivetServer> _server;
 };
-
-/// A call as the API returns it (also used by tests and notifications later).
-std::string call_json(const call_record& c);
-
-/// The name in a phonebook PUT body ({"name": "Mom"}). False with *error (the 400 answer's
-/// text) when BODY is not such an object, or the name is empty, longer than 64 bytes or
-/// holds control characters. Pure; any thread (split out so it can be fuzzed).
-bool parse_phonebook_body(std::string_view body, std::string* name, std::string* error);
 
 /// Reads the token from PATH, or creates PATH (mode 0600) with a new random token.
 /// False with *error when neither works, and when PATH is readable by group or others

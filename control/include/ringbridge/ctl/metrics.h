@@ -7,11 +7,15 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/store.h"
-#include "ringbridge/notify/hub.h"
-#include "ringbridge/sip/calls.h"
+#include "ringbridge/ctl/dataplane_stats.h"
+
+namespace prometheus {
+class Collectable;
+}
 
 namespace ringbridge::ctl {
 
@@ -45,11 +49,12 @@ struct control_counters {
   std::atomic<uint64_t> registrations_ok{0}, registrations_challenged{0}, registrations_failed{0};
   std::atomic<uint64_t> control_errors[k_control_stages] = {};  ///< by control_stage
   storage_stats storage;  ///< every connection's SQLite failures, the control thread's queue
-  const plugin::hub* notify = nullptr;            ///< the sinks (set before the HTTP server starts)
-  const class filter_manager* filters = nullptr;  ///< nullptr when filtering is off
 };
 
-/// Prometheus text format (version 0.0.4) of everything ringbridge counts.
-std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s);
+/// Prometheus text format (version 0.0.4) of everything ringbridge counts: the dataplane's
+/// and control thread's counters, then the families of each of SOURCES (features' own
+/// figures, e.g. notify sinks and filter reloads; null entries are skipped).
+std::string render_metrics(const dataplane_stats& st, const control_counters& cc, double uptime_s,
+                           const std::vector<const prometheus::Collectable*>& sources = {});
 
 }  // namespace ringbridge::ctl

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Call filter rules on the control side: stored in SQLite, edited over REST (and from the
-// config file and the call log), compiled into a dp::filter_set and published to the
-// workers. One mutex serialises every change; workers never wait for it.
+// Call filter rules on the control side: stored in SQLite, edited through the REST edge
+// (filters_http.h), the config file and the call log, compiled into a dp::filter_set and
+// published to the workers. One mutex serialises every change; workers never wait for it.
+//
+// Owns: the rules' storage, validation, compilation and publication. Answers in domain
+// terms (filter_result); touches no HTTP or JSON.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
 
@@ -22,15 +25,32 @@ struct filters_settings {
   std::vector<dp::filter_rule> config_rules;  ///< [filters] rules, replaced at each start
 };
 
-/// Parses a rule as the REST API and the config file give it (defaults filled in); false
-/// with *error naming the field and the allowed values.
-bool parse_rule_json(const nlohmann::json& j, dp::block_mode default_mode, dp::filter_rule* r,
-                     std::string* error);
+/// What a filter_manager operation came to. The HTTP edge (filters_http.cc) maps it to a
+/// status code; the manager itself knows nothing of HTTP or JSON.
+enum class filter_outcome : uint8_t {
+  ok,           ///< done; the value holds the result
+  created,      ///< a new rule was stored and published
+  deleted,      ///< the rule is gone
+  not_found,    ///< no rule with that id
+  invalid,      ///< the input or the resulting rule set was refused; message says why
+  unavailable,  ///< the database failed part-way (import); retrying may finish the work
+  failed,       ///< the database refused a write it should have taken
+};
 
-/// A REST answer: HTTP status and JSON body.
-struct api_result {
-  int status = 200;
-  nlohmann::json body;
+/// An outcome, a message for the failing ones (names the field or the cause), and the
+/// typed result for the successful ones.
+template <typename T>
+struct filter_result {
+  filter_outcome outcome = filter_outcome::ok;
+  std::string message;
+  T value{};
+};
+
+/// What a bulk import did. On `unavailable`, rules and reload_ms are not meaningful.
+struct import_summary {
+  size_t imported = 0, unchanged = 0, skipped = 0;
+  uint64_t rules = 0;  ///< rules in the published set afterwards
+  double reload_ms = 0;
 };
 
 class filter_manager {
@@ -41,21 +61,31 @@ class filter_manager {
   /// Stores the config file's rules (replacing the previous start's) and publishes all.
   bool start(std::string* error);
 
-  api_result list();
-  api_result get(int64_t id);
-  api_result create(const nlohmann::json& body, const std::string& source = "api");
-  api_result update(int64_t id, const nlohmann::json& body);
-  api_result remove(int64_t id);
+  /// Any thread (one mutex serialises these). Every rule, in order.
+  std::vector<stored_filter> list();
+  filter_result<stored_filter> get(int64_t id);
+  /// Stores R and publishes the new set. R.position is used when HAS_POSITION, else the
+  /// rule goes after the last one. created, invalid (validation or compilation) or failed.
+  filter_result<stored_filter> create(dp::filter_rule r, bool has_position,
+                                      const std::string& source = "api");
+  /// Replaces rule ID with R (keeping its position unless HAS_POSITION).
+  filter_result<stored_filter> update(int64_t id, dp::filter_rule r, bool has_position);
+  /// deleted or not_found.
+  filter_outcome remove(int64_t id);
   /// Bulk: CSV ("number[,name]" per line, a header line allowed) or one number per line.
   /// Every number becomes an exact number rule with ACTION (block) and MODE. Idempotent:
   /// numbers already imported with ACTION are counted as unchanged, not added again.
   /// Written in chunks of a few thousand rows per transaction, so the write lock is never
   /// held for long (the control thread's call log writes get in between).
-  api_result import(const std::string& text, const std::string& action, const std::string& mode);
-  /// "Block this caller": an exact number rule for CALL's number.
-  api_result block_call(const call_record& call);
+  /// ACTION and MODE empty mean block and the default mode. invalid (bad action or mode,
+  /// no numbers) or unavailable (the database failed part-way: value says how far it got).
+  filter_result<import_summary> import(const std::string& text, const std::string& action,
+                                       const std::string& mode);
+  /// "Block this caller": an exact number rule for CALL's number, placed first.
+  filter_result<stored_filter> block_call(const call_record& call);
 
-  static nlohmann::json rule_json(const stored_filter& f);
+  /// The block mode of a rule that names none ([filters] default_block_mode).
+  dp::block_mode default_mode() const { return _s.default_mode; }
 
   /// Counts this manager's SQLite failures in STATS (after start()).
   void set_storage_stats(storage_stats* stats);
