@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The control thread: start-up sequence, signal handling, housekeeping loop, shutdown.
+// The appliance: checks before DPDK starts, the start-up sequence, signal handling, the
+// control loop and the shutdown, in that order (ctl/appliance.h). Each part's options come
+// from ctl/options.h.
 #include "ringbridge/ctl/appliance.h"
 
 #include <signal.h>
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,18 +23,19 @@
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
 #include "ringbridge/ctl/control_loop.h"
-#include "ringbridge/filters/filter_manager.h"
-#include "ringbridge/filters/filters_http.h"
 #include "ringbridge/ctl/ha.h"
 #include "ringbridge/ctl/http_api.h"
+#include "ringbridge/ctl/options.h"
 #include "ringbridge/ctl/stats_report.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/host_access.h"
 #include "ringbridge/filters/filter_dataplane.h"
-#include "ringbridge/sip/sip_setup.h"
+#include "ringbridge/filters/filter_manager.h"
+#include "ringbridge/filters/filters_http.h"
 #include "ringbridge/notify/hub_metrics.h"
+#include "ringbridge/sip/sip_setup.h"
 #include "ringbridge_build_info.h"
 
 #include <rte_cycles.h>
@@ -118,124 +122,176 @@ bool ensure_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
-}  // namespace
-
-int run_appliance(int argc, char** argv) {
+// Everything that can be checked without DPDK is checked first, so that a bad port or value
+// leaves nothing behind. True to go on and start the appliance; false with *status to exit
+// with (a one-shot mode ran, or something is wrong: logged).
+bool prepare(int argc, char** argv, config* cfg, std::array<dp::port_spec, 2>* ports,
+             dp::eal_plan* plan, int* status) {
+  *status = exit_usage_error;
   cli_options cli;
   std::string err;
   if (!parse_cli(argc, argv, &cli, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    return exit_usage_error;
+    return false;
   }
   if (cli.help) {
     std::fputs(usage_text().c_str(), stdout);
-    return exit_ok;
+    *status = exit_ok;
+    return false;
   }
   if (cli.version) {
     std::printf("ringbridge %s (git %s), built with %s\n", RINGBRIDGE_VERSION, RINGBRIDGE_GIT_REV,
                 rte_version());
-    return exit_ok;
+    *status = exit_ok;
+    return false;
   }
 
-  config cfg;
-  if (!cli.config_path.empty() && !load_config_file(cli.config_path, &cfg, &err)) {
+  if (!cli.config_path.empty() && !load_config_file(cli.config_path, cfg, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    return exit_usage_error;
+    return false;
   }
-  if (!apply_cli(cli, &cfg, &err) || !validate_config(cfg, &err)) {
+  if (!apply_cli(cli, cfg, &err) || !validate_config(*cfg, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    return exit_usage_error;
+    return false;
   }
   log_level lvl;
-  parse_log_level(cfg.log.level.c_str(), &lvl);
+  parse_log_level(cfg->log.level.c_str(), &lvl);
   set_log_level(lvl);
 
-  // Everything that can be checked without DPDK is checked first, so that a bad port or
-  // value leaves nothing behind.
-  dp::eal_options eo;
-  const std::string* texts[2] = {&cfg.ports.a, &cfg.ports.b};
+  const std::string* texts[2] = {&cfg->ports.a, &cfg->ports.b};
   for (int s = 0; s < 2; s++) {
-    if (!dp::parse_port_spec(*texts[s], &eo.ports[s], &err) ||
-        !dp::check_port_present(eo.ports[s], cfg.dataplane.workers, &err)) {
+    if (!dp::parse_port_spec(*texts[s], &(*ports)[s], &err) ||
+        !dp::check_port_present((*ports)[s], cfg->dataplane.workers, &err)) {
       RB_LOG_ERR("side %c: %s", s == 0 ? 'a' : 'b', err.c_str());
-      return exit_usage_error;
+      return false;
     }
   }
-  if (!check_ha_config(cfg, eo.ports, &err)) {
+  if (!check_ha_config(*cfg, *ports, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    return exit_usage_error;
+    return false;
   }
   // One-shot modes for the systemd unit (ctl/ha.h): no DPDK, no call log.
-  if (cli.fallback) return run_fallback_mode(cfg, eo.ports, *cli.fallback);
-  if (cli.prepare) return run_prepare_mode(cfg, eo.ports);
-  eo.workers = cfg.dataplane.workers;
-  eo.mtu = cfg.dataplane.mtu;
-  eo.mbufs = cfg.dataplane.mbufs;
-  eo.rx_desc = cfg.dataplane.rx_desc;
-  eo.tx_desc = cfg.dataplane.tx_desc;
-  eo.hugepages = cfg.eal.hugepages;
-  eo.memory_mb = cfg.eal.memory_mb;
-  eo.file_prefix = cfg.eal.file_prefix;
-  eo.log_level = cfg.eal.log_level;
-  eo.af_xdp_busy_budget = cfg.dataplane.af_xdp_busy_budget;
-  dp::host_facts host = dp::probe_host();
-  dp::eal_plan plan;
-  if (!dp::plan_eal(eo, host, &plan, &err)) {
+  if (cli.fallback) {
+    *status = run_fallback_mode(*cfg, *ports, *cli.fallback);
+    return false;
+  }
+  if (cli.prepare) {
+    *status = run_prepare_mode(*cfg, *ports);
+    return false;
+  }
+  const dp::host_facts host = dp::probe_host();
+  if (!dp::plan_eal(eal_options(*cfg, *ports), host, plan, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    return exit_usage_error;
+    return false;
   }
   if (cli.check) {
-    for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
-    print_plan(cfg, eo.ports, plan, host);
-    if (cfg.ha.fallback == config::ha_section::fallback_kind::kernel_bridge)
+    for (const auto& w : plan->warnings) RB_LOG_WARN("%s", w.c_str());
+    print_plan(*cfg, *ports, *plan, host);
+    if (cfg->ha.fallback == config::ha_section::fallback_kind::kernel_bridge)
       std::printf("ha: fallback kernel-bridge (bridge %s)\n",
-                  fallback_bridge_name(cfg, eo.ports).c_str());
+                  fallback_bridge_name(*cfg, *ports).c_str());
     else
       std::printf("ha: fallback none\n");
-    return exit_ok;
+    *status = exit_ok;
+    return false;
   }
 
   // Least privilege: a port that lacks a capability fails deep inside DPDK with "Invalid
   // argument"; say which capability is missing and what for instead.
-  if (auto missing = dp::missing_capabilities(eo.ports); !missing.empty()) {
+  if (auto missing = dp::missing_capabilities(*ports); !missing.empty()) {
     for (const auto& m : missing)
       RB_LOG_ERR("missing capability %s, needed for %s", m.name.c_str(), m.why.c_str());
     RB_LOG_ERR(
         "run as root, or grant the capabilities (systemd: AmbientCapabilities= as in "
         "deploy/ringbridge.service; docs/deploy.md lists what each is for)");
-    return exit_usage_error;
+    return false;
   }
+  return true;
+}
 
+}  // namespace
+
+// The parts, declared in the order start() builds them; stop() takes them down in reverse.
+struct appliance::parts {
+  config cfg;
+  std::array<dp::port_spec, 2> ports;
+  dp::eal_plan plan;
+
+  std::unique_ptr<store> db;  ///< the control thread's connection ([sip] or [http] on)
+  http_settings http_opts;
+  std::unique_ptr<state_lock> lock;  ///< held while anything may change the state directory
+  enum class eal_state : uint8_t { none, started, stopped } eal = eal_state::none;
+  std::unique_ptr<plugin::hub> notify;
+  // The features' worker halves outlive the bridge (declared before it, destroyed after):
+  // the bridge's destructor stops the workers that use them.
+  std::unique_ptr<dp::sip_dataplane> sip;
+  std::unique_ptr<dp::filter_dataplane> filter_dp;
+  std::unique_ptr<dp::bridge> bridge;
+  std::unique_ptr<filter_manager> filters;
+  control_counters counters;
+  api_context api;
+  std::unique_ptr<http_api> http;
+  std::unique_ptr<control_loop> loop;
+
+  bool running = false;  ///< start() succeeded and stop() has not yet finished the bridge
+  bool stopped = false;
+  int status = exit_ok;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+
+  int fail(int status_on_failure);
+  void finish();
+  void release(bool log_stopped = false);
+};
+
+appliance::appliance(config cfg, const std::array<dp::port_spec, 2>& ports, dp::eal_plan plan)
+    : _p(std::make_unique<parts>()) {
+  _p->cfg = std::move(cfg);
+  _p->ports = ports;
+  _p->plan = std::move(plan);
+}
+
+appliance::~appliance() {
+  stop();
+}
+
+// A failed start: undoes what was built (release()) and returns STATUS.
+int appliance::parts::fail(int status_on_failure) {
+  release();
+  stopped = true;
+  status = status_on_failure;
+  return status_on_failure;
+}
+
+int appliance::start() {
+  parts& p = *_p;
+  const config& cfg = p.cfg;
+  std::string err;
   // The state directory, call log and API token: checked before DPDK starts too.
-  std::unique_ptr<store> db;
-  http_settings hs;
   // Kernel interfaces need the state directory too: the originals of what the bridge
   // changes on them are recorded there (crash recovery, ctl/ha.h).
-  const bool kernel_ports = eo.ports[0].is_kernel_iface() || eo.ports[1].is_kernel_iface();
-  state_lock lock;
+  const bool kernel_ports = has_kernel_ports(p.ports);
   if (cfg.sip.enabled || cfg.http.enabled || kernel_ports) {
-    if (!ensure_dir(cfg.storage.state_dir, &err) || !lock.acquire(cfg.storage.state_dir, &err)) {
+    p.lock = std::make_unique<state_lock>();
+    if (!ensure_dir(cfg.storage.state_dir, &err) || !p.lock->acquire(cfg.storage.state_dir, &err)) {
       RB_LOG_ERR("%s", err.c_str());
-      return exit_usage_error;
+      return p.fail(exit_usage_error);
     }
   }
   if (cfg.sip.enabled || cfg.http.enabled) {
-    if (!(db = store::open(cfg.storage.state_dir + "/ringbridge.db", &err))) {
+    if (!(p.db = store::open(db_path(cfg), &err))) {
       RB_LOG_ERR("%s", err.c_str());
-      return exit_usage_error;
+      return p.fail(exit_usage_error);
     }
   }
   if (cfg.http.enabled) {
-    hs.listen = cfg.http.listen;
-    hs.public_metrics = cfg.http.public_metrics;
-    hs.public_status = cfg.http.public_status;
-    hs.token = cfg.http.token;
+    http_settings& hs = p.http_opts;
+    hs = http_options(cfg);
     if (hs.token.empty()) {
       const std::string path = cfg.storage.state_dir + "/api-token";
       bool created = false;
       if (!load_or_create_token(path, &hs.token, &created, &err)) {
         RB_LOG_ERR("%s", err.c_str());
-        return exit_usage_error;
+        return p.fail(exit_usage_error);
       }
       RB_LOG_NOTICE("API token %s %s (send it as \"Authorization: Bearer <token>\")",
                     created ? "generated into" : "read from", path.c_str());
@@ -245,7 +301,7 @@ int run_appliance(int argc, char** argv) {
       hs.tls_chain = cfg.http.cert;
       if (!write_tls_pem(cfg.http.cert, cfg.http.key, hs.tls_pem, &err)) {
         RB_LOG_ERR("%s", err.c_str());
-        return exit_usage_error;
+        return p.fail(exit_usage_error);
       }
     } else if (!listen_is_loopback(cfg.http.listen)) {
       RB_LOG_WARN(
@@ -257,219 +313,223 @@ int run_appliance(int argc, char** argv) {
   }
 
   RB_LOG_NOTICE("ringbridge %s starting: side a = %s, side b = %s, %u worker(s)",
-                RINGBRIDGE_VERSION, eo.ports[0].text.c_str(), eo.ports[1].text.c_str(), eo.workers);
-  for (const auto& w : plan.warnings) RB_LOG_WARN("%s", w.c_str());
+                RINGBRIDGE_VERSION, p.ports[0].text.c_str(), p.ports[1].text.c_str(),
+                cfg.dataplane.workers);
+  for (const auto& w : p.plan.warnings) RB_LOG_WARN("%s", w.c_str());
   install_signal_handlers();
-  if (!release_before_eal(cfg, eo.ports)) return exit_usage_error;
+  if (!release_before_eal(cfg, p.ports)) return p.fail(exit_usage_error);
 
-  if (!dp::eal_start(plan, &err)) {
+  if (!dp::eal_start(p.plan, &err)) {
     RB_LOG_ERR("%s", err.c_str());
-    dp::eal_stop(plan, false);
-    return exit_runtime_error;
+    p.eal = parts::eal_state::stopped;
+    dp::eal_stop(p.plan, false);
+    return p.fail(exit_runtime_error);
   }
+  p.eal = parts::eal_state::started;
 
+  dp::bridge_config bc = dataplane_options(cfg, p.ports, p.plan);
+  // Notification / export sinks: built (not started) before the dataplane, so that
+  // workers capture SIP messages only when a sink exports them.
+  p.notify = plugin::hub::create(cfg.notify, &err);
+  if (!p.notify) {
+    RB_LOG_ERR("%s", err.c_str());
+    return p.fail(exit_usage_error);
+  }
+  dp::sip_config sc = sip_options(cfg);
+  sc.capture_messages = cfg.sip.enabled && p.notify->wants_sip_messages();
+  set_number_format(cfg.filters.numbers);  // one format for the workers and the control side
+  p.bridge = dp::bridge::create(bc, &err);
+  if (p.bridge && cfg.sip.enabled) {
+    // The frame path: SIP inspection, with the filters' verdict as its request hook.
+    const unsigned workers = cfg.dataplane.workers;
+    p.sip = dp::sip_dataplane::create(sc, workers, &err);
+    if (!p.sip) p.bridge.reset();
+    if (p.sip && cfg.filters.enabled) {
+      p.filter_dp = std::make_unique<dp::filter_dataplane>(
+          filter_dp_options(cfg), workers, p.bridge->pool(), p.bridge->rcu(), rte_get_tsc_hz());
+      p.filter_dp->attach(*p.sip);
+    }
+    for (unsigned w = 0; p.bridge && w < workers; w++)
+      if (!p.bridge->add_stage(w, p.sip->stage_for(w), &err)) p.bridge.reset();
+  }
+  // The filter rules are compiled and published before the first frame is forwarded.
+  if (p.bridge && p.filter_dp) {
+    p.filters = std::make_unique<filter_manager>(db_path(cfg), &p.filter_dp->slot(),
+                                                 cfg.dataplane.workers, filter_options(cfg));
+    if (!p.filters->start(&err)) p.bridge.reset();
+  }
+  if (!p.bridge || !p.bridge->start(&err)) {
+    RB_LOG_ERR("%s", err.c_str());
+    return p.fail(exit_runtime_error);
+  }
+  release_after_start(cfg, p.ports);
+
+  if (p.filters) p.filters->set_storage_stats(&p.counters.storage);
+  for (const auto& s : p.notify->stats())
+    RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
+  p.notify->start();
+  p.api.bridge = p.bridge.get();
+  p.api.sip = p.sip.get();
+  p.api.notify = p.notify.get();
+  p.api.metric_sources.push_back(plugin::hub_metrics(*p.notify));
+  p.api.counters = &p.counters;
+  p.api.db_path = db_path(cfg);
+  p.api.state_dir = cfg.storage.state_dir;
+  p.api.started = std::chrono::steady_clock::now();
+  p.api.filters = p.filters.get();
+  if (p.filters) p.api.metric_sources.push_back(filter_metrics(*p.filters));
+  if (cfg.http.enabled) {
+    p.http = http_api::start(p.http_opts, &p.api, &err);
+    if (!p.http) {
+      RB_LOG_ERR("%s", err.c_str());
+      return p.fail(exit_runtime_error);
+    }
+    RB_LOG_NOTICE("HTTP API on %s://%s/api/v1/ and /metrics",
+                  p.http_opts.tls_pem.empty() ? "http" : "https", p.http_opts.listen.c_str());
+  }
+  if (p.db)
+    p.loop = std::make_unique<control_loop>(p.sip.get(), *p.db, p.api.active, p.counters,
+                                            call_options(cfg), retention_options(cfg),
+                                            p.notify.get());
+  p.running = true;
+  p.t0 = std::chrono::steady_clock::now();
+  return exit_ok;
+}
+
+void appliance::run() {
+  parts& p = *_p;
+  if (!p.running) return;
+  const config& cfg = p.cfg;
+  dp::bridge& br = *p.bridge;
+  control_loop* loop = p.loop.get();
+  const bool replay =
+      p.ports[0].kind == dp::port_kind::pcap && p.ports[1].kind == dp::port_kind::pcap;
+  if (replay)
+    RB_LOG_NOTICE("pcap replay: stopping once no frame has arrived for %u ms", cfg.replay.idle_ms);
+  const auto t0 = p.t0 = std::chrono::steady_clock::now();
+  auto last_periodic = t0;
+  auto last_rx_change = t0;
+  auto last_housekeeping = t0;
+  uint64_t last_rx = 0;
+  while (!g_stop.load()) {
+    // Events first: the rings are drained as fast as they fill, the loop naps only when
+    // they are empty.
+    if (loop == nullptr || loop->drain() == 0) sleep_ms(2);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_housekeeping >= std::chrono::seconds(1)) {
+      last_housekeeping = now;
+      if (loop) loop->housekeeping();
+      br.watch_links();
+    }
+    if (p.filter_dp) p.filter_dp->slot().reclaim();
+    if (g_dump_stats.exchange(false)) print_stats(br, p.sip.get(), t0);
+    if (g_stall.exchange(false) && cfg.debug.control_stall_ms != 0) {
+      // Fault injection ([debug] control_stall_ms): the control thread stops draining,
+      // as if SQLite, a plugin or the machine held it up. The workers must not notice.
+      RB_LOG_WARN("SIGUSR2: control thread stalling for %u ms (fault injection)",
+                  cfg.debug.control_stall_ms);
+      sleep_ms(cfg.debug.control_stall_ms);
+      RB_LOG_WARN("control thread resumes after the injected stall");
+    }
+    if (cfg.stats.interval_s != 0 &&
+        now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
+      last_periodic = now;
+      print_stats(br, p.sip.get(), t0);
+    }
+    if (replay) {
+      dp::bridge_stats st = br.stats();
+      const uint64_t rx = st.ports[0].rx_pkts + st.ports[1].rx_pkts;
+      if (rx != last_rx) {
+        last_rx = rx;
+        last_rx_change = now;
+      } else if (now - last_rx_change >= std::chrono::milliseconds(cfg.replay.idle_ms)) {
+        RB_LOG_NOTICE("pcap replay: input exhausted after %llu frames",
+                      static_cast<unsigned long long>(rx));
+        break;
+      }
+    }
+  }
+  if (int sig = g_stop_signal.load(); sig != 0)
+    RB_LOG_NOTICE("signal %d (%s): stopping", sig, strsignal(sig));
+}
+
+// The orderly end of a run: workers stopped first, so that their last events are applied,
+// notified and exported before the HTTP server and the sinks go; the ports closed last, so
+// that the mbuf accounting sees everything returned.
+void appliance::parts::finish() {
+  running = false;
+  dp::bridge& br = *bridge;
+  br.stop();
+  if (loop) {  // what the workers handed over before they stopped
+    while (loop->drain() != 0) {
+    }
+    loop->housekeeping();
+    loop->finish(2.0);
+  }
+  http.reset();
+  notify->stop(2.0);  // what is queued gets up to 2 s to go out
+  print_stats(br, sip.get(), t0);
+  br.close_ports();
+  const uint64_t in_use = br.mbufs_in_use();
+  const uint64_t residue_max = br.mbufs_pmd_residue_max();
+  const uint64_t leaked = in_use > residue_max ? in_use - residue_max : 0;
+  const uint64_t pmd_held = in_use - leaked;
+  if (pmd_held != 0)
+    RB_LOG_INFO(
+        "%llu mbufs stay in the AF_XDP fill rings (2048 per queue): DPDK 22.11's "
+        "net_af_xdp does not return them on close; they go with the process",
+        static_cast<unsigned long long>(pmd_held));
+  if (leaked != 0) {
+    RB_LOG_ERR("%llu mbufs were not returned to the pool at exit",
+               static_cast<unsigned long long>(leaked));
+    status = exit_leak;
+  }
+  std::printf("exit: mbufs_in_use=%llu mbufs_pmd_held=%llu mbufs_leaked=%llu status=%d\n",
+              static_cast<unsigned long long>(in_use), static_cast<unsigned long long>(pmd_held),
+              static_cast<unsigned long long>(leaked), status);
+  std::fflush(stdout);
+}
+
+// Destroys what was built, newest first: the bridge before the EAL (its destructor stops
+// the workers and closes the ports of a failed start), the EAL before the state directory's
+// lock (the interface record may still be written while the ports close).
+void appliance::parts::release(bool log_stopped) {
+  loop.reset();
+  http.reset();
+  filters.reset();
+  bridge.reset();
+  filter_dp.reset();
+  sip.reset();
+  notify.reset();
+  if (eal == eal_state::started) {
+    dp::eal_stop(plan, true);
+    eal = eal_state::stopped;
+  }
+  if (log_stopped) RB_LOG_NOTICE("stopped");
+  lock.reset();
+  db.reset();
+}
+
+int appliance::stop() {
+  parts& p = *_p;
+  if (p.stopped) return p.status;
+  p.stopped = true;
+  const bool ran = p.running;
+  if (ran) p.finish();
+  p.release(ran);
+  return p.status;
+}
+
+int run_appliance(int argc, char** argv) {
+  config cfg;
+  std::array<dp::port_spec, 2> ports;
+  dp::eal_plan plan;
   int status = exit_ok;
-  {
-    dp::bridge_config bc;
-    bc.specs = eo.ports;
-    bc.port_names = plan.port_names;
-    bc.workers = eo.workers;
-    bc.geometry = plan.geometry;
-    bc.mbufs = plan.mbufs;
-    bc.rx_desc = cfg.dataplane.rx_desc;
-    bc.tx_desc = cfg.dataplane.tx_desc;
-    bc.burst = cfg.dataplane.burst;
-    bc.tx_flush_us = cfg.dataplane.tx_flush_us;
-    bc.tx_retries = cfg.dataplane.tx_retries;
-    bc.af_xdp_tune_napi = cfg.dataplane.af_xdp_tune_napi && cfg.dataplane.af_xdp_busy_budget > 0;
-    bc.af_xdp_gro_flush_us = cfg.dataplane.af_xdp_gro_flush_us;
-    bc.complete_checksums = cfg.dataplane.complete_checksums;
-    if (kernel_ports) bc.tuning_record = iface_record_path(cfg);
-    dp::sip_config sc;
-    sc.hint_ports = cfg.sip.hint_ports;
-    sc.tcp_streams = cfg.sip.tcp_streams;
-    sc.tcp_idle_s = cfg.sip.tcp_idle_s;
-    sc.reassembly_slots = cfg.sip.reassembly_slots;
-    sc.reassembly_max_bytes = cfg.sip.reassembly_max_bytes;
-    sc.reassembly_timeout_s = cfg.sip.reassembly_timeout_s;
-    sc.identity.order = cfg.filters.identity;
-    sc.identity.numbers = cfg.filters.numbers;
-    set_number_format(cfg.filters.numbers);  // one format for the workers and the control side
-    // Notification / export sinks: built (not started) before the dataplane, so that
-    // workers capture SIP messages only when a sink exports them.
-    std::unique_ptr<plugin::hub> notify = plugin::hub::create(cfg.notify, &err);
-    if (!notify) {
-      RB_LOG_ERR("%s", err.c_str());
-      dp::eal_stop(plan, true);
-      return exit_usage_error;
-    }
-    sc.capture_messages = cfg.sip.enabled && notify->wants_sip_messages();
-    sc.drop_unparsable_invites = cfg.filters.drop_unparsable_invites;
-    dp::filter_dp_config fc;
-    fc.blocked_ttl_s = cfg.filters.blocked_ttl_s;
-    fc.reply_rate = cfg.filters.reply_rate;
-    fc.reply_burst = cfg.filters.reply_burst;
-    // The features' worker halves outlive the bridge (declared first, destroyed last):
-    // the bridge's destructor stops the workers that use them.
-    std::unique_ptr<dp::sip_dataplane> sip;
-    std::unique_ptr<dp::filter_dataplane> filter_dp;
-    std::unique_ptr<dp::bridge> br = dp::bridge::create(bc, &err);
-    if (br && cfg.sip.enabled) {
-      // The frame path: SIP inspection, with the filters' verdict as its request hook.
-      sip = dp::sip_dataplane::create(sc, eo.workers, &err);
-      if (!sip) br.reset();
-      if (sip && cfg.filters.enabled) {
-        filter_dp = std::make_unique<dp::filter_dataplane>(fc, eo.workers, br->pool(), br->rcu(),
-                                                           rte_get_tsc_hz());
-        filter_dp->attach(*sip);
-      }
-      for (unsigned w = 0; br && w < eo.workers; w++)
-        if (!br->add_stage(w, sip->stage_for(w), &err)) br.reset();
-    }
-    // The filter rules are compiled and published before the first frame is forwarded.
-    std::unique_ptr<filter_manager> filters;
-    if (br && filter_dp) {
-      filters_settings fs;
-      fs.options.numbers = cfg.filters.numbers;
-      fs.default_mode = cfg.filters.default_block_mode;
-      fs.config_rules = cfg.filters.rules;
-      filters = std::make_unique<filter_manager>(cfg.storage.state_dir + "/ringbridge.db",
-                                                 &filter_dp->slot(), eo.workers, fs);
-      if (!filters->start(&err)) br.reset();
-    }
-    if (!br || !br->start(&err)) {
-      RB_LOG_ERR("%s", err.c_str());
-      br.reset();
-      dp::eal_stop(plan, true);
-      return exit_runtime_error;
-    }
-    release_after_start(cfg, eo.ports);
-
-    control_counters counters;
-    if (filters) filters->set_storage_stats(&counters.storage);
-    for (const auto& s : notify->stats())
-      RB_LOG_NOTICE("notify: sink '%s' (%s)", s.name.c_str(), s.type.c_str());
-    notify->start();
-    api_context api;
-    api.bridge = br.get();
-    api.sip = sip.get();
-    api.counters = &counters;
-    api.db_path = cfg.storage.state_dir + "/ringbridge.db";
-    api.state_dir = cfg.storage.state_dir;
-    api.started = std::chrono::steady_clock::now();
-    api.filters = filters.get();
-    api.notify = notify.get();
-    api.metric_sources.push_back(plugin::hub_metrics(*notify));
-    if (filters) api.metric_sources.push_back(filter_metrics(*filters));
-    std::unique_ptr<http_api> http;
-    if (cfg.http.enabled) {
-      http = http_api::start(hs, &api, &err);
-      if (!http) {
-        RB_LOG_ERR("%s", err.c_str());
-        br.reset();
-        dp::eal_stop(plan, true);
-        return exit_runtime_error;
-      }
-      RB_LOG_NOTICE("HTTP API on %s://%s/api/v1/ and /metrics",
-                    hs.tls_pem.empty() ? "http" : "https", hs.listen.c_str());
-    }
-    call_limits limits;
-    limits.max_calls = cfg.calls.max_active;
-    limits.ringing_timeout_s = cfg.calls.ringing_timeout_s;
-    limits.answered_timeout_s = cfg.calls.answered_timeout_s;
-    std::unique_ptr<control_loop> loop;
-    storage_limits retention;
-    retention.max_calls = cfg.storage.max_calls;
-    retention.max_call_age_days = cfg.storage.max_call_age_days;
-    retention.phonebook_auto_max = cfg.storage.phonebook_auto_max;
-    if (db)
-      loop = std::make_unique<control_loop>(sip.get(), *db, api.active, counters, limits, retention,
-                                            notify.get());
-
-    const bool replay =
-        eo.ports[0].kind == dp::port_kind::pcap && eo.ports[1].kind == dp::port_kind::pcap;
-    if (replay)
-      RB_LOG_NOTICE("pcap replay: stopping once no frame has arrived for %u ms",
-                    cfg.replay.idle_ms);
-    const auto t0 = std::chrono::steady_clock::now();
-    auto last_periodic = t0;
-    auto last_rx_change = t0;
-    auto last_housekeeping = t0;
-    uint64_t last_rx = 0;
-    while (!g_stop.load()) {
-      // Events first: the rings are drained as fast as they fill, the loop naps only when
-      // they are empty.
-      if (loop == nullptr || loop->drain() == 0) sleep_ms(2);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_housekeeping >= std::chrono::seconds(1)) {
-        last_housekeeping = now;
-        if (loop) loop->housekeeping();
-        br->watch_links();
-      }
-      if (filter_dp) filter_dp->slot().reclaim();
-      if (g_dump_stats.exchange(false)) print_stats(*br, sip.get(), t0);
-      if (g_stall.exchange(false) && cfg.debug.control_stall_ms != 0) {
-        // Fault injection ([debug] control_stall_ms): the control thread stops draining,
-        // as if SQLite, a plugin or the machine held it up. The workers must not notice.
-        RB_LOG_WARN("SIGUSR2: control thread stalling for %u ms (fault injection)",
-                    cfg.debug.control_stall_ms);
-        sleep_ms(cfg.debug.control_stall_ms);
-        RB_LOG_WARN("control thread resumes after the injected stall");
-      }
-      if (cfg.stats.interval_s != 0 &&
-          now - last_periodic >= std::chrono::seconds(cfg.stats.interval_s)) {
-        last_periodic = now;
-        print_stats(*br, sip.get(), t0);
-      }
-      if (replay) {
-        dp::bridge_stats st = br->stats();
-        const uint64_t rx = st.ports[0].rx_pkts + st.ports[1].rx_pkts;
-        if (rx != last_rx) {
-          last_rx = rx;
-          last_rx_change = now;
-        } else if (now - last_rx_change >= std::chrono::milliseconds(cfg.replay.idle_ms)) {
-          RB_LOG_NOTICE("pcap replay: input exhausted after %llu frames",
-                        static_cast<unsigned long long>(rx));
-          break;
-        }
-      }
-    }
-    if (int sig = g_stop_signal.load(); sig != 0)
-      RB_LOG_NOTICE("signal %d (%s): stopping", sig, strsignal(sig));
-
-    br->stop();
-    if (loop) {  // what the workers handed over before they stopped
-      while (loop->drain() != 0) {
-      }
-      loop->housekeeping();
-      loop->finish(2.0);
-    }
-    http.reset();
-    notify->stop(2.0);  // what is queued gets up to 2 s to go out
-    print_stats(*br, sip.get(), t0);
-    br->close_ports();
-    const uint64_t in_use = br->mbufs_in_use();
-    const uint64_t residue_max = br->mbufs_pmd_residue_max();
-    const uint64_t leaked = in_use > residue_max ? in_use - residue_max : 0;
-    const uint64_t pmd_held = in_use - leaked;
-    if (pmd_held != 0)
-      RB_LOG_INFO(
-          "%llu mbufs stay in the AF_XDP fill rings (2048 per queue): DPDK 22.11's "
-          "net_af_xdp does not return them on close; they go with the process",
-          static_cast<unsigned long long>(pmd_held));
-    if (leaked != 0) {
-      RB_LOG_ERR("%llu mbufs were not returned to the pool at exit",
-                 static_cast<unsigned long long>(leaked));
-      status = exit_leak;
-    }
-    std::printf("exit: mbufs_in_use=%llu mbufs_pmd_held=%llu mbufs_leaked=%llu status=%d\n",
-                static_cast<unsigned long long>(in_use), static_cast<unsigned long long>(pmd_held),
-                static_cast<unsigned long long>(leaked), status);
-    std::fflush(stdout);
-  }
-  dp::eal_stop(plan, true);
-  RB_LOG_NOTICE("stopped");
-  return status;
+  if (!prepare(argc, argv, &cfg, &ports, &plan, &status)) return status;
+  appliance app(std::move(cfg), ports, std::move(plan));
+  if (int rc = app.start(); rc != exit_ok) return rc;
+  app.run();
+  return app.stop();
 }
 
 }  // namespace ringbridge::ctl

@@ -49,14 +49,19 @@ std::string render_metrics(const dataplane_stats& st, const control_counters& cc
       fs.add("ringbridge_uptime_seconds", "Seconds since ringbridge started", MetricType::Gauge);
   sample(up, uptime_s);
 
-  auto& rx = fs.add("ringbridge_port_rx_packets_total", "Frames received on the port",
-                    MetricType::Counter);
-  auto& rxb =
-      fs.add("ringbridge_port_rx_bytes_total", "Bytes received on the port", MetricType::Counter);
-  auto& tx = fs.add("ringbridge_port_tx_packets_total", "Frames sent out of the port",
-                    MetricType::Counter);
-  auto& txb =
-      fs.add("ringbridge_port_tx_bytes_total", "Bytes sent out of the port", MetricType::Counter);
+  // Port counters (RB_DP_FOREACH_PORT_STAT): the workers' counts with a metric name get a
+  // family each, then drops, what was lost below ringbridge, the port counters, the link.
+  // Family order is the exposition order, kept as it was before the X-macro.
+  std::vector<MetricFamily*> port_family(std::size(dp::k_port_stat_info), nullptr);
+  auto own_families = [&](dp::port_stat_group g) {
+    for (size_t i = 0; i < port_family.size(); i++) {
+      const auto& info = dp::k_port_stat_info[i];
+      if (info.group == g && *info.metric != '\0')
+        port_family[i] = &fs.add(std::string("ringbridge_port_") + info.metric + "_total",
+                                 info.help, MetricType::Counter);
+    }
+  };
+  own_families(dp::port_stat_group::traffic);
   auto& drops = fs.add("ringbridge_port_drops_total",
                        "Frames received on the port and dropped, by reason "
                        "(rx = forwarded + drops)",
@@ -70,33 +75,23 @@ std::string render_metrics(const dataplane_stats& st, const control_counters& cc
                         MetricType::Counter);
   auto& link =
       fs.add("ringbridge_port_link_up", "1 while the port's link is up", MetricType::Gauge);
-  auto& link_ch = fs.add("ringbridge_port_link_changes_total",
-                         "Link up/down transitions of the port since start", MetricType::Counter);
+  own_families(dp::port_stat_group::link);
   for (const auto& p : st.ports) {
     sample(link, p.link_up ? 1 : 0, {{"port", p.name}});
-    sample(link_ch, static_cast<double>(p.link_changes), {{"port", p.name}});
-    sample(rx, static_cast<double>(p.rx_pkts), {{"port", p.name}});
-    sample(rxb, static_cast<double>(p.rx_bytes), {{"port", p.name}});
-    sample(tx, static_cast<double>(p.tx_pkts), {{"port", p.name}});
-    sample(txb, static_cast<double>(p.tx_bytes), {{"port", p.name}});
+    size_t i = 0;
+    dp::for_each_port_stat(p, [&](const dp::port_stat_info& info, uint64_t v) {
+      if (port_family[i] != nullptr)
+        sample(*port_family[i], static_cast<double>(v), {{"port", p.name}});
+      else if (info.group == dp::port_stat_group::below)
+        sample(nic, static_cast<double>(v), {{"port", p.name}, {"kind", info.metric}});
+      i++;
+    });
     for (size_t r = 0; r < dp::k_drop_reasons; r++)
       sample(drops, static_cast<double>(p.drops[r]),
              {{"port", p.name}, {"reason", dp::drop_reason_name(static_cast<dp::drop_reason>(r))}});
     for (size_t k = 0; k < dp::k_port_counters; k++)
       sample(frames, static_cast<double>(p.counts[k]),
              {{"port", p.name}, {"what", dp::port_counter_name(static_cast<dp::port_counter>(k))}});
-    sample(nic, static_cast<double>(p.nic_imissed), {{"port", p.name}, {"kind", "missed"}});
-    sample(nic, static_cast<double>(p.nic_ierrors), {{"port", p.name}, {"kind", "rx_error"}});
-    sample(nic, static_cast<double>(p.nic_oerrors), {{"port", p.name}, {"kind", "tx_error"}});
-    sample(nic, static_cast<double>(p.nic_rx_nombuf), {{"port", p.name}, {"kind", "rx_nombuf"}});
-    sample(nic, static_cast<double>(p.xsk_rx_ring_full),
-           {{"port", p.name}, {"kind", "xsk_rx_ring_full"}});
-    sample(nic, static_cast<double>(p.xsk_fill_ring_empty),
-           {{"port", p.name}, {"kind", "xsk_fill_ring_empty"}});
-    sample(nic, static_cast<double>(p.xsk_rx_invalid),
-           {{"port", p.name}, {"kind", "xsk_rx_invalid"}});
-    sample(nic, static_cast<double>(p.xsk_tx_invalid),
-           {{"port", p.name}, {"kind", "xsk_tx_invalid"}});
   }
   auto& polls = fs.add("ringbridge_worker_polls_total",
                        "Worker loop iterations that received something (busy) or not (idle)",

@@ -25,25 +25,26 @@ std::string format_stats(const dataplane_stats& st, double uptime_s) {
   std::string s;
   appendf(s, "stats: uptime_s=%.1f\n", uptime_s);
   for (const auto& p : st.ports) {
-    appendf(s,
-            "stats: port=%s spec=%s rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64 " forwarded=%" PRIu64
-            " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " injected=%" PRIu64 " drops=%" PRIu64,
-            p.name.c_str(), p.spec.c_str(), p.rx_pkts, p.rx_bytes, p.forwarded, p.tx_pkts,
-            p.tx_bytes, p.injected, p.drops_total());
+    // Field order is part of the format: the workers' counts, the drops, the port counters,
+    // what was lost below ringbridge, the link.
+    appendf(s, "stats: port=%s spec=%s", p.name.c_str(), p.spec.c_str());
+    auto fields = [&](dp::port_stat_group g) {
+      dp::for_each_port_stat(p, [&](const dp::port_stat_info& i, uint64_t v) {
+        if (i.group == g) appendf(s, " %s=%" PRIu64, i.name, v);
+      });
+    };
+    fields(dp::port_stat_group::traffic);
+    appendf(s, " drops=%" PRIu64, p.drops_total());
     for (size_t r = 0; r < dp::k_drop_reasons; r++)
       appendf(s, " drop_%s=%" PRIu64, dp::drop_reason_name(static_cast<dp::drop_reason>(r)),
               p.drops[r]);
     for (size_t k = 0; k < dp::k_port_counters; k++)
       appendf(s, " %s=%" PRIu64, dp::port_counter_name(static_cast<dp::port_counter>(k)),
               p.counts[k]);
-    appendf(s,
-            " nic_imissed=%" PRIu64 " nic_ierrors=%" PRIu64 " nic_oerrors=%" PRIu64
-            " nic_rx_nombuf=%" PRIu64 " xsk_rx_ring_full=%" PRIu64 " xsk_fill_ring_empty=%" PRIu64
-            " xsk_rx_invalid=%" PRIu64 " xsk_tx_invalid=%" PRIu64
-            " link_up=%d link_changes=%" PRIu64 "\n",
-            p.nic_imissed, p.nic_ierrors, p.nic_oerrors, p.nic_rx_nombuf, p.xsk_rx_ring_full,
-            p.xsk_fill_ring_empty, p.xsk_rx_invalid, p.xsk_tx_invalid, p.link_up ? 1 : 0,
-            p.link_changes);
+    fields(dp::port_stat_group::below);
+    appendf(s, " link_up=%d", p.link_up ? 1 : 0);
+    fields(dp::port_stat_group::link);
+    appendf(s, "\n");
   }
   for (size_t w = 0; w < st.workers.size(); w++) {
     const auto& ws = st.workers[w];

@@ -27,19 +27,14 @@ json ports_json(const dp::bridge_stats& st) {
     json frames = json::object();
     for (size_t k = 0; k < dp::k_port_counters; k++)
       frames[dp::port_counter_name(static_cast<dp::port_counter>(k))] = p.counts[k];
-    ports[p.name] = {{"spec", p.spec},
-                     {"rx_pkts", p.rx_pkts},
-                     {"rx_bytes", p.rx_bytes},
-                     {"tx_pkts", p.tx_pkts},
-                     {"tx_bytes", p.tx_bytes},
-                     {"forwarded", p.forwarded},
-                     {"injected", p.injected},
-                     {"drops", drops},
-                     {"frames", frames},
-                     {"complete_checksums", p.complete_checksums},
-                     {"nic_imissed", p.nic_imissed},
-                     {"link_up", p.link_up},
-                     {"link_changes", p.link_changes}};
+    json port = {{"spec", p.spec},
+                 {"drops", drops},
+                 {"frames", frames},
+                 {"complete_checksums", p.complete_checksums},
+                 {"link_up", p.link_up}};
+    // Every counter of RB_DP_FOREACH_PORT_STAT, by its field name.
+    dp::for_each_port_stat(p, [&](const dp::port_stat_info& i, uint64_t v) { port[i.name] = v; });
+    ports[p.name] = std::move(port);
   }
   return ports;
 }

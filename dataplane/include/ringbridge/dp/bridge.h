@@ -60,25 +60,55 @@ struct bridge_config {
   csum_mode complete_checksums = csum_mode::automatic;
 };
 
+/// The counters of one port besides the drop reasons (RB_DP_FOREACH_DROP) and the port
+/// counters (RB_DP_FOREACH_PORT_COUNTER), declared once: (field, group, metric, help).
+/// Each becomes a uint64_t field of port_stats, a `field=` of the port's stats line
+/// (ctl::format_stats), a metric chosen by its group (ctl::render_metrics), and is what
+/// for_each_port_stat() visits (for any other report, e.g. /api/v1/status):
+///   traffic — what the workers counted; ringbridge_port_<metric>_total{port} ("" = none).
+///             On the stats line before the drops.
+///   below   — frames lost or failed below ringbridge (PMD: rte_eth_stats; AF_XDP: the
+///             kernel's XDP_STATISTICS); a sample of ringbridge_port_nic_errors_total
+///             {port, kind="<metric>"}. Not part of the invariant rx = forwarded + drops.
+///   link    — ringbridge_port_<metric>_total{port}; on the stats line after link_up.
+/// The names are interfaces (scripts, dashboards, docs/design/counters.md): never rename.
+#define RB_DP_FOREACH_PORT_STAT(_)                                                       \
+  _(rx_pkts, traffic, "rx_packets", "Frames received on the port")                       \
+  _(rx_bytes, traffic, "rx_bytes", "Bytes received on the port")                         \
+  _(forwarded, traffic, "", "Frames received on the port and accepted by the peer port") \
+  _(tx_pkts, traffic, "tx_packets", "Frames sent out of the port")                       \
+  _(tx_bytes, traffic, "tx_bytes", "Bytes sent out of the port")                         \
+  _(injected, traffic, "",                                                               \
+    "Frames the bridge made and sent out of the port (486 / 603 / 200 replies)")         \
+  _(nic_imissed, below, "missed",                                                        \
+    "Frames the NIC (afpacket: the kernel socket) dropped before a worker saw them")     \
+  _(nic_ierrors, below, "rx_error", "Frames the PMD failed to receive")                  \
+  _(nic_oerrors, below, "tx_error", "Frames the PMD failed to send")                     \
+  _(nic_rx_nombuf, below, "rx_nombuf", "Frames the PMD dropped for want of an mbuf")     \
+  _(xsk_rx_ring_full, below, "xsk_rx_ring_full",                                         \
+    "AF_XDP: frames dropped on a full socket rx ring (the worker fell behind)")          \
+  _(xsk_fill_ring_empty, below, "xsk_fill_ring_empty",                                   \
+    "AF_XDP: frames dropped with no buffer in the fill ring to receive into")            \
+  _(xsk_rx_invalid, below, "xsk_rx_invalid", "AF_XDP: invalid rx descriptors")           \
+  _(xsk_tx_invalid, below, "xsk_tx_invalid", "AF_XDP: invalid tx descriptors")           \
+  _(link_changes, link, "link_changes", "Link up/down transitions of the port since start")
+
+/// Where a RB_DP_FOREACH_PORT_STAT entry is reported (see there).
+enum class port_stat_group : uint8_t { traffic, below, link };
+
 /// Totals of one port, summed over workers. Drops are counted on the ingress port.
+/// rx_pkts = forwarded + drops_total(); tx_pkts of one port = forwarded of the other +
+/// injected of this one (docs/design/counters.md).
 struct port_stats {
   std::string name;  ///< "a" / "b"
   std::string spec;  ///< the port spec as given
-  uint64_t rx_pkts = 0, rx_bytes = 0;
-  uint64_t tx_pkts = 0, tx_bytes = 0;  ///< frames sent out of this port (coming from the peer)
-  uint64_t forwarded = 0;              ///< frames received here and accepted by the peer
-  uint64_t injected = 0;  ///< frames the bridge made and sent out of this port (SIP replies)
+#define RB_DP_PORT_STAT_FIELD(field, group, metric, help) uint64_t field = 0;
+  RB_DP_FOREACH_PORT_STAT(RB_DP_PORT_STAT_FIELD)
+#undef RB_DP_PORT_STAT_FIELD
   std::array<uint64_t, k_drop_reasons> drops{};
-  // From the PMD (rte_eth_stats): what never reached a worker or failed below it.
-  uint64_t nic_imissed = 0, nic_ierrors = 0, nic_oerrors = 0, nic_rx_nombuf = 0;
-  // AF_XDP ports: what the kernel dropped before the frames reached a worker (sock_diag).
-  uint64_t xsk_rx_ring_full = 0;     ///< the rx ring was full: the worker fell behind
-  uint64_t xsk_fill_ring_empty = 0;  ///< no buffer to receive into
-  uint64_t xsk_rx_invalid = 0, xsk_tx_invalid = 0;
   std::array<uint64_t, k_port_counters> counts{};  ///< RB_DP_FOREACH_PORT_COUNTER (ingress)
   bool complete_checksums = false;  ///< as resolved from dataplane.complete_checksums
   bool link_up = false;             ///< as watch_links() last saw it
-  uint64_t link_changes = 0;        ///< link up/down transitions seen since start
 
   uint64_t drops_total() const {
     uint64_t s = 0;
@@ -86,6 +116,31 @@ struct port_stats {
     return s;
   }
 };
+
+/// One RB_DP_FOREACH_PORT_STAT entry: its name (the field's), group, metric name or label
+/// ("" = no metric), help text, and the field.
+struct port_stat_info {
+  const char* name;
+  port_stat_group group;
+  const char* metric;
+  const char* help;
+  uint64_t port_stats::*field;
+};
+
+inline constexpr port_stat_info k_port_stat_info[] = {
+#define RB_DP_PORT_STAT_INFO(field, group, metric, help) \
+  {#field, port_stat_group::group, metric, help, &port_stats::field},
+    RB_DP_FOREACH_PORT_STAT(RB_DP_PORT_STAT_INFO)
+#undef RB_DP_PORT_STAT_INFO
+};
+
+/// Calls F(const port_stat_info&, uint64_t value) for each RB_DP_FOREACH_PORT_STAT entry of
+/// P, in declaration order. Pure; any thread. What reporters (stats line, metrics, the REST
+/// status) iterate instead of naming fields.
+template <typename F>
+void for_each_port_stat(const port_stats& p, F&& f) {
+  for (const port_stat_info& i : k_port_stat_info) f(i, p.*(i.field));
+}
 
 struct worker_stats {
   unsigned lcore = 0;
