@@ -87,8 +87,9 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
     space = false;
     if (n < cap) out[n++] = c;
   }
-  // Cut to CAP: never inside a UTF-8 character, and without a space left dangling.
-  n = utf8_whole(std::string_view(out, n));
+  // Cut to CAP: never inside a UTF-8 character, and without a space left dangling. (A name
+  // that fits keeps its bytes: one that is not UTF-8 shows as U+FFFD where it leaves.)
+  if (n == cap) n = utf8_whole(std::string_view(out, n));
   while (n != 0 && out[n - 1] == ' ') n--;
   return n;
 }
