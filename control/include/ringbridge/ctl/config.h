@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // ringbridge's TOML configuration: typed, validated structs with the built-in defaults.
+//
+// Owned by the control core: the one schema of the config file, a section per part and per
+// feature (unknown keys are errors). ctl/options.h turns sections into each part's options.
 #pragma once
 
 #include <array>

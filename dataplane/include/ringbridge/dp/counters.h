@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Dataplane core counters: drop reasons and port counters (declared once, X-macros) and the
 // per-worker counter block. Features keep their own counters (e.g. plugins/sip: sip_counters).
+// Owned by the dataplane core; a feature names a drop reason here when its stage drops.
 #pragma once
 
 #include <array>

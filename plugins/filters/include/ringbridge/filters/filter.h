@@ -6,6 +6,9 @@
 //
 // Compiling and publishing happen on control-side threads; evaluate() runs in the worker
 // and allocates nothing.
+//
+// Owned by the filters feature. Uses the sip feature's caller identity (rules match it)
+// and verdict vocabulary, and the dataplane core's RCU; nothing in sip or the cores uses it.
 #pragma once
 
 #include <atomic>

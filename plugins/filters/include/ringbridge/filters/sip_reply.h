@@ -2,7 +2,8 @@
 // SIP responses the bridge sends itself (486 Busy Here / 603 Decline for a blocked INVITE,
 // 200 OK for the CANCEL of one), built from the request per RFC 3261 §8.2.6: every Via in
 // order, From, Call-ID and CSeq copied, To copied with our tag added, Content-Length: 0.
-// Pure code (no DPDK), bounded, never reads outside the request.
+// Pure code (no DPDK), bounded, never reads outside the request. Owned by the filters
+// feature (its verdict answers blocked calls with it).
 #pragma once
 
 #include <cstddef>

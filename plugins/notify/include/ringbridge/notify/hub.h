@@ -2,6 +2,8 @@
 // The sinks of one appliance: each behind a bounded queue with its own thread. The control
 // thread posts without blocking (a full queue drops the item and counts it); a slow or
 // failing sink delays nobody but itself.
+//
+// Owned by the notify feature. Sees no dataplane: the control thread posts copies.
 #pragma once
 
 #include <atomic>

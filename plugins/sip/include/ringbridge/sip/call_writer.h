@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The control thread's way into the call log and the automatic phonebook: writes that
 // never wait for SQLite, a bounded queue for what could not be written yet, and retention.
+//
+// Owned by the sip feature's control half; uses the control core's store.
 #pragma once
 
 #include <cstddef>

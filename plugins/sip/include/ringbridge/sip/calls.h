@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Call state from SIP events: one record per Call-ID, ringing → answered → ended (or
 // missed, cancelled, failed), with caller identity and direction. Control thread only.
+//
+// Owned by the sip feature's control half. Reads sip_events (the identity the worker
+// computed, the verdict it carried out); touches no storage, HTTP or sink.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,9 @@
 //
 // Plain old data only: a worker fills one on its stack and copies it into its ring (never
 // blocking: a full ring drops the event and counts it); the control thread copies it out.
+//
+// Owned by the sip feature: the contract between its worker half and the control side
+// (call table, notifications, exports). Carries the caller identity and the verdict.
 #pragma once
 
 #include <boost/lockfree/spsc_queue.hpp>

@@ -4,6 +4,8 @@
 // Everything here is a view into the caller's buffer: nothing is allocated or copied, and no
 // length from the wire is trusted (every index is checked against the buffer). Pure C++, no
 // DPDK, so it is unit-tested and fuzzed on its own. Any thread; no shared state.
+//
+// Owned by the sip feature; the filters read parsed messages. Touches nothing else.
 #pragma once
 
 #include <cstddef>
