@@ -8,6 +8,8 @@
 // the microbenchmarks in perf/bench/.
 #pragma once
 
+#include <cstring>
+
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -93,7 +95,7 @@ inline void inject(const worker_ctx& w, worker_state& st, rte_mbuf* r, int from_
 inline bool poll_once(const worker_ctx& w, worker_state& st) {
   worker_counters& wc = *w.counters;
   rte_mbuf* pkts[k_max_burst];
-  verdict v[k_max_burst];  // written by the parse step before anything reads it
+  verdict v[k_max_burst];  // v[i] is written (and read) only for a frame that does not go out
   bool busy = false;
   for (int s = 0; s < 2; s++) {
     direction_counters& c = wc.dir[s];
@@ -108,6 +110,7 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
 
     // Parse: what the core itself checks — the size, and checksums left unfinished by a
     // sender's offload on ports that cannot say so.
+    frame_burst b{pkts, v, n, static_cast<uint8_t>(s), w.index, now, frame_burst::all(n)};
     const uint32_t max_frame = w.max_frame;
     const bool csum = w.csum_check[s];
     uint64_t rx_bytes = 0;
@@ -115,36 +118,41 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
       rte_mbuf* m = pkts[i];
       const uint32_t len = rte_pktmbuf_pkt_len(m);
       rx_bytes += len;
-      v[i] = verdict::forwarded();
       if (unlikely(len > max_frame)) {
-        v[i] = verdict::dropped(drop_reason::oversize);
+        b.give(i, verdict::dropped(drop_reason::oversize));
         continue;
       }
-      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len)) {
+      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
         c.port(port_counter::csum_completed).inc();
-        v[i].kind = verdict_kind::modified;
-      }
     }
     c.rx_pkts.add(n);
     c.rx_bytes.add(rx_bytes);
 
     // The features' stages (inspect, verdict, capture/rewrite), in order: one call each
     // per burst.
-    if (w.n_stages != 0) {
-      frame_burst b{pkts, v, n, static_cast<uint8_t>(s), w.index, now};
-      for (unsigned k = 0; k < w.n_stages; k++) w.stages[k].run(w.stages[k].ctx, b);
-    }
+    for (unsigned k = 0; k < w.n_stages; k++) w.stages[k].run(w.stages[k].ctx, b);
 
     // Forward: what passes goes into the peer's tx buffer; the rest is freed and counted,
     // and answers go back out of this side.
     tx_buffer& tx = st.txb[s];
     if (tx.count == 0) tx.first_tsc = now;
+    if (likely(b.pass == frame_burst::all(n)) && tx.count + n <= w.burst) {
+      // The usual burst: everything goes, and fits in the buffer as it is.
+      std::memcpy(tx.pkts + tx.count, pkts, n * sizeof(pkts[0]));
+      tx.count = static_cast<uint16_t>(tx.count + n);
+      tx.bytes += rx_bytes;
+      if (tx.count == w.burst) {
+        tx_flush(tx, c, w.tx_retries);
+        tx.first_tsc = rte_rdtsc();
+      }
+      continue;
+    }
     const uint16_t burst = w.burst;
     uint16_t count = tx.count;
     uint64_t tx_bytes = tx.bytes;
     for (uint16_t i = 0; i < n; i++) {
       rte_mbuf* m = pkts[i];
-      if (unlikely(!v[i].passes())) {
+      if (unlikely(!b.passes(i))) {
         c.drop(v[i].reason);
         rte_pktmbuf_free(m);
         if (v[i].kind == verdict_kind::answer) inject(w, st, v[i].reply, s, now);  // other buffer

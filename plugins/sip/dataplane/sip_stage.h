@@ -102,7 +102,13 @@ inline void build_event(const sip::message& m, const l4_info& li, int side, unsi
   ev->repeat = v.repeat;
   ev->rule_id = v.rule_id;
   ev->has_caller = who != nullptr;
-  if (who != nullptr) ev->caller = *who;
+  if (who != nullptr) {  // the bytes in use, not the whole 160-byte record
+    ev->caller.number_len = who->number_len;
+    ev->caller.name_len = who->name_len;
+    ev->caller.anonymous = who->anonymous;
+    copy_bytes(ev->caller.number, who->number, who->number_len);
+    copy_bytes(ev->caller.name, who->name, who->name_len);
+  }
 }
 
 /// An INVITE that opens a dialog (no To tag): the one whose caller is identified.
@@ -390,9 +396,9 @@ inline void sip_stage_burst(sip_worker& sw, frame_burst& b) {
   sip_counters& sc = *sw.counters;
   for (uint16_t i = 0; i < b.n; i++) {
     if (i + 2 < b.n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 2], void*));
-    if (unlikely(!b.v[i].passes())) continue;
+    if (unlikely(!b.passes(i))) continue;
     const verdict v = sip_inspect(sw, sc, b.pkts[i], b.side, b.worker, b.tsc);
-    if (unlikely(v.kind != verdict_kind::forward)) b.v[i] = v;
+    if (unlikely(v.kind != verdict_kind::forward)) b.give(i, v);
   }
 }
 

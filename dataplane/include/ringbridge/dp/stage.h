@@ -46,14 +46,27 @@ struct verdict {
   }
 };
 
-/// One rx burst of one direction, as the stages see it.
+/// One rx burst of one direction, as the stages see it. Which frames still go out is a
+/// bit mask (k_max_burst = 64 bits), so that the common burst — every frame forwarded —
+/// costs no verdict stores or loads per frame; v[i] holds the verdict of a frame whose
+/// bit is clear.
 struct frame_burst {
   rte_mbuf** pkts = nullptr;
-  verdict* v = nullptr;  ///< v[i] for pkts[i]
+  verdict* v = nullptr;  ///< v[i] for pkts[i], valid where passes(i) is false
   uint16_t n = 0;
   uint8_t side = 0;  ///< ingress: 0 = side A (network), 1 = side B (phone)
   unsigned worker = 0;
-  uint64_t tsc = 0;  ///< rte_rdtsc() when the burst arrived
+  uint64_t tsc = 0;   ///< rte_rdtsc() when the burst arrived
+  uint64_t pass = 0;  ///< bit i: pkts[i] goes out of the other port (forward / modified)
+
+  bool passes(uint16_t i) const { return (pass >> i) & 1; }
+  /// Frame I gets verdict X (forward and modified change nothing: it still goes out).
+  void give(uint16_t i, const verdict& x) {
+    if (x.passes()) return;
+    v[i] = x;
+    pass &= ~(uint64_t{1} << i);
+  }
+  static uint64_t all(uint16_t n) { return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1; }
 };
 
 /// A feature's step on the frame path. RUN is called once per burst (not per frame), so
