@@ -9,6 +9,7 @@
 
 #include "ringbridge/ctl/http_resources.h"
 #include "ringbridge/ctl/store.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge/notify/hub.h"
 #include "ringbridge_build_info.h"
 
@@ -93,7 +94,7 @@ void add_status_routes(http_router& r, api_context& ctx, http_auth auth) {
                          {"ports", ports_json(st)},
                          {"workers", st.workers.size()},
                          {"sip", sip_json(st)},
-                         {"calls", {{"active", active}, {"logged", s ? s->call_count() : 0}}},
+                         {"calls", {{"active", active}, {"logged", s ? call_store(*s).call_count() : 0}}},
                          {"storage", storage_json(ctx.counters, s)},
                          {"notify", notify_json(ctx.notify)},
                          {"state_dir", ctx.state_dir}});
