@@ -97,7 +97,7 @@ std::optional<stored_filter> filter_store::filter(int64_t id) {
 }
 
 std::vector<std::string> filter_store::filter_exact_numbers(const std::string& source,
-                                                     dp::filter_action a) {
+                                                            dp::filter_action a) {
   std::vector<std::string> out;
   sqlite3_stmt* st = _db.prepare(k_filter_exact_numbers);
   sql_reset g{st};

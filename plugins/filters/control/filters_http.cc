@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ringbridge/ctl/store.h"
-#include "ringbridge/sip/call_store.h"
 #include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/filters/rule_json.h"
+#include "ringbridge/sip/call_store.h"
 
 namespace ringbridge::ctl {
 

@@ -271,7 +271,7 @@ uint64_t call_store::phonebook_auto_count() {
 }
 
 int64_t call_store::delete_rows(const char* sql, storage_op op,
-                           const std::function<void(sqlite3_stmt*)>& bind_args) {
+                                const std::function<void(sqlite3_stmt*)>& bind_args) {
   sqlite3_stmt* st = _db.prepare(sql);
   sql_reset g{st};
   if (st == nullptr) return -1;
@@ -322,7 +322,8 @@ std::optional<phonebook_entry> call_store::phonebook_get(const std::string& numb
   sql_bind(st, 1, number);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
-    return phonebook_entry{sql_text(st, 0), sql_text(st, 1), sql_text(st, 2), sqlite3_column_double(st, 3)};
+    return phonebook_entry{sql_text(st, 0), sql_text(st, 1), sql_text(st, 2),
+                           sqlite3_column_double(st, 3)};
   if (rc != SQLITE_DONE) _db.failed(storage_op::read, rc, "phonebook read");
   return std::nullopt;
 }
@@ -334,13 +335,14 @@ std::vector<phonebook_entry> call_store::phonebook_list() {
   if (st == nullptr) return out;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    out.push_back({sql_text(st, 0), sql_text(st, 1), sql_text(st, 2), sqlite3_column_double(st, 3)});
+    out.push_back(
+        {sql_text(st, 0), sql_text(st, 1), sql_text(st, 2), sqlite3_column_double(st, 3)});
   if (rc != SQLITE_DONE) _db.failed(storage_op::read, rc, "phonebook read");
   return out;
 }
 
 bool call_store::phonebook_set(const std::string& number, const std::string& name,
-                          const std::string& source, double when) {
+                               const std::string& source, double when) {
   sqlite3_stmt* st = _db.prepare(source == "user" ? k_pb_set_user : k_pb_set_auto);
   sql_reset g{st};
   if (st == nullptr) return false;

@@ -2,8 +2,8 @@
 // The calls resource: the call log newest first, one call by id, the calls in progress.
 //
 // Owns: the query parameters (limit, number) and their checks. May touch, read only: the
-// handler thread's connection, through call_store (call rows) and the published active calls. A call's JSON shape
-// is call_view's; "block this caller" (POST .../block) is the filters resource's.
+// handler thread's connection, through call_store (call rows) and the published active calls. A
+// call's JSON shape is call_view's; "block this caller" (POST .../block) is the filters resource's.
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 

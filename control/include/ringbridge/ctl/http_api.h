@@ -50,7 +50,7 @@ struct api_context {
   const dp::bridge* bridge = nullptr;
   const dp::sip_dataplane* sip = nullptr;  ///< nullptr when SIP inspection is off
   control_counters* counters = nullptr;    ///< read; storage errors of HTTP threads counted
-  database_spec database;  ///< what each server thread's connection opens
+  database_spec database;                  ///< what each server thread's connection opens
   std::string state_dir;
   std::chrono::steady_clock::time_point started;
 
