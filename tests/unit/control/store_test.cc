@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The SQLite call log and phonebook: persistence across reopen, queries, name precedence,
-// and that hostile strings are data, not SQL.
+// The SQLite database: the core's migration of the features' schema parts, and the
+// features' tables on it — the call log and phonebook (persistence across reopen, queries,
+// name precedence, retention) and the filter rules — and that hostile strings are data,
+// not SQL.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -175,9 +177,134 @@ PRAGMA user_version = 2;
   EXPECT_EQ(log.close_interrupted(3, "stopped"), 1);
   EXPECT_EQ(log.call(3)->state, call_state::ended) << "finished calls are left alone";
   EXPECT_EQ(log.close_interrupted(3, "stopped"), 0);
-  // A second open finds the current version: nothing to migrate, nothing written.
+  // The filters part's version 1 table, which this log never had, is there now.
+  filter_store rules(*s);
+  dp::filter_rule r;
+  r.pattern = "+15550001111";
+  EXPECT_GT(rules.filter_insert(r, "api"), 0);
+  EXPECT_EQ(rules.filters().size(), 1u);
+  // A second open finds the current version: nothing to migrate, nothing written (it
+  // opens while another connection holds the write lock).
+  raw_db other(path);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  const auto t0 = std::chrono::steady_clock::now();
   auto again = store::open(test_database(path), &err);
   ASSERT_TRUE(again) << err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  ASSERT_EQ(other.exec("COMMIT"), SQLITE_OK);
+}
+
+// The user_version a database holds, read by a connection of its own.
+int user_version(const std::string& path) {
+  raw_db r(path);
+  sqlite3_stmt* st = nullptr;
+  int v = -1;
+  if (sqlite3_prepare_v2(r.db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+TEST_F(store_test, schema_parts_migrate_version_by_version_across_features) {
+  // Two features, the second listed first: its version 3 step needs the first's version 2
+  // column, so it only works when steps run version by version, not part by part.
+  const schema_part first{
+      "first",
+      {{1, "CREATE TABLE IF NOT EXISTS a (x INTEGER); INSERT INTO a (x) VALUES (1);"},
+       {2, "ALTER TABLE a ADD COLUMN y INTEGER DEFAULT 7;"}}};
+  const schema_part second{
+      "second",
+      {{1, "CREATE TABLE IF NOT EXISTS b (x INTEGER);"},
+       {3, "INSERT INTO b SELECT y FROM a; ALTER TABLE b ADD COLUMN z TEXT;"}}};
+  std::string err;
+  {
+    auto s = store::open({path, {second, first}}, &err);
+    ASSERT_TRUE(s) << err;
+  }
+  EXPECT_EQ(user_version(path), 3) << "the highest step of all parts";
+  raw_db r(path);
+  EXPECT_EQ(r.exec("SELECT z FROM b"), SQLITE_OK);
+  int copied = 0;
+  sqlite3_exec(
+      r.db, "SELECT x FROM b",
+      [](void* out, int, char** v, char**) {
+        *static_cast<int*>(out) = std::atoi(v[0]);
+        return 0;
+      },
+      &copied, nullptr);
+  EXPECT_EQ(copied, 7);
+}
+
+TEST_F(store_test, a_failing_step_leaves_the_database_as_it_was) {
+  std::string err;
+  {
+    raw_db r(path);
+    ASSERT_EQ(r.exec("CREATE TABLE a (x INTEGER); PRAGMA user_version = 1;"), SQLITE_OK);
+  }
+  const schema_part broken{"broken",
+                           {{1, "CREATE TABLE IF NOT EXISTS a (x INTEGER);"},
+                            {2, "CREATE TABLE b (x INTEGER);"},
+                            {3, "ALTER TABLE missing ADD COLUMN y INTEGER;"}}};
+  EXPECT_FALSE(store::open({path, {broken}}, &err));
+  EXPECT_NE(err.find(path), std::string::npos) << err;
+  EXPECT_NE(err.find("missing"), std::string::npos) << err;
+  EXPECT_EQ(user_version(path), 1);
+  raw_db r(path);
+  EXPECT_NE(r.exec("SELECT x FROM b"), SQLITE_OK) << "version 2's step was rolled back";
+}
+
+TEST_F(store_test, filter_rules_round_trip_in_order_and_by_source) {
+  std::string err;
+  auto s = store::open(test_database(path), &err);
+  ASSERT_TRUE(s) << err;
+  filter_store rules(*s);
+  EXPECT_EQ(rules.filter_max_position(), 0u);
+  dp::filter_rule r;
+  r.match = dp::filter_match::number;
+  r.syntax = dp::filter_syntax::exact;
+  r.action = dp::filter_action::block;
+  r.mode = dp::block_mode::busy;
+  r.pattern = "x'); DROP TABLE filters; --";
+  r.position = 20;
+  const int64_t evil = rules.filter_insert(r, "api");
+  ASSERT_GT(evil, 0);
+  r.pattern = "+15550001111";
+  r.position = 10;
+  const int64_t first = rules.filter_insert(r, "import");
+  r.pattern = "+15550002222";
+  r.action = dp::filter_action::allow;
+  rules.filter_insert(r, "import");
+  r.pattern = "+15550003333";
+  rules.filter_insert(r, "config");
+
+  auto all = rules.filters();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].rule.id, first) << "by position, then id";
+  EXPECT_EQ(all[3].rule.pattern, "x'); DROP TABLE filters; --");
+  EXPECT_EQ(all[3].rule.mode, dp::block_mode::busy);
+  EXPECT_EQ(all[3].source, "api");
+  EXPECT_GT(all[3].created_at, 0);
+  EXPECT_EQ(rules.filter_max_position(), 20u);
+  EXPECT_EQ(rules.filter_exact_numbers("import", dp::filter_action::block),
+            std::vector<std::string>{"+15550001111"});
+
+  auto one = rules.filter(first);
+  ASSERT_TRUE(one);
+  one->rule.position = 30;
+  one->rule.pattern = "+15559999999";
+  EXPECT_TRUE(rules.filter_update(one->rule));
+  EXPECT_EQ(rules.filter(first)->rule.pattern, "+15559999999");
+  EXPECT_EQ(rules.filter_max_position(), 30u);
+  one->rule.id = 9999;
+  EXPECT_FALSE(rules.filter_update(one->rule)) << "no such rule";
+
+  rules.filters_delete_source("config");
+  EXPECT_EQ(rules.filters().size(), 3u);
+  EXPECT_TRUE(rules.filter_delete(evil));
+  EXPECT_FALSE(rules.filter_delete(evil));
+  EXPECT_FALSE(rules.filter(evil));
+  EXPECT_EQ(rules.filters().size(), 2u);
 }
 
 TEST_F(store_test, retention_deletes_the_oldest_in_bounded_batches) {
