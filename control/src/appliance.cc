@@ -278,7 +278,7 @@ int appliance::start() {
     }
   }
   if (cfg.sip.enabled || cfg.http.enabled) {
-    if (!(p.db = store::open(db_path(cfg), &err))) {
+    if (!(p.db = store::open(database_options(cfg), &err))) {
       RB_LOG_ERR("%s", err.c_str());
       return p.fail(exit_usage_error);
     }
@@ -354,7 +354,7 @@ int appliance::start() {
   }
   // The filter rules are compiled and published before the first frame is forwarded.
   if (p.bridge && p.filter_dp) {
-    p.filters = std::make_unique<filter_manager>(db_path(cfg), &p.filter_dp->slot(),
+    p.filters = std::make_unique<filter_manager>(database_options(cfg), &p.filter_dp->slot(),
                                                  cfg.dataplane.workers, filter_options(cfg));
     if (!p.filters->start(&err)) p.bridge.reset();
   }
@@ -373,7 +373,7 @@ int appliance::start() {
   p.api.notify = p.notify.get();
   p.api.metric_sources.push_back(plugin::hub_metrics(*p.notify));
   p.api.counters = &p.counters;
-  p.api.db_path = db_path(cfg);
+  p.api.database = database_options(cfg);
   p.api.state_dir = cfg.storage.state_dir;
   p.api.started = std::chrono::steady_clock::now();
   p.api.filters = p.filters.get();

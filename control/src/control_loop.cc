@@ -43,6 +43,7 @@ control_loop::control_loop(dp::sip_dataplane* sip, store& db, active_calls& acti
                            plugin::hub* notify)
     : _sip(sip),
       _db(db),
+      _log(db),
       _active(active),
       _cc(counters),
       _table(std::move(limits)),
@@ -53,7 +54,7 @@ control_loop::control_loop(dp::sip_dataplane* sip, store& db, active_calls& acti
   _hz = static_cast<double>(dp::tsc_hz());
   _db.set_stats(&_cc.storage);
   // Row ids continue the log (a read: WAL never makes it wait for a writer).
-  int64_t last = _db.last_call_id();
+  int64_t last = _log.last_call_id();
   if (last < 0) {
     // Ids must not reuse an existing row's: start far above any row a log can hold.
     last = static_cast<int64_t>(_wall0) * 1000;
@@ -224,7 +225,7 @@ void control_loop::name_caller(call_record& c, std::string_view raw_call_id) {
   // earlier; a new name as sent fills an automatic entry. The lookup is a read (WAL:
   // never blocked by a writer); if it fails the call shows the name as sent.
   if (c.from_number.empty()) return;
-  auto entry = _db.phonebook_get(c.from_number);
+  auto entry = _log.phonebook_get(c.from_number);
   if (entry && entry->source == "user")
     c.caller_name = entry->name;
   else if (c.from_name.empty() && entry)
@@ -256,7 +257,7 @@ void control_loop::publish_active(bool force) {
 }
 
 void control_loop::close_interrupted() {
-  const int64_t n = _db.close_interrupted(_interrupted_up_to, k_interrupted_reason);
+  const int64_t n = _log.close_interrupted(_interrupted_up_to, k_interrupted_reason);
   if (n < 0) return;  // locked or failing: housekeeping tries again
   if (n > 0)
     RB_LOG_NOTICE(

@@ -169,7 +169,7 @@ store* api_context::db() {
   thread_local std::unique_ptr<store> s;  // one connection per server thread
   if (!s) {
     std::string err;
-    s = store::open(db_path, &err);
+    s = store::open(database, &err);
     if (!s) RB_LOG_WARN("HTTP: %s", err.c_str());
     if (s && counters) s->set_stats(&counters->storage);
   }

@@ -11,6 +11,10 @@ std::string db_path(const config& cfg) {
   return cfg.storage.state_dir + "/ringbridge.db";
 }
 
+database_spec database_options(const config& cfg) {
+  return {db_path(cfg), {call_store::schema(), filter_store::schema()}};
+}
+
 bool has_kernel_ports(const std::array<dp::port_spec, 2>& ports) {
   return ports[0].is_kernel_iface() || ports[1].is_kernel_iface();
 }

@@ -3,13 +3,14 @@
 // callers send).
 //
 // Owns: the phonebook's REST shape and input checks. May touch: the handler thread's
-// store (phonebook rows); nothing else.
+// connection, through the sip feature's call_store (phonebook rows); nothing else.
 #include <nlohmann/json.hpp>
 
 #include "ringbridge/common/json_text.h"
 #include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/http_resources.h"
 #include "ringbridge/ctl/store.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
@@ -73,7 +74,7 @@ void add_phonebook_routes(http_router& r, api_context& ctx) {
   r.add({"GET", base, http_auth::token, [&ctx](const http_request&) {
            json arr = json::array();
            if (store* s = ctx.db())
-             for (const auto& e : s->phonebook_list())
+             for (const auto& e : call_store(*s).phonebook_list())
                arr.push_back(entry_json(e.number, e.name, e.source, e.updated_at));
            return json_response(200, arr);
          }});
@@ -83,7 +84,7 @@ void add_phonebook_routes(http_router& r, api_context& ctx) {
            if (number.empty()) return err;
            store* s = ctx.db();
            if (s == nullptr) return error_response(503, "the database is not available");
-           auto e = s->phonebook_get(number);
+           auto e = call_store(*s).phonebook_get(number);
            if (!e) return error_response(404, "no phonebook entry for " + number);
            return json_response(200, entry_json(e->number, e->name, e->source, e->updated_at));
          }});
@@ -93,7 +94,7 @@ void add_phonebook_routes(http_router& r, api_context& ctx) {
            if (number.empty()) return err;
            store* s = ctx.db();
            if (s == nullptr) return error_response(503, "the database is not available");
-           if (!s->phonebook_delete(number))
+           if (!call_store(*s).phonebook_delete(number))
              return error_response(404, "no phonebook entry for " + number);
            return no_content();
          }});
@@ -107,10 +108,11 @@ void add_phonebook_routes(http_router& r, api_context& ctx) {
            if (!body) return body_too_large(k_max_body);
            std::string name, why;
            if (!parse_phonebook_body(*body, &name, &why)) return error_response(400, why);
-           if (!s->phonebook_set(number, name, "user"))
+           call_store book(*s);
+           if (!book.phonebook_set(number, name, "user"))
              return error_response(503, "the phonebook could not be written: " + s->path() +
                                             " is locked or failing (see /api/v1/status storage)");
-           auto e = s->phonebook_get(number);
+           auto e = book.phonebook_get(number);
            return json_response(200, entry_json(number, name, "user", e ? e->updated_at : 0));
          }});
 }

@@ -10,6 +10,7 @@
 #include "ringbridge/ctl/http_resources.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/notify/hub.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge_build_info.h"
 
 namespace ringbridge::ctl {
@@ -85,6 +86,7 @@ void add_status_routes(http_router& r, api_context& ctx, http_auth auth) {
            const dataplane_stats st = collect_stats(*ctx.bridge, ctx.sip);
            const size_t active = ctx.active.size();
            store* s = ctx.db();
+           const uint64_t logged = s ? call_store(*s).call_count() : 0;
            return json_response(
                200, json{{"version", RINGBRIDGE_VERSION},
                          {"uptime_s", std::chrono::duration<double>(
@@ -93,7 +95,7 @@ void add_status_routes(http_router& r, api_context& ctx, http_auth auth) {
                          {"ports", ports_json(st)},
                          {"workers", st.workers.size()},
                          {"sip", sip_json(st)},
-                         {"calls", {{"active", active}, {"logged", s ? s->call_count() : 0}}},
+                         {"calls", {{"active", active}, {"logged", logged}}},
                          {"storage", storage_json(ctx.counters, s)},
                          {"notify", notify_json(ctx.notify)},
                          {"state_dir", ctx.state_dir}});

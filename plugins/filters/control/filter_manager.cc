@@ -44,14 +44,15 @@ filter_result<T> refuse(filter_outcome o, std::string msg) {
 constexpr size_t k_import_chunk = 5000;
 }  // namespace
 
-filter_manager::filter_manager(std::string db_path, dp::filter_slot* slot, unsigned workers,
+filter_manager::filter_manager(database_spec database, dp::filter_slot* slot, unsigned workers,
                                filters_settings settings)
-    : _db_path(std::move(db_path)), _slot(slot), _workers(workers), _s(std::move(settings)) {}
+    : _database(std::move(database)), _slot(slot), _workers(workers), _s(std::move(settings)) {}
 
 bool filter_manager::start(std::string* err) {
   std::lock_guard<std::mutex> g(_mu);
-  _db = store::open(_db_path, err);
+  _db = store::open(_database, err);
   if (!_db) return false;
+  _table = std::make_unique<filter_store>(*_db);
   for (const auto& r : _s.config_rules) {
     if (std::string why = validate(r); !why.empty()) {
       *err = "[filters] rules: rule at position " + std::to_string(r.position) + ": " + why;
@@ -59,13 +60,13 @@ bool filter_manager::start(std::string* err) {
     }
   }
   if (!_db->begin()) {
-    *err = "cannot write the [filters] rules to '" + _db_path + "' (locked or failing)";
+    *err = "cannot write the [filters] rules to '" + _database.path + "' (locked or failing)";
     return false;
   }
-  _db->filters_delete_source("config");
-  for (const auto& r : _s.config_rules) _db->filter_insert(r, "config");
+  _table->filters_delete_source("config");
+  for (const auto& r : _s.config_rules) _table->filter_insert(r, "config");
   if (!_db->commit()) {
-    *err = "cannot write the [filters] rules to '" + _db_path + "' (locked or failing)";
+    *err = "cannot write the [filters] rules to '" + _database.path + "' (locked or failing)";
     return false;
   }
   uint32_t bad = 0;
@@ -86,7 +87,7 @@ std::string filter_manager::validate(const dp::filter_rule& r) const {
 bool filter_manager::reload_locked(std::string* err, uint32_t* bad_rule) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<dp::filter_rule> rules;
-  for (auto& f : _db->filters()) rules.push_back(std::move(f.rule));
+  for (auto& f : _table->filters()) rules.push_back(std::move(f.rule));
   const size_t n = rules.size();
   auto set = compile_in_background(std::move(rules), _s.options, _workers, err, bad_rule);
   if (!set) {
@@ -106,12 +107,12 @@ bool filter_manager::reload_locked(std::string* err, uint32_t* bad_rule) {
 
 std::vector<stored_filter> filter_manager::list() {
   std::lock_guard<std::mutex> g(_mu);
-  return _db->filters();
+  return _table->filters();
 }
 
 filter_result<stored_filter> filter_manager::get(int64_t id) {
   std::lock_guard<std::mutex> g(_mu);
-  auto f = _db->filter(id);
+  auto f = _table->filter(id);
   if (!f) return refuse(filter_outcome::not_found, "no filter rule " + std::to_string(id));
   return {filter_outcome::ok, {}, std::move(*f)};
 }
@@ -121,16 +122,16 @@ filter_result<stored_filter> filter_manager::create(dp::filter_rule r, bool has_
   if (std::string v = validate(r); !v.empty())
     return refuse(filter_outcome::invalid, "the rule is not valid: " + v);
   std::lock_guard<std::mutex> g(_mu);
-  if (!has_position) r.position = _db->filter_max_position() + 10;
-  const int64_t id = _db->filter_insert(r, source);
+  if (!has_position) r.position = _table->filter_max_position() + 10;
+  const int64_t id = _table->filter_insert(r, source);
   if (id == 0) return refuse(filter_outcome::failed, "the rule could not be stored");
   std::string why;
   uint32_t bad = 0;
   if (!reload_locked(&why, &bad)) {
-    _db->filter_delete(id);
+    _table->filter_delete(id);
     return refuse(filter_outcome::invalid, why);
   }
-  return {filter_outcome::created, {}, *_db->filter(id)};
+  return {filter_outcome::created, {}, *_table->filter(id)};
 }
 
 filter_result<stored_filter> filter_manager::update(int64_t id, dp::filter_rule r,
@@ -139,22 +140,22 @@ filter_result<stored_filter> filter_manager::update(int64_t id, dp::filter_rule 
   if (std::string v = validate(r); !v.empty())
     return refuse(filter_outcome::invalid, "rule " + std::to_string(id) + " is not valid: " + v);
   std::lock_guard<std::mutex> g(_mu);
-  auto old = _db->filter(id);
+  auto old = _table->filter(id);
   if (!old) return refuse(filter_outcome::not_found, "no filter rule " + std::to_string(id));
   if (!has_position) r.position = old->rule.position;
-  _db->filter_update(r);
+  _table->filter_update(r);
   std::string why;
   uint32_t bad = 0;
   if (!reload_locked(&why, &bad)) {
-    _db->filter_update(old->rule);
+    _table->filter_update(old->rule);
     return refuse(filter_outcome::invalid, why);
   }
-  return {filter_outcome::ok, {}, *_db->filter(id)};
+  return {filter_outcome::ok, {}, *_table->filter(id)};
 }
 
 filter_outcome filter_manager::remove(int64_t id) {
   std::lock_guard<std::mutex> g(_mu);
-  if (!_db->filter_delete(id)) return filter_outcome::not_found;
+  if (!_table->filter_delete(id)) return filter_outcome::not_found;
   std::string why;
   uint32_t bad = 0;
   reload_locked(&why, &bad);
@@ -201,7 +202,7 @@ filter_result<import_summary> filter_manager::import(const std::string& text,
   // Idempotent: a number already imported as an exact rule with this action stays as it
   // is, and so does a number given twice.
   std::unordered_set<std::string> have;
-  for (auto& p : _db->filter_exact_numbers("import", proto.action)) have.insert(std::move(p));
+  for (auto& p : _table->filter_exact_numbers("import", proto.action)) have.insert(std::move(p));
   std::vector<const std::string*> fresh;
   size_t unchanged = 0;
   for (const auto& n : numbers) {
@@ -210,7 +211,7 @@ filter_result<import_summary> filter_manager::import(const std::string& text,
     else
       unchanged++;
   }
-  const uint32_t pos = _db->filter_max_position() + 10;  // one block of equal priority
+  const uint32_t pos = _table->filter_max_position() + 10;  // one block of equal priority
   size_t imported = 0;
   std::string failure;
   for (size_t i = 0; i < fresh.size() && failure.empty(); i += k_import_chunk) {
@@ -223,7 +224,7 @@ filter_result<import_summary> filter_manager::import(const std::string& text,
     for (size_t k = i; k < end; k++) {
       proto.pattern = *fresh[k];
       proto.position = pos;
-      if (_db->filter_insert(proto, "import") == 0) {
+      if (_table->filter_insert(proto, "import") == 0) {
         failure = "a rule could not be written";
         break;
       }

@@ -4,7 +4,8 @@
 //
 // Owns: the mapping filter_outcome → HTTP status, request body limits, the import query
 // (action, block_mode). May touch: filter_manager (its public operations), the handler
-// thread's store (to find the call to block); nothing else.
+// thread's connection, through the sip feature's call_store (to find the call to block);
+// nothing else.
 #include "ringbridge/filters/filters_http.h"
 
 #include <prometheus/metric_family.h>
@@ -15,6 +16,7 @@
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/filters/rule_json.h"
+#include "ringbridge/sip/call_store.h"
 
 namespace ringbridge::ctl {
 
@@ -185,7 +187,7 @@ void add_filters_routes(http_router& r, api_context& ctx) {
          when_on(ctx, [&ctx](filter_manager& fm, const http_request& req) {
            const int64_t id = path_id(req);
            store* s = ctx.db();
-           auto c = (id == 0 || s == nullptr) ? std::nullopt : s->call(id);
+           auto c = (id == 0 || s == nullptr) ? std::nullopt : call_store(*s).call(id);
            if (!c) return error_response(404, "no call " + std::string(req.param("id")));
            return rule_answer(fm.block_call(*c));
          })});

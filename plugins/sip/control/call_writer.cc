@@ -16,7 +16,7 @@ call_writer::call_writer(store& db, storage_limits limits, storage_stats& stats)
     : call_writer(db, limits, stats, options{}) {}
 
 call_writer::call_writer(store& db, storage_limits limits, storage_stats& stats, options o)
-    : _db(db), _limits(limits), _stats(stats), _o(o) {}
+    : _db(db), _log(db), _limits(limits), _stats(stats), _o(o) {}
 
 void call_writer::make_room() {
   while (pending() >= _o.max_pending && pending() > 0) {
@@ -63,10 +63,10 @@ bool call_writer::write_batch(size_t* calls, size_t* names) {
   *calls = *names = 0;
   auto it = _calls.begin();
   for (; it != _calls.end() && *calls < _o.batch; ++it, ++*calls)
-    if (!_db.write_call(it->second)) return false;
+    if (!_log.write_call(it->second)) return false;
   for (; *names < _names.size() && *calls + *names < _o.batch; ++*names) {
     const name_write& w = _names[*names];
-    if (!_db.phonebook_set(w.number, w.name, "auto", w.when)) return false;
+    if (!_log.phonebook_set(w.number, w.name, "auto", w.when)) return false;
   }
   return true;
 }
@@ -111,15 +111,15 @@ size_t call_writer::flush(double now) {
 
 void call_writer::keep_caps(int64_t calls_limit, int64_t names_limit) {
   // Two O(1) counter reads when nothing is over its cap; else one short transaction.
-  const bool calls_over = _limits.max_calls != 0 && _db.call_count() > _limits.max_calls;
+  const bool calls_over = _limits.max_calls != 0 && _log.call_count() > _limits.max_calls;
   const bool names_over =
-      _limits.phonebook_auto_max != 0 && _db.phonebook_auto_count() > _limits.phonebook_auto_max;
+      _limits.phonebook_auto_max != 0 && _log.phonebook_auto_count() > _limits.phonebook_auto_max;
   if (!calls_over && !names_over) return;
   if (!_db.begin()) return;
   int64_t c = 0, n = 0;
-  if (calls_over) c = _db.prune_calls_over(_limits.max_calls, static_cast<int>(calls_limit));
+  if (calls_over) c = _log.prune_calls_over(_limits.max_calls, static_cast<int>(calls_limit));
   if (c >= 0 && names_over)
-    n = _db.prune_phonebook_auto(_limits.phonebook_auto_max, static_cast<int>(names_limit));
+    n = _log.prune_phonebook_auto(_limits.phonebook_auto_max, static_cast<int>(names_limit));
   if (c < 0 || n < 0) {
     _db.rollback();
     return;
@@ -131,19 +131,19 @@ void call_writer::keep_caps(int64_t calls_limit, int64_t names_limit) {
 
 void call_writer::prune(double wall, double now) {
   if (now < _retry_at) return;  // the database is failing or busy: not now
-  const bool calls_over = _limits.max_calls != 0 && _db.call_count() > _limits.max_calls;
+  const bool calls_over = _limits.max_calls != 0 && _log.call_count() > _limits.max_calls;
   const bool names_over =
-      _limits.phonebook_auto_max != 0 && _db.phonebook_auto_count() > _limits.phonebook_auto_max;
+      _limits.phonebook_auto_max != 0 && _log.phonebook_auto_count() > _limits.phonebook_auto_max;
   const double cutoff = wall - 86400.0 * _limits.max_call_age_days;
-  const double oldest = _limits.max_call_age_days != 0 ? _db.oldest_call_start() : 0;
+  const double oldest = _limits.max_call_age_days != 0 ? _log.oldest_call_start() : 0;
   const bool by_age = oldest > 0 && oldest < cutoff;
   if (!calls_over && !names_over && !by_age) return;
   if (!_db.begin()) return;
   int64_t c = 0, a = 0, n = 0;
-  if (calls_over) c = _db.prune_calls_over(_limits.max_calls, _o.prune_batch);
-  if (c >= 0 && by_age) a = _db.prune_calls_before(cutoff, _o.prune_batch);
+  if (calls_over) c = _log.prune_calls_over(_limits.max_calls, _o.prune_batch);
+  if (c >= 0 && by_age) a = _log.prune_calls_before(cutoff, _o.prune_batch);
   if (c >= 0 && a >= 0 && names_over)
-    n = _db.prune_phonebook_auto(_limits.phonebook_auto_max, _o.prune_batch);
+    n = _log.prune_phonebook_auto(_limits.phonebook_auto_max, _o.prune_batch);
   if (c < 0 || a < 0 || n < 0) {
     _db.rollback();
     return;

@@ -2,13 +2,14 @@
 // The calls resource: the call log newest first, one call by id, the calls in progress.
 //
 // Owns: the query parameters (limit, number) and their checks. May touch, read only: the
-// handler thread's store (call rows) and the published active calls. A call's JSON shape
-// is call_view's; "block this caller" (POST .../block) is the filters resource's.
+// handler thread's connection, through call_store (call rows) and the published active calls. A
+// call's JSON shape is call_view's; "block this caller" (POST .../block) is the filters resource's.
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/store.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/call_view.h"
 #include "ringbridge/sip/calls_http.h"
 
@@ -35,7 +36,7 @@ http_response list_calls(api_context& ctx, const http_request& req) {
   if (n > 0) number = normalize_number(v);
   json arr = json::array();
   if (store* s = ctx.db())
-    for (const auto& c : s->calls(limit, number)) arr.push_back(call_to_json(c));
+    for (const auto& c : call_store(*s).calls(limit, number)) arr.push_back(call_to_json(c));
   return json_response(200, arr);
 }
 
@@ -55,7 +56,7 @@ void add_calls_routes(http_router& r, api_context& ctx) {
            const long long n = std::strtoll(id.c_str(), &end, 10);
            if (id.empty() || *end != '\0' || n <= 0) return error_response(404, "no call " + id);
            store* s = ctx.db();
-           auto c = s ? s->call(n) : std::nullopt;
+           auto c = s ? call_store(*s).call(n) : std::nullopt;
            if (!c) return error_response(404, "no call " + id);
            return json_response(200, call_to_json(*c));
          }});

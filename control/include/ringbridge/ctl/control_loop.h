@@ -18,6 +18,7 @@
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/notify/hub.h"
 #include "ringbridge/sip/active_calls.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/call_writer.h"
 #include "ringbridge/sip/calls.h"
 
@@ -63,6 +64,7 @@ class control_loop {
 
   dp::sip_dataplane* _sip;
   store& _db;
+  call_store _log;  ///< the call log and phonebook, over _db
   active_calls& _active;
   control_counters& _cc;
   call_table _table;

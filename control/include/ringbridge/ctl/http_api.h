@@ -19,6 +19,7 @@
 
 #include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/metrics.h"
+#include "ringbridge/ctl/store.h"
 #include "ringbridge/sip/active_calls.h"
 
 class CivetServer;
@@ -42,7 +43,6 @@ struct http_settings {
 };
 
 class filter_manager;
-class store;
 
 /// What the handlers read. Filled in before the server starts; the pointed-to objects
 /// outlive the server.
@@ -50,7 +50,7 @@ struct api_context {
   const dp::bridge* bridge = nullptr;
   const dp::sip_dataplane* sip = nullptr;  ///< nullptr when SIP inspection is off
   control_counters* counters = nullptr;    ///< read; storage errors of HTTP threads counted
-  std::string db_path;
+  database_spec database;                  ///< what each server thread's connection opens
   std::string state_dir;
   std::chrono::steady_clock::time_point started;
 
@@ -62,7 +62,7 @@ struct api_context {
 
   active_calls active;  ///< written by the control thread, read by handlers
 
-  /// The calling server thread's own connection to db_path (opened on first use, its
+  /// The calling server thread's own connection to the database (opened on first use, its
   /// failures counted in counters->storage); nullptr when it cannot be opened (logged).
   store* db();
 };

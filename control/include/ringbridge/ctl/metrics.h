@@ -11,7 +11,7 @@
 
 #include "ringbridge/ctl/dataplane_stats.h"
 #include "ringbridge/ctl/store.h"
-#include "ringbridge/ctl/dataplane_stats.h"
+#include "ringbridge/sip/calls.h"  // k_call_states: calls by direction and state
 
 namespace prometheus {
 class Collectable;

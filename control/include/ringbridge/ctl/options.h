@@ -19,6 +19,8 @@
 #include "ringbridge/dp/port_spec.h"
 #include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/filters/filter_manager.h"
+#include "ringbridge/filters/filter_store.h"
+#include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/calls.h"
 #include "ringbridge/sip/sip_setup.h"
 
@@ -26,6 +28,10 @@ namespace ringbridge::ctl {
 
 /// <state_dir>/ringbridge.db: the call log, phonebook and filter rules ([storage]).
 std::string db_path(const config& cfg);
+
+/// The database every connection opens: db_path() with the schema parts of the features
+/// that keep tables in it (the call log and phonebook, the filter rules).
+database_spec database_options(const config& cfg);
 
 /// True when either port is a kernel interface (AF_XDP or AF_PACKET on an interface): the
 /// bridge then changes interface settings and records their originals in the state directory.

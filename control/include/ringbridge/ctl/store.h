@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The call log and phonebook in SQLite (WAL) in the state directory. Prepared statements
-// only. One store per thread: the control thread has one, each HTTP thread its own.
+// The database in the state directory (SQLite, WAL): one connection per thread (the control
+// thread has one, each HTTP thread its own, the filter manager one).
+//
+// Owns: opening, journal mode, busy handling, the schema version and the migration
+// mechanism, transactions, the statement cache and storage error accounting. Knows no
+// feature: each feature keeps its tables' SQL in its own store (plugins/sip call_store.h,
+// plugins/filters filter_store.h) and hands its schema steps to open() as a schema_part.
+// May touch SQLite only; prepared statements only, every value bound.
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "ringbridge/common/log.h"
-#include "ringbridge/sip/calls.h"
-#include "ringbridge/filters/filter.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -76,36 +78,42 @@ struct storage_stats {
   std::string _last_error;  // guarded by _mu
 };
 
-/// Retention: how much the call log and the automatic phonebook may hold ([storage]).
-struct storage_limits {
-  uint64_t max_calls = 100000;          ///< rows kept in the call log (newest); 0 = no cap
-  uint32_t max_call_age_days = 365;     ///< calls older than this are deleted; 0 = keep
-  uint64_t phonebook_auto_max = 10000;  ///< automatic phonebook rows; 0 = no cap
+/// One step of a feature's schema: SQL run once when a database older than VERSION is
+/// migrated. Version 1 steps create the feature's first tables and must be idempotent
+/// (CREATE ... IF NOT EXISTS): they run on every migration, so a table a database lacks is
+/// created whatever its version.
+struct schema_step {
+  int version;
+  const char* sql;
 };
 
-struct phonebook_entry {
-  std::string number;
-  std::string name;
-  std::string source;  ///< "user" (set over the API: wins) or "auto" (from caller-ID)
-  double updated_at = 0;
+/// A feature's part of the schema, its steps in version order.
+struct schema_part {
+  const char* owner;  ///< the feature ("calls", "filters"), for messages
+  std::vector<schema_step> steps;
 };
 
-/// A filter rule as stored: where it came from ("api", "import", "config", "call").
-struct stored_filter {
-  dp::filter_rule rule;
-  std::string source;
-  double created_at = 0;
+/// The database a connection opens: where, and the schema parts of the features using it.
+/// The database's version (PRAGMA user_version) is the highest step version of all parts:
+/// every connection of a process must open with the same parts.
+struct database_spec {
+  std::string path;
+  std::vector<schema_part> schema;
+  /// The version the parts bring a database to.
+  int version() const;
 };
 
 /// One connection. Not thread-safe: one store per thread (the control thread has one,
-/// each HTTP thread its own). Text read back is valid UTF-8 (rows older versions wrote
-/// are sanitized on the way out). Failed SQLite calls are counted in the storage_stats
-/// given to set_stats() and logged, rate-limited.
+/// each HTTP thread its own). Failed SQLite calls are counted in the storage_stats given
+/// to set_stats() and logged, rate-limited. Features reach their tables through prepare()
+/// and the sql_* helpers below, and report failures through failed()/step_done(), so
+/// every storage error is counted and logged the same way.
 class store {
  public:
-  /// Opens (creating if needed) the database at PATH, WAL mode, schema migrated.
-  /// nullptr with *error naming the file and the SQLite error.
-  static std::unique_ptr<store> open(const std::string& path, std::string* error);
+  /// Opens (creating if needed) the database DB.path, WAL mode, migrated to DB.version()
+  /// with the steps of DB.schema in one transaction (a database at that version or newer
+  /// is opened without writing). nullptr with *error naming the file and the SQLite error.
+  static std::unique_ptr<store> open(const database_spec& db, std::string* error);
   ~store();
   store(const store&) = delete;
   store& operator=(const store&) = delete;
@@ -127,55 +135,17 @@ class store {
   void rollback();
   bool in_transaction() const;
 
-  /// Inserts a new call with the next free row id; returns the id (0 on failure).
-  int64_t insert_call(const call_record& c);
-  /// Writes call C as row C.id: inserts it, or updates every field of the existing row.
-  bool write_call(const call_record& c);
-  /// The largest call row id ever given (deleted rows included); 0 for a new log.
-  int64_t last_call_id();
-  /// Closes calls with row id <= UP_TO that are still ringing or answered: state
-  /// interrupted, with REASON. Returns how many (-1 on failure).
-  int64_t close_interrupted(int64_t up_to, const std::string& reason);
-
-  /// Newest first. NUMBER (optional) matches the caller or the callee, normalised.
-  std::vector<call_record> calls(int limit, const std::string& number);
-  std::optional<call_record> call(int64_t id);
-  /// Rows in the call log (kept by triggers: O(1)).
-  uint64_t call_count();
-
-  /// Retention, each O(LIMIT) (an index walked from its oldest end, never a scan):
-  /// deletes up to LIMIT of the oldest calls beyond KEEP; those of the oldest LIMIT calls
-  /// that started before CUTOFF; up to
-  /// LIMIT of the least recently updated automatic phonebook rows beyond KEEP. Return how
-  /// many rows went (-1 on failure).
-  int64_t prune_calls_over(uint64_t keep, int limit);
-  int64_t prune_calls_before(double cutoff, int limit);
-  int64_t prune_phonebook_auto(uint64_t keep, int limit);
-  /// When the oldest call (lowest row id) started; 0 when the log is empty.
-  double oldest_call_start();
-  /// Automatic phonebook rows (kept by triggers: O(1)).
-  uint64_t phonebook_auto_count();
-
-  std::optional<phonebook_entry> phonebook_get(const std::string& number);
-  std::vector<phonebook_entry> phonebook_list();
-  /// source "user" always writes; "auto" never overwrites a "user" entry. WHEN (Unix
-  /// seconds) defaults to now.
-  bool phonebook_set(const std::string& number, const std::string& name, const std::string& source,
-                     double when = 0);
-  bool phonebook_delete(const std::string& number);
-
-  /// Filter rules, by position then id.
-  std::vector<stored_filter> filters();
-  std::optional<stored_filter> filter(int64_t id);
-  /// Patterns of the exact number rules with this SOURCE and ACTION.
-  std::vector<std::string> filter_exact_numbers(const std::string& source, dp::filter_action a);
-  /// Returns the new rule's id (0 on failure, logged).
-  int64_t filter_insert(const dp::filter_rule& r, const std::string& source);
-  /// Updates rule r.id; false when there is no such rule.
-  bool filter_update(const dp::filter_rule& r);
-  bool filter_delete(int64_t id);
-  void filters_delete_source(const std::string& source);
-  uint32_t filter_max_position();
+  /// The cached statement for SQL (a string constant: the cache is keyed by its address),
+  /// prepared on first use; nullptr after counting the failure (as a read). Wrap its use
+  /// in an sql_reset so that it is reset and unbound afterwards.
+  sqlite3_stmt* prepare(const char* sql);
+  /// Counts and logs (rate-limited) a failed SQLite call; returns false for chaining.
+  bool failed(storage_op op, int rc, const char* what);
+  /// Steps ST to completion (no rows expected): false after counting the failure.
+  bool step_done(sqlite3_stmt* st, storage_op op, const char* what);
+  /// Rows the last statement changed; the row id the last insert gave.
+  int64_t changes() const;
+  int64_t last_insert_rowid() const;
 
   const std::string& path() const { return _path; }
   /// The kind of this connection's most recent failure.
@@ -183,16 +153,8 @@ class store {
 
  private:
   store() = default;
-  sqlite3_stmt* prepare(const char* sql);
   bool exec(const char* sql, std::string* error);
-  bool migrate(std::string* error);
-  call_record read_call(sqlite3_stmt* st);
-  /// Counts and logs (rate-limited) a failed SQLite call; returns false for chaining.
-  bool failed(storage_op op, int rc, const char* what);
-  /// Steps ST to completion (no rows expected): false after counting the failure.
-  bool step_done(sqlite3_stmt* st, storage_op op, const char* what);
-  int64_t delete_rows(const char* sql, storage_op op,
-                      const std::function<void(sqlite3_stmt*)>& bind);
+  bool migrate(const database_spec& db, std::string* error);
 
   sqlite3* _db = nullptr;
   std::string _path;
@@ -203,5 +165,19 @@ class store {
   std::vector<const char*> _sql;  // cached statements, by SQL text
   std::vector<sqlite3_stmt*> _stmts;
 };
+
+/// Resets and unbinds a cached statement when it goes out of scope.
+struct sql_reset {
+  sqlite3_stmt* st;
+  ~sql_reset();
+};
+
+/// Text column COL of the current row. Valid UTF-8: rows older versions wrote may hold
+/// other bytes, sanitized on the way out.
+std::string sql_text(sqlite3_stmt* st, int col);
+/// Binds S to parameter I (copied).
+void sql_bind(sqlite3_stmt* st, int i, const std::string& s);
+/// Wall-clock time in Unix seconds, as rows are stamped.
+double sql_now();
 
 }  // namespace ringbridge::ctl

@@ -15,6 +15,7 @@
 
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/filters/filter_store.h"
 #include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
@@ -55,7 +56,8 @@ struct import_summary {
 
 class filter_manager {
  public:
-  filter_manager(std::string db_path, dp::filter_slot* slot, unsigned workers,
+  /// DATABASE: what its own connection opens (start()).
+  filter_manager(database_spec database, dp::filter_slot* slot, unsigned workers,
                  filters_settings settings);
 
   /// Stores the config file's rules (replacing the previous start's) and publishes all.
@@ -100,12 +102,13 @@ class filter_manager {
   bool reload_locked(std::string* error, uint32_t* bad_rule);
   std::string validate(const dp::filter_rule& r) const;
 
-  std::string _db_path;
+  database_spec _database;
   dp::filter_slot* _slot;
   unsigned _workers;
   filters_settings _s;
   mutable std::mutex _mu;
-  std::unique_ptr<store> _db;
+  std::unique_ptr<store> _db;            // its own connection
+  std::unique_ptr<filter_store> _table;  // the rules, over _db
   std::atomic<uint64_t> _rules{0}, _reloads{0}, _failures{0};
   std::atomic<double> _last_ms{0};
 };

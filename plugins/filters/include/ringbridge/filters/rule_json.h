@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "ringbridge/ctl/store.h"
 #include "ringbridge/filters/filter.h"
+#include "ringbridge/filters/filter_store.h"
 
 namespace ringbridge::ctl {
 

@@ -11,8 +11,9 @@
 #include <map>
 #include <string>
 
-#include "ringbridge/sip/calls.h"
 #include "ringbridge/ctl/store.h"
+#include "ringbridge/sip/call_store.h"
+#include "ringbridge/sip/calls.h"
 
 namespace ringbridge::ctl {
 
@@ -69,7 +70,8 @@ class call_writer {
   void make_room();
   void publish();
 
-  store& _db;
+  store& _db;       ///< transactions
+  call_store _log;  ///< the rows, over _db
   storage_limits _limits;
   storage_stats& _stats;
   options _o;
