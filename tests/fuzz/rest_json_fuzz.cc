@@ -16,6 +16,7 @@
 
 #include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/http_resources.h"
+#include "ringbridge/sip/calls_http.h"
 #include "ringbridge/filters/filter.h"
 #include "ringbridge/filters/rule_json.h"
 

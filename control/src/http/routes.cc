@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Assembles the API from its resources: the core ones (status, metrics, phonebook) and
+// Assembles the API from its resources: the core ones (status, metrics) and
 // each feature's (calls from plugins/sip, filters from plugins/filters).
 //
 // Owns: the list of resources and which of them [http] public_* opens. May touch: each

@@ -9,6 +9,7 @@
 #include "ringbridge/common/json_text.h"
 #include "ringbridge/common/utf8.h"
 #include "ringbridge/ctl/http_resources.h"
+#include "ringbridge/sip/calls_http.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/calls.h"
