@@ -399,7 +399,7 @@ const char* parse_status_name(parse_status s) {
 }
 
 unsigned start_line_id(const char* p, size_t n) {
-  // The patterns (sip_inspect.cc), one line: request = method [ \t]+ URI (no whitespace,
+  // The patterns (sip_setup.cc), one line: request = method [ \t]+ URI (no whitespace,
   // CR or LF) [ \t]+ SIP/2.0 (any case) [ \t]* \r? \n; status = SIP/2.0 [ \t]+ [1-6]DD,
   // then nothing or [ \t] and anything without CR, \r? \n.
   if (n == 0 || p[n - 1] != '\n') return 0;

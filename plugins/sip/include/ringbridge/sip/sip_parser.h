@@ -151,7 +151,7 @@ inline constexpr unsigned k_start_line_status = 200;
 /// Which SIP start line is the line P[0..N) — N bytes up to and including the first LF —:
 /// a request of a known method (its `method` value), of an extension method
 /// (k_start_line_extension), a status line (k_start_line_status), or none (0). Exactly what
-/// the worker's Hyperscan database of start lines (sip_inspect.cc) reports, without it:
+/// the worker's Hyperscan database of start lines (sip_setup.cc) reports, without it:
 /// method (case-sensitive), runs of spaces or tabs, a Request-URI of any length without
 /// whitespace or CR, "SIP/2.0" in any case, trailing spaces or tabs, an optional CR.
 unsigned start_line_id(const char* p, size_t n);
