@@ -186,14 +186,7 @@ def test_odd_but_valid_forms_are_still_blocked(env):
 
 def sink_events(env):
     """(event code, number, call-id) of the caller-ID datagrams the UDP sink sent."""
-    out = []
-    for _, d in env.sink.packets:
-        off, strings = 20, []
-        for _ in range(d[18]):
-            strings.append(d[off + 1:off + 1 + d[off]].decode())
-            off += 1 + d[off]
-        out.append((d[5], strings[1], strings[4]))
-    return out
+    return [(n["event"], n["number"], n["call_id"]) for n in sink_datagrams(env)]
 
 
 def sink_datagrams(env):

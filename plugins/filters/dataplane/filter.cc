@@ -3,6 +3,8 @@
 // worker, and RCU-protected publication. (Who the caller is: plugins/sip identity.)
 #include "ringbridge/filters/filter.h"
 
+#include "ringbridge/common/enum_names.h"
+
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -15,15 +17,6 @@ namespace ringbridge::dp {
 // ---- names --------------------------------------------------------------------------------
 
 namespace {
-template <typename E, size_t N>
-bool parse_name(std::string_view s, const char* const (&names)[N], E* out) {
-  for (size_t i = 0; i < N; i++)
-    if (s == names[i]) {
-      *out = static_cast<E>(i);
-      return true;
-    }
-  return false;
-}
 const char* const k_match[] = {"number", "name", "anonymous", "any"};
 const char* const k_syntax[] = {"exact", "prefix", "glob", "regex", "substring"};
 }  // namespace
@@ -35,10 +28,10 @@ const char* filter_syntax_name(filter_syntax s) {
   return k_syntax[static_cast<int>(s)];
 }
 bool parse_filter_match(std::string_view s, filter_match* o) {
-  return parse_name(s, k_match, o);
+  return parse_enum_name(s, k_match, o);
 }
 bool parse_filter_syntax(std::string_view s, filter_syntax* o) {
-  return parse_name(s, k_syntax, o);
+  return parse_enum_name(s, k_syntax, o);
 }
 
 std::string check_rule_shape(const filter_rule& r) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "ringbridge/common/enum_names.h"
 #include "ringbridge/common/keyed_hash.h"
 
 namespace ringbridge::dp {
@@ -71,15 +72,6 @@ void fill_event(const sip::message& m, sip_event* ev) {
 namespace {
 const char* const k_action[] = {"none", "allow", "block", "record", "norecord"};
 const char* const k_mode[] = {"drop", "busy", "decline"};
-template <typename E, size_t N>
-bool parse_name(std::string_view s, const char* const (&names)[N], E* out) {
-  for (size_t i = 0; i < N; i++)
-    if (s == names[i]) {
-      *out = static_cast<E>(i);
-      return true;
-    }
-  return false;
-}
 }  // namespace
 
 const char* filter_action_name(filter_action a) {
@@ -91,10 +83,10 @@ const char* block_mode_name(block_mode m) {
   return i < std::size(k_mode) ? k_mode[i] : "?";
 }
 bool parse_filter_action(std::string_view s, filter_action* o) {
-  return s != "none" && parse_name(s, k_action, o);
+  return s != "none" && parse_enum_name(s, k_action, o);
 }
 bool parse_block_mode(std::string_view s, block_mode* o) {
-  return parse_name(s, k_mode, o);
+  return parse_enum_name(s, k_mode, o);
 }
 
 }  // namespace ringbridge::dp
