@@ -29,6 +29,7 @@
 #include "ringbridge/ctl/stats_report.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/dp/bridge.h"
+#include "ringbridge/dp/clock.h"
 #include "ringbridge/dp/eal.h"
 #include "ringbridge/dp/host_access.h"
 #include "ringbridge/filters/filter_dataplane.h"
@@ -38,7 +39,6 @@
 #include "ringbridge/sip/sip_setup.h"
 #include "ringbridge_build_info.h"
 
-#include <rte_cycles.h>
 #include <rte_version.h>
 
 namespace ringbridge::ctl {
@@ -346,7 +346,7 @@ int appliance::start() {
     if (!p.sip) p.bridge.reset();
     if (p.sip && cfg.filters.enabled) {
       p.filter_dp = std::make_unique<dp::filter_dataplane>(
-          filter_dp_options(cfg), workers, p.bridge->pool(), p.bridge->rcu(), rte_get_tsc_hz());
+          filter_dp_options(cfg), workers, p.bridge->pool(), p.bridge->rcu(), dp::tsc_hz());
       p.filter_dp->attach(*p.sip);
     }
     for (unsigned w = 0; p.bridge && w < workers; w++)
@@ -388,9 +388,9 @@ int appliance::start() {
                   p.http_opts.tls_pem.empty() ? "http" : "https", p.http_opts.listen.c_str());
   }
   if (p.db)
-    p.loop = std::make_unique<control_loop>(p.sip.get(), *p.db, p.api.active, p.counters,
-                                            call_options(cfg), retention_options(cfg),
-                                            p.notify.get());
+    p.loop =
+        std::make_unique<control_loop>(p.sip.get(), *p.db, p.api.active, p.counters,
+                                       call_options(cfg), retention_options(cfg), p.notify.get());
   p.running = true;
   p.t0 = std::chrono::steady_clock::now();
   return exit_ok;
