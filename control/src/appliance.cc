@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/ctl/cli.h"
 #include "ringbridge/ctl/config.h"
@@ -35,6 +36,8 @@
 #include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/filters/filters_http.h"
+#include "ringbridge/media/media_metrics.h"
+#include "ringbridge/media/recordings_http.h"
 #include "ringbridge/notify/hub_metrics.h"
 #include "ringbridge/sip/sip_setup.h"
 #include "ringbridge_build_info.h"
@@ -226,8 +229,10 @@ struct appliance::parts {
   // the bridge's destructor stops the workers that use them.
   std::unique_ptr<dp::sip_dataplane> sip;
   std::unique_ptr<dp::filter_dataplane> filter_dp;
+  std::unique_ptr<dp::media_dataplane> media_dp;
   std::unique_ptr<dp::bridge> bridge;
   std::unique_ptr<filter_manager> filters;
+  std::unique_ptr<media::media_plane> media;  ///< the media thread (frees what media_dp hands it)
   control_counters counters;
   api_context api;
   std::unique_ptr<http_api> http;
@@ -349,8 +354,23 @@ int appliance::start() {
           filter_dp_options(cfg), workers, p.bridge->pool(), p.bridge->rcu(), dp::tsc_hz());
       p.filter_dp->attach(*p.sip);
     }
-    for (unsigned w = 0; p.bridge && w < workers; w++)
+    // The media plane after SIP: SIP's message hook installs the flows an SDP announces,
+    // the media stage hands their frames over.
+    if (p.sip && media_enabled(cfg)) {
+      p.media_dp = std::make_unique<dp::media_dataplane>(media_dp_options(cfg), workers);
+      p.media_dp->attach(*p.sip);
+    }
+    for (unsigned w = 0; p.bridge && w < workers; w++) {
       if (!p.bridge->add_stage(w, p.sip->stage_for(w), &err)) p.bridge.reset();
+      if (p.bridge && p.media_dp && !p.bridge->add_stage(w, p.media_dp->stage_for(w), &err))
+        p.bridge.reset();
+    }
+  }
+  if (p.media_dp) {  // built before the workers start: they never hand over to nobody
+    p.media = std::make_unique<media::media_plane>(
+        recording_options(cfg), *p.media_dp, static_cast<double>(dp::tsc_hz()), dp::tsc_now(),
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    p.media->start();
   }
   // The filter rules are compiled and published before the first frame is forwarded.
   if (p.bridge && p.filter_dp) {
@@ -378,6 +398,14 @@ int appliance::start() {
   p.api.started = std::chrono::steady_clock::now();
   p.api.filters = p.filters.get();
   if (p.filters) p.api.metric_sources.push_back(filter_metrics(*p.filters));
+  if (p.media) {
+    media::media_plane* media = p.media.get();
+    p.api.metric_sources.push_back(media::media_metrics(*media, *p.media_dp));
+    p.api.call_fields = [media](const call_record& c, nlohmann::json& j) {
+      if (auto m = media->info(c.id)) j.update(media::media_info_to_json(*m));
+    };
+    p.api.feature_routes.push_back([media](http_router& r) { add_recording_routes(r, *media); });
+  }
   if (cfg.http.enabled) {
     p.http = http_api::start(p.http_opts, &p.api, &err);
     if (!p.http) {
@@ -391,6 +419,22 @@ int appliance::start() {
     p.loop =
         std::make_unique<control_loop>(p.sip.get(), *p.db, p.api.active, p.counters,
                                        call_options(cfg), retention_options(cfg), p.notify.get());
+  if (p.loop && p.media) {
+    media::media_plane* media = p.media.get();
+    p.loop->set_call_fields(p.api.call_fields);
+    p.loop->set_observer([media](const call_change& ch, const dp::sip_event* ev) {
+      const call_record& c = ch.call;
+      // The call's key as the workers computed it: the whole Call-ID as sent.
+      const uint64_t key = ev == nullptr          ? keyed_hash64(c.call_id)
+                           : ev->call_id.truncated ? ev->call_id_hash
+                                                   : keyed_hash64(ev->call_id.view());
+      if (ch.what == call_change::created && c.state != call_state::blocked)
+        media->call_started(key, c.id, c.direction == call_direction::inbound ? 0 : 1,
+                            c.started_at, ev != nullptr ? ev->verdict : 0);
+      else if (ch.what == call_change::finished)
+        media->call_ended(key, c.id);
+    });
+  }
   p.running = true;
   p.t0 = std::chrono::steady_clock::now();
   return exit_ok;
@@ -466,6 +510,7 @@ void appliance::parts::finish() {
     loop->housekeeping();
     loop->finish(2.0);
   }
+  if (media) media->stop();  // every recording closed, every mbuf it held freed; live ends
   http.reset();
   notify->stop(2.0);  // what is queued gets up to 2 s to go out
   print_stats(br, sip.get(), t0);
@@ -496,8 +541,10 @@ void appliance::parts::finish() {
 void appliance::parts::release(bool log_stopped) {
   loop.reset();
   http.reset();
+  media.reset();
   filters.reset();
   bridge.reset();
+  media_dp.reset();
   filter_dp.reset();
   sip.reset();
   notify.reset();

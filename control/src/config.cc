@@ -374,6 +374,39 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            RB_INT("reply_burst", uint32_t, 1, 100000, filters.reply_burst),
            rules_key(),
        }},
+      {"recording",
+       {
+           bool_key("enabled", [](config& c) -> bool& { return c.recording.enabled; }),
+           str_key("default",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v != "all" && v != "none")
+                       return "must be \"all\" (record every call) or \"none\" (only calls a "
+                              "record rule or POST /api/v1/calls/{id}/recording asks for), got \"" +
+                              v + "\"";
+                     c.recording.record_all = v == "all";
+                     return "";
+                   }),
+           str_key("spool",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.empty() || v[0] != '/') return "must be an absolute path";
+                     c.recording.spool = v;
+                     return "";
+                   }),
+           RB_INT("max_bytes", uint64_t, 0, uint64_t{1} << 50, recording.max_bytes),
+           RB_INT("max_days", uint32_t, 0, 36500, recording.max_days),
+           RB_INT("jitter_ms", uint32_t, 20, 1000, recording.jitter_ms),
+           RB_INT("idle_s", uint32_t, 5, 86400, recording.idle_s),
+           RB_INT("max_calls", uint32_t, 16, 100000, recording.max_calls),
+           RB_INT("max_flows", uint32_t, 64, 1000000, recording.max_flows),
+           str_key("no_record_header",
+                   [](const std::string& v, config& c) -> std::string {
+                     if (v.size() > 64 || v.find_first_of(" \t:\r\n") != std::string::npos)
+                       return "must be a header name (no spaces or ':', at most 64 characters), "
+                              "or \"\" for none";
+                     c.recording.no_record_header = v;
+                     return "";
+                   }),
+       }},
       {"calls",
        {
            RB_INT("max_active", uint32_t, 16, 1000000, calls.max_active),

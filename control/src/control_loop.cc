@@ -186,7 +186,7 @@ void control_loop::notify(const call_change& ch, std::optional<plugin::event_kin
   ev.state = call_state_name(c.state);
   ev.status_code = c.status_code;
   ev.duration_s = c.duration_s();
-  ev.call_json = call_json(c);
+  ev.call_json = call_json(c, _call_fields);
   _notify->post(ev);
 }
 
@@ -204,6 +204,11 @@ void control_loop::apply(const dp::sip_event& ev) {
   if (ev.repeat && ev.is_request && ev.method == method::cancel &&
       ev.block_mode == static_cast<uint8_t>(dp::block_mode::drop))
     voicemail(ev);
+  struct current {  // the event behind the changes, for the observer; cleared however we leave
+    const dp::sip_event*& slot;
+    ~current() { slot = nullptr; }
+  } cur{_event};
+  _event = &ev;
   for (call_change& ch : _table.apply(ev, wall_time(ev.tsc))) {
     if (ch.what == call_change::created) name_caller(ch.call, dp::call_key(ev));
     persist(ch);
@@ -240,6 +245,7 @@ void control_loop::persist(const call_change& ch) {
   const call_record& c = ch.call;
   _active_dirty = true;
   _writer.put_call(c);
+  if (_observer) _observer(ch, _event);
   if ((ch.what == call_change::created && c.state == call_state::blocked) ||
       ch.what == call_change::finished)
     _cc.calls[static_cast<int>(c.direction)][static_cast<int>(c.state)]++;

@@ -189,7 +189,26 @@ struct http_api::handler : public CivetHandler {
     req.path = ri->local_uri ? ri->local_uri : "/";
     req.query = ri->query_string ? ri->query_string : "";
     req.connection = conn;
+    req.remote = std::string(ri->remote_addr) + ":" + std::to_string(ri->remote_port);
     const http_response r = router.dispatch(req, mg_get_header(conn, "Authorization"));
+    if (!r.file.empty()) {  // civetweb answers Range requests (206 / 416) for files
+      const std::string headers = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+                                  r.extra_headers;
+      mg_send_mime_file2(conn, r.file.c_str(), r.content_type.c_str(), headers.c_str());
+      return true;
+    }
+    if (r.stream) {
+      mg_printf(conn,
+                "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+                "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+                r.status, mg_get_response_code_text(conn, r.status), r.content_type.c_str(),
+                r.extra_headers.c_str());
+      r.stream([conn](const void* data, size_t len) {
+        return mg_send_chunk(conn, static_cast<const char*>(data), static_cast<unsigned>(len)) > 0;
+      });
+      mg_send_chunk(conn, "", 0);
+      return true;
+    }
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
               "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",

@@ -32,6 +32,9 @@ dp::eal_options eal_options(const config& cfg, const std::array<dp::port_spec, 2
   eo.file_prefix = cfg.eal.file_prefix;
   eo.log_level = cfg.eal.log_level;
   eo.af_xdp_busy_budget = cfg.dataplane.af_xdp_busy_budget;
+  if (media_enabled(cfg))
+    eo.held_mbufs = static_cast<uint32_t>(
+        dp::media_dataplane::mbufs_held_max(cfg.dataplane.workers) + media::k_pending_total);
   return eo;
 }
 
@@ -109,6 +112,30 @@ storage_limits retention_options(const config& cfg) {
   retention.max_call_age_days = cfg.storage.max_call_age_days;
   retention.phonebook_auto_max = cfg.storage.phonebook_auto_max;
   return retention;
+}
+
+bool media_enabled(const config& cfg) {
+  return cfg.recording.enabled && cfg.sip.enabled;
+}
+
+dp::media_dp_config media_dp_options(const config& cfg) {
+  dp::media_dp_config m;
+  m.max_flows = cfg.recording.max_flows;
+  m.no_record_header = cfg.recording.no_record_header;
+  return m;
+}
+
+media::recording_options recording_options(const config& cfg) {
+  media::recording_options r;
+  r.record_all = cfg.recording.record_all;
+  r.spool = cfg.recording.spool.empty() ? cfg.storage.state_dir + "/recordings"
+                                        : cfg.recording.spool;
+  r.max_bytes = cfg.recording.max_bytes;
+  r.max_days = cfg.recording.max_days;
+  r.jitter_ms = cfg.recording.jitter_ms;
+  r.idle_s = cfg.recording.idle_s;
+  r.max_calls = cfg.recording.max_calls;
+  return r;
 }
 
 }  // namespace ringbridge::ctl

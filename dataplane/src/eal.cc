@@ -114,7 +114,7 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, st
     if (port.kind == port_kind::af_xdp) per_queue += k_af_xdp_reserve;
     need += per_queue * opt.workers;
   }
-  need += uint64_t(k_mempool_cache) * (opt.workers + 1) + 1024;
+  need += uint64_t(k_mempool_cache) * (opt.workers + 1) + 1024 + opt.held_mbufs;
   if (opt.mbufs != 0) {
     if (opt.mbufs < need) {
       *error = "dataplane.mbufs = " + std::to_string(opt.mbufs) + " is too small for " +

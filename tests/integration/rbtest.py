@@ -427,6 +427,20 @@ class Api:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
+    def fetch(self, path, headers=None, token=True):
+        """GET PATH as bytes: (status, response headers, body)."""
+        import urllib.error
+        import urllib.request
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
 
 SIPP_UAC = Path(__file__).with_name("sipp") / "uac_caller.xml"
 

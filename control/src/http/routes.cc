@@ -18,6 +18,7 @@ void add_api_routes(http_router& r, api_context& ctx, const http_settings& s) {
   add_calls_routes(r, ctx);
   add_phonebook_routes(r, ctx);
   add_filters_routes(r, ctx);
+  for (const auto& add : ctx.feature_routes) add(r);
 }
 
 }  // namespace ringbridge::ctl

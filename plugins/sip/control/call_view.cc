@@ -8,8 +8,8 @@ namespace ringbridge::ctl {
 
 using json = nlohmann::json;
 
-json call_to_json(const call_record& c) {
-  return json{{"id", c.id},
+json call_to_json(const call_record& c, const call_fields_fn& extra) {
+  json j{{"id", c.id},
               {"call_id", c.call_id},
               {"direction", direction_name(c.direction)},
               {"from_number", c.from_number},
@@ -25,10 +25,12 @@ json call_to_json(const call_record& c) {
               {"rule_id", c.rule_id != 0 ? json(c.rule_id) : json(nullptr)},
               {"block_mode", c.block_mode.empty() ? json(nullptr) : json(c.block_mode)},
               {"end_reason", c.end_reason.empty() ? json(nullptr) : json(c.end_reason)}};
+  if (extra) extra(c, j);
+  return j;
 }
 
-std::string call_json(const call_record& c) {
-  return json_text(call_to_json(c));
+std::string call_json(const call_record& c, const call_fields_fn& extra) {
+  return json_text(call_to_json(c, extra));
 }
 
 }  // namespace ringbridge::ctl

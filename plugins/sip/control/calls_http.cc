@@ -36,7 +36,7 @@ http_response list_calls(api_context& ctx, const http_request& req) {
   if (n > 0) number = normalize_number(v);
   json arr = json::array();
   if (store* s = ctx.db())
-    for (const auto& c : call_store(*s).calls(limit, number)) arr.push_back(call_to_json(c));
+    for (const auto& c : call_store(*s).calls(limit, number)) arr.push_back(call_to_json(c, ctx.call_fields));
   return json_response(200, arr);
 }
 
@@ -47,7 +47,7 @@ void add_calls_routes(http_router& r, api_context& ctx) {
          [&ctx](const http_request& req) { return list_calls(ctx, req); }});
   r.add({"GET", "/api/v1/calls/active", http_auth::token, [&ctx](const http_request&) {
            json arr = json::array();
-           for (const auto& c : ctx.active.copy()) arr.push_back(call_to_json(c));
+           for (const auto& c : ctx.active.copy()) arr.push_back(call_to_json(c, ctx.call_fields));
            return json_response(200, arr);
          }});
   r.add({"GET", "/api/v1/calls/{id}", http_auth::token, [&ctx](const http_request& req) {
@@ -58,7 +58,7 @@ void add_calls_routes(http_router& r, api_context& ctx) {
            store* s = ctx.db();
            auto c = s ? call_store(*s).call(n) : std::nullopt;
            if (!c) return error_response(404, "no call " + id);
-           return json_response(200, call_to_json(*c));
+           return json_response(200, call_to_json(*c, ctx.call_fields));
          }});
 }
 

@@ -976,4 +976,8 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
   return parse_status::ok;
 }
 
+sv sdp_body(const message& m) {
+  return m.body.empty() ? sv{} : sdp_part(m.content_type, m.body);
+}
+
 }  // namespace ringbridge::dp::sip

@@ -175,6 +175,9 @@ struct tcp_handler {
   bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
   void message(const sip::message& m, const char* raw) {
     emit(sw, sc, m, raw, li, side, worker, tsc);
+    if (sw.on_message.fn != nullptr)
+      sw.on_message.fn(sw.on_message.ctx,
+                       sip_message_seen{m, raw, li, nullptr, side, worker, tsc});
   }
   void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
   void note(stream_note k) {
@@ -203,8 +206,8 @@ inline void inspect_tcp(sip_worker& sw, sip_counters& sc, const l4_info& li, con
 /// line: what calls it stays small for the frames that never get here.
 __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counters& sc,
                                                      const l4_info& li, const char* p, uint32_t n,
-                                                     const uint8_t* frame, int side,
-                                                     unsigned worker, uint64_t tsc) {
+                                                     const uint8_t* frame, rte_mbuf* whole,
+                                                     int side, unsigned worker, uint64_t tsc) {
   const bool hinted = sw.hints[li.sport] || sw.hints[li.dport];
   // RFC 3261 §7.5: CRLFs before the start line are ignored — by phones too, so here as
   // well. A datagram of nothing but CRLFs is a keep-alive.
@@ -241,6 +244,8 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
         sw.on_request.ctx,
         sip_request{msg, p, frame, li, side, worker, tsc, initial ? &who : nullptr, sc}, &v);
   emit(sw, sc, msg, p, li, side, worker, tsc, v, initial ? &who : nullptr);
+  if (sw.on_message.fn != nullptr && out.passes())
+    sw.on_message.fn(sw.on_message.ctx, sip_message_seen{msg, p, li, whole, side, worker, tsc});
   return out;
 }
 
@@ -294,7 +299,7 @@ inline verdict inspect_fragment(sip_worker& sw, sip_counters& sc, const l4_info&
   }
   const verdict o =
       inspect_udp(sw, sc, d, reinterpret_cast<const char*>(rt.datagram() + d.payload_offset),
-                  d.payload_len, frame, side, worker, tsc);
+                  d.payload_len, frame, nullptr, side, worker, tsc);
   rt.judge(o.passes(), !o.passes() && o.reason == drop_reason::sip_blocked);
   return o;
 }
@@ -320,7 +325,7 @@ __attribute__((noinline)) inline verdict sip_inspect_udp(sip_worker& sw, sip_cou
   l4_info li;
   parse_ipv4_udp(data, rte_pktmbuf_data_len(m), &li);
   return inspect_udp(sw, sc, li, reinterpret_cast<const char*>(data + li.payload_offset),
-                     li.payload_len, data, side, worker, tsc);
+                     li.payload_len, data, m, side, worker, tsc);
 }
 
 /// sip_inspect() for the IP frames that are not the common case: chains of segments,
@@ -351,7 +356,7 @@ __attribute__((noinline)) inline verdict sip_inspect_other(sip_worker& sw, sip_c
     inspect_tcp(sw, sc, li, p, n, hinted, side, worker, tsc);
     return {};
   }
-  return inspect_udp(sw, sc, li, p, n, data, side, worker, tsc);
+  return inspect_udp(sw, sc, li, p, n, data, m->nb_segs == 1 ? m : nullptr, side, worker, tsc);
 }
 
 /// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one

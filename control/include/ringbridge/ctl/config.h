@@ -104,6 +104,20 @@ struct config {
     std::string bridge;  ///< fallback bridge name; "" = "rbfb-" + side A's interface
   } ha;
 
+  /// The media plane (plugins/media): RTP flows, recordings, quality, DTMF, live audio.
+  struct recording_section {
+    bool enabled = true;        ///< follow the calls' media at all (off: no media stage)
+    bool record_all = true;     ///< default = "all" | "none"
+    std::string spool;          ///< "" = <state_dir>/recordings
+    uint64_t max_bytes = 0;     ///< spool quota; 0 = none
+    uint32_t max_days = 0;      ///< 0 = keep
+    uint32_t jitter_ms = 120;
+    uint32_t idle_s = 60;
+    uint32_t max_calls = 2048;
+    uint32_t max_flows = 8192;
+    std::string no_record_header = "X-No-Record";
+  } recording;
+
   struct calls_section {
     uint32_t max_active = 4096;
     uint32_t ringing_timeout_s = 300;

@@ -8,6 +8,7 @@
 // be written yet), so the rings keep being drained while the database is locked or full.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "ringbridge/notify/hub.h"
 #include "ringbridge/sip/active_calls.h"
 #include "ringbridge/sip/call_store.h"
+#include "ringbridge/sip/call_view.h"
 #include "ringbridge/sip/call_writer.h"
 #include "ringbridge/sip/calls.h"
 
@@ -32,6 +34,13 @@ class control_loop {
   /// receives the calls in progress (for the API) at most every 100 ms.
   control_loop(dp::sip_dataplane* sip, store& db, active_calls& active, control_counters& counters,
                call_limits limits, storage_limits storage = {}, plugin::hub* notify = nullptr);
+
+  /// Who else follows the calls (the media plane): told of every change, created and
+  /// finished above all; EV is the event behind it (nullptr for timeouts). Control thread.
+  using call_observer = std::function<void(const call_change& ch, const dp::sip_event* ev)>;
+  void set_observer(call_observer o) { _observer = std::move(o); }
+  /// Features' fields of a call's JSON in notifications (as the API shows them).
+  void set_call_fields(call_fields_fn f) { _call_fields = std::move(f); }
 
   /// Takes up to MAX events from each worker ring and applies them, then writes what
   /// changed (one transaction per batch). Returns how many events and captures it took.
@@ -70,6 +79,9 @@ class control_loop {
   call_table _table;
   call_writer _writer;
   plugin::hub* _notify = nullptr;
+  call_observer _observer;
+  call_fields_fn _call_fields;
+  const dp::sip_event* _event = nullptr;  ///< the event being applied (for the observer)
   log_limiter _limit[k_control_stages];
   uint64_t _tsc0 = 0;
   double _wall0 = 0;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,9 +19,11 @@
 #include <prometheus/collectable.h>
 
 #include "ringbridge/ctl/dataplane_stats.h"
+#include "ringbridge/ctl/http_router.h"
 #include "ringbridge/ctl/metrics.h"
 #include "ringbridge/ctl/store.h"
 #include "ringbridge/sip/active_calls.h"
+#include "ringbridge/sip/call_view.h"
 
 class CivetServer;
 
@@ -61,6 +64,10 @@ struct api_context {
   std::vector<std::unique_ptr<prometheus::Collectable>> metric_sources;
 
   active_calls active;  ///< written by the control thread, read by handlers
+  call_fields_fn call_fields;  ///< features' fields of a call's JSON (media); may be empty
+  /// Features' resources beyond the core's, sip's and the filters' (media): each adds its
+  /// routes to the table before the server starts.
+  std::vector<std::function<void(http_router&)>> feature_routes;
 
   /// The calling server thread's own connection to the database (opened on first use, its
   /// failures counted in counters->storage); nullptr when it cannot be opened (logged).

@@ -38,6 +38,9 @@ struct http_request {
   /// Content-Length or it is larger (answer with body_too_large(MAX)).
   std::optional<std::string> body(size_t max) const;
 
+  /// Who asked: the client's address and port ("" in tests), for logs.
+  std::string remote;
+
   /// The connection the body is read from (civetweb's mg_connection; opaque here).
   void* connection = nullptr;
 };
@@ -49,6 +52,14 @@ struct http_response {
   std::string body;
   std::string content_type = "application/json";
   std::string extra_headers;  ///< complete "Name: value\r\n" lines
+  /// Set: the answer is this file (BODY unused), served by the server with Range support
+  /// (206 for one range, 416 outside the file), of type CONTENT_TYPE.
+  std::string file;
+  /// Chunk writer for STREAM: false once the client has gone.
+  using chunk_writer = std::function<bool(const void* data, size_t len)>;
+  /// Set: the answer is a chunked stream (BODY unused): STREAM writes chunks until it
+  /// returns (end of the stream) or a write fails (the client went away).
+  std::function<void(const chunk_writer&)> stream;
 };
 
 /// STATUS with J as compact JSON text (always valid UTF-8) and a newline.

@@ -20,6 +20,8 @@
 #include "ringbridge/filters/filter_dataplane.h"
 #include "ringbridge/filters/filter_manager.h"
 #include "ringbridge/filters/filter_store.h"
+#include "ringbridge/media/media_dataplane.h"
+#include "ringbridge/media/media_plane.h"
 #include "ringbridge/sip/call_store.h"
 #include "ringbridge/sip/calls.h"
 #include "ringbridge/sip/sip_setup.h"
@@ -63,6 +65,13 @@ http_settings http_options(const config& cfg);
 
 /// The call table ([calls]).
 call_limits call_options(const config& cfg);
+
+/// The media plane's worker half ([recording] max_flows, no_record_header).
+dp::media_dp_config media_dp_options(const config& cfg);
+/// The media thread ([recording]; the spool defaults to <state_dir>/recordings).
+media::recording_options recording_options(const config& cfg);
+/// Whether the media plane runs: [recording] enabled, with SIP inspection on.
+bool media_enabled(const config& cfg);
 
 /// Call log and phonebook retention ([storage]).
 storage_limits retention_options(const config& cfg);

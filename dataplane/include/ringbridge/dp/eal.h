@@ -42,6 +42,7 @@ struct eal_options {
   std::string file_prefix;           ///< empty = "ringbridge-<pid>"
   std::string log_level = "notice";  ///< DPDK log level (--log-level)
   uint32_t af_xdp_busy_budget = 64;  ///< net_af_xdp busy_budget; 0 = no busy polling
+  uint32_t held_mbufs = 0;  ///< mbufs features may hold besides the ports (media rings)
 };
 
 /// Everything decided before rte_eal_init(). Plain value.

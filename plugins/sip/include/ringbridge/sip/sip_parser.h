@@ -161,6 +161,9 @@ bool parse_name_addr(std::string_view value, name_addr* out);
 
 /// Parses an SDP body into the audio description.
 void parse_sdp(std::string_view body, sdp_info* out);
+/// M's SDP: its body when that is application/sdp, the SDP part of a multipart body, else
+/// empty. A view into M's buffer.
+std::string_view sdp_body(const message& m);
 
 /// Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b);

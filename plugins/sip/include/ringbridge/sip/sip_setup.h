@@ -24,6 +24,7 @@
 
 struct hs_database;
 struct hs_scratch;
+struct rte_mbuf;
 
 namespace ringbridge::dp {
 
@@ -94,6 +95,28 @@ struct request_hook {
   void* ctx = nullptr;
 };
 
+/// A parsed SIP message (any method or response, UDP or TCP) that goes on through the
+/// bridge, as a message hook sees it. Views into the frame: valid during the call only.
+struct sip_message_seen {
+  const sip::message& msg;
+  const char* raw;  ///< the message's bytes (msg.length of them)
+  const l4_info& li;
+  rte_mbuf* frame;  ///< the frame that carried it whole; nullptr when it came reassembled
+                    ///< from IP fragments or out of a TCP stream
+  int side;
+  unsigned worker;
+  uint64_t tsc;
+};
+
+/// Who else wants the SIP messages the bridge forwards (the media feature: the flows an
+/// SDP announces, the call's SIP frames for its recording). Called on the worker after the
+/// verdict step, for messages whose frame goes on; it must not keep the views, and takes a
+/// reference to FRAME (rte_mbuf_refcnt_update) if it keeps the frame.
+struct message_hook {
+  void (*fn)(void* ctx, const sip_message_seen& s) = nullptr;
+  void* ctx = nullptr;
+};
+
 /// One worker's SIP state. Owned by sip_dataplane; used only by its worker lcore.
 struct sip_worker {
   const sip_database* db = nullptr;
@@ -105,6 +128,7 @@ struct sip_worker {
   std::unique_ptr<event_ring> ring;       ///< this worker → control
   std::unique_ptr<capture_ring> capture;  ///< SIP message bytes → control (when exporting)
   request_hook on_request;                ///< the verdict step (fn nullptr: none)
+  message_hook on_message;                ///< messages forwarded (fn nullptr: none)
   identity_options identity;
   bool drop_unparsable_invites = false;
   sip_counters* counters = nullptr;
@@ -134,6 +158,8 @@ class sip_dataplane {
   stage stage_for(unsigned w);
   /// Installs the verdict step on every worker (before the workers start).
   void set_request_hook(unsigned w, request_hook h) { _workers[w]->on_request = h; }
+  /// Installs a message hook on worker W (before the workers start).
+  void set_message_hook(unsigned w, message_hook h) { _workers[w]->on_message = h; }
 
   unsigned workers() const { return static_cast<unsigned>(_workers.size()); }
   /// Worker W's event ring; the control thread is its only consumer.
