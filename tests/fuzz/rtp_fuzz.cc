@@ -8,6 +8,9 @@
 //   of its payload type (never more samples than samples_for() promised).
 // - rtp_source_stats fed (seq, ts, arrival) triples taken from the input: duplicates never
 //   exceed packets received, lost never exceeds expected, jitter finite and ≥ 0.
+// - the same packets placed by channel_clock into a stereo_window: every position before
+//   done() is handed out or skipped, and one take() never returns more than the ring
+//   holds plus its ready frames, however far the positions jump.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +66,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // same records' payloads through one RFC 4733 detector (a stream, not one packet).
   m::rtp_source_stats stats(8000);
   m::rfc4733_detector dtmf;
+  m::channel_clock clock(16000, 8000);
+  constexpr size_t k_window = 1600;
+  constexpr uint64_t k_ring = 2 * k_window + 4096;
+  m::stereo_window window(k_window);
+  const std::vector<int16_t> packet(320, 1);
+  std::vector<int16_t> out;
+  uint64_t taken = 0;
   double t = 0;
   for (size_t off = 0; off + 8 <= size; off += 8) {
     const uint8_t* r = data + off;
@@ -75,6 +85,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (dtmf.on_packet(r + 4, 4, ts, t, &d) &&
         std::strchr("0123456789*#ABCD", d.digit) == nullptr) {
       fail("not a DTMF digit in the stream");
+    }
+    // A jump copies up to a ring of frames: the first records are enough to cover it.
+    if (off >= 64 * 8) continue;
+    const uint64_t pos = clock.place(r[6] & 1, ts, t);
+    window.put(r[7] & 1, pos, packet.data(), packet.size());
+    if ((seq & 3) == 0) {
+      out.clear();
+      const size_t got = window.take(&out, (seq & 0x30) == 0);
+      if (got > 2 * k_ring || out.size() != 2 * got) fail("take() beyond its bound");
+      taken += got;
+      if (taken + window.skipped() != window.done()) fail("frames unaccounted for");
     }
   }
   return 0;
