@@ -11,6 +11,7 @@ build_pkgs=(
   dpdk dpdk-dev libdpdk-dev
   libhyperscan-dev
   libpcap-dev
+  libspandsp-dev
   libboost-dev
   prometheus-cpp-dev
   libsqlite3-dev sqlite3

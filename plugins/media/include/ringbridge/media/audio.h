@@ -45,7 +45,8 @@ class channel_clock {
   /// RATE: output samples per second; CLOCK: the RTP clock (8000 for G.711 and G.722).
   channel_clock(unsigned rate, uint32_t clock) : _rate(rate), _clock(clock) {}
   /// The timeline position of a packet's first sample: SSRC, TS as sent, ARRIVAL_S seconds
-  /// since the call's origin.
+  /// since the call's origin. Never negative: a packet stamped before the stream's first
+  /// (reordered across it) is placed at 0 at the earliest.
   uint64_t place(uint32_t ssrc, uint32_t ts, double arrival_s);
 
  private:
@@ -55,7 +56,7 @@ class channel_clock {
   uint32_t _ssrc = 0;
   uint32_t _base_ts = 0;
   int64_t _base_pos = 0;
-  int64_t _last_pos = 0;
+  uint32_t _last_ts = 0;  ///< of the packet placed last: a jump is measured from it
 };
 
 /// A bounded window of the stereo timeline not yet written out. Samples land at their
@@ -69,19 +70,30 @@ class stereo_window {
 
   /// Puts N mono samples of CHANNEL (0 left = caller, 1 right = callee) at POS; returns
   /// how many landed (samples before done() are late and dropped). A position beyond the
-  /// window's room makes what falls out of it final (kept for the next take()).
+  /// window's room (2 × window + 4096 frames) makes what falls out of it final: frames put
+  /// before are kept for the next take() (at most one ring's worth; more counts in
+  /// skipped()), and the silence between them and the new position is skipped, not kept:
+  /// memory never grows with a jump, and the output is shorter than the timeline by
+  /// skipped() frames.
   size_t put(int channel, uint64_t pos, const int16_t* s, size_t n);
 
   /// Final frames: everything before newest() - window, or everything when FLUSH_ALL
   /// (the call ended). Appends interleaved L,R pairs to OUT; returns frames appended.
   size_t take(std::vector<int16_t>* out, bool flush_all = false);
 
-  uint64_t done() const { return _done; }      ///< frames handed out so far
-  uint64_t newest() const { return _newest; }  ///< one past the highest position put
+  /// The position before which every frame is final: handed out, kept for take(), or
+  /// skipped. done() = frames take() returned + frames waiting + skipped().
+  uint64_t done() const { return _done; }
+  uint64_t newest() const { return _newest; }    ///< one past the highest position put
+  uint64_t skipped() const { return _skipped; }  ///< frames never handed out (see put())
 
  private:
+  void make_room(uint64_t end);
+  void hand_out(uint64_t end, std::vector<int16_t>* out);
+
   size_t _window;
   uint64_t _done = 0;
+  uint64_t _skipped = 0;
   uint64_t _newest = 0;
   std::vector<int16_t> _buf;    ///< ring of interleaved frames, capacity ≥ 2 × window
   uint64_t _limit = 0;          ///< capacity in frames

@@ -34,7 +34,10 @@ class rfc4733_detector {
   bool _reported = false;  ///< ... and was reported
   uint32_t _ts = 0;
   uint8_t _event = 0;
+  uint16_t _duration = 0;  ///< the longest duration field seen for the event at _ts
   double _at = 0;
+  bool _have_prev = false;  ///< the event before (its late retransmissions are ignored)
+  uint32_t _prev_ts = 0;
 };
 
 /// In-band DTMF in one channel of decoded audio.
@@ -46,16 +49,23 @@ class inband_detector {
   inband_detector(const inband_detector&) = delete;
   inband_detector& operator=(const inband_detector&) = delete;
 
-  /// N samples starting at AT_S since the call's origin; appends digits found to *OUT.
+  /// N samples starting at AT_S since the call's origin; appends digits found to *OUT. A
+  /// digit is appended when its tone ends (its duration is then known), with AT_S its
+  /// estimated start (to about one 12.75 ms block).
   void feed(const int16_t* s, size_t n, double at_s, std::vector<dtmf_digit>* out);
 
  private:
   unsigned _rate;
-  void* _rx = nullptr;  ///< spandsp's dtmf_rx_state_t
-  std::vector<int16_t> _tmp;
-  std::vector<dtmf_digit>* _sink = nullptr;
-  double _at = 0;
-  static void on_digits(void* user, const char* digits, int len);
+  void* _rx = nullptr;        ///< spandsp's dtmf_rx_state_t
+  std::vector<int16_t> _tmp;  ///< 16 kHz input decimated
+  int16_t _carry = 0;         ///< odd 16 kHz sample left for the next feed()
+  bool _have_carry = false;
+  std::vector<dtmf_digit>* _sink = nullptr;  ///< feed()'s OUT while spandsp runs
+  double _at = 0;                            ///< end of the block spandsp is processing
+  char _digit = 0;                           ///< the tone being heard, 0 if none
+  double _start = 0;                         ///< its estimated start
+  /// spandsp's realtime report: CODE the digit's ASCII at a tone's start, 0 at its end.
+  static void on_tone(void* user, int code, int level, int delay);
 };
 
 }  // namespace ringbridge::media

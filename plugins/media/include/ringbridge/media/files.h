@@ -26,7 +26,7 @@ class pcap_writer {
   pcap_writer& operator=(const pcap_writer&) = delete;
 
   /// Creates PATH (mode 0640, truncated) and writes the file header. SNAPLEN: the largest
-  /// frame kept whole.
+  /// frame kept whole; 0 or more than libpcap's limit of 262144 means 262144.
   bool open(const std::string& path, uint32_t snaplen, std::string* error);
   /// One frame of ORIG_LEN bytes (LEN ≤ ORIG_LEN of them given) seen at UNIX_NS.
   bool write(uint64_t unix_ns, const uint8_t* frame, size_t len, size_t orig_len,
@@ -39,6 +39,7 @@ class pcap_writer {
 
  private:
   std::FILE* _f = nullptr;
+  std::string _path;  ///< for errors
   uint32_t _snaplen = 0;
   uint64_t _bytes = 0, _frames = 0;
 };
@@ -52,8 +53,10 @@ class wav_writer {
   wav_writer(const wav_writer&) = delete;
   wav_writer& operator=(const wav_writer&) = delete;
 
+  /// Creates PATH (mode 0640, truncated) with the header. CHANNELS 1..8, RATE > 0.
   bool open(const std::string& path, unsigned rate, unsigned channels, std::string* error);
-  /// FRAMES frames of interleaved samples (channels() per frame).
+  /// FRAMES frames of interleaved samples (channels() per frame). Refused (file left open)
+  /// past the 4 GiB RIFF can describe.
   bool write(const int16_t* interleaved, size_t frames, std::string* error);
   /// Fixes the header's sizes, flushes and closes.
   bool close(std::string* error);
@@ -65,15 +68,16 @@ class wav_writer {
 
  private:
   std::FILE* _f = nullptr;
+  std::string _path;  ///< for errors
   unsigned _rate = 0, _channels = 0;
   uint64_t _bytes = 0, _frames = 0;
 };
 
 /// What repair made of a leftover file.
 enum class repair_result : uint8_t {
-  intact,       ///< nothing to do
-  repaired,     ///< sizes fixed / cut at the last whole record; readable now
-  quarantine,   ///< not a file of that kind (bad header): the caller moves it aside
+  intact,      ///< nothing to do
+  repaired,    ///< sizes fixed / cut at the last whole record; readable now
+  quarantine,  ///< not a file of that kind (bad header): the caller moves it aside
 };
 
 /// A WAV a crash left: RIFF and data sizes set from the file's length (cut to whole frames).

@@ -41,6 +41,9 @@ class rtp_source_stats {
 
   /// One packet with sequence number SEQ and RTP timestamp TS, arrived at ARRIVAL_S
   /// (seconds, any monotonic origin).
+  /// A lone packet far from the sequence (a jump A.1 does not yet believe) counts nowhere;
+  /// two in a row restart the sequence (the sender restarted: both count, and the runs'
+  /// expected counts add up).
   void on_packet(uint16_t seq, uint32_t ts, double arrival_s);
 
   uint64_t received() const { return _received; }  ///< packets, duplicates included
@@ -48,17 +51,23 @@ class rtp_source_stats {
   uint64_t lost() const;                           ///< expected - (received - duplicates), ≥ 0
   uint64_t duplicates() const { return _duplicates; }
   uint64_t out_of_order() const { return _out_of_order; }  ///< arrived after a later seq
-  double jitter_ms() const;                                 ///< RFC 3550 A.8, in ms
+  double jitter_ms() const;                                ///< RFC 3550 A.8, in ms
 
  private:
+  void restart(uint16_t seq);
+  void advance(uint64_t ext);
+
   uint32_t _clock;
   bool _started = false;
   uint16_t _max_seq = 0;
   uint32_t _cycles = 0;  ///< count of sequence number wraps, << 16
   uint32_t _base_seq = 0;
+  uint32_t _bad_seq = (1u << 16) + 1;  ///< A.1: the sequence number that confirms a jump
+  uint64_t _expected_prior = 0;        ///< expected() of the runs before a resync
   uint64_t _received = 0, _duplicates = 0, _out_of_order = 0;
   double _jitter = 0;  ///< in timestamp units
-  double _last_transit = 0;
+  double _last_arrival = 0;
+  uint32_t _last_ts = 0;
   bool _have_transit = false;
   // A bounded window of recently seen extended sequence numbers, for duplicates.
   uint64_t _seen_bits[8] = {};  ///< 512 sequence numbers behind the highest
@@ -70,7 +79,8 @@ enum class codec : uint8_t { unknown, pcmu, pcma, g722 };
 /// The static RTP/AVP payload type's codec (0 PCMU, 8 PCMA, 9 G722), else unknown.
 codec codec_for_pt(uint8_t pt);
 const char* codec_name(codec c);
-/// Samples per second of the decoded audio: 8000 for G.711, 16000 for G.722.
+/// Samples per second of the decoded audio: 8000 for G.711, 16000 for G.722; 8000 for an
+/// unknown codec (nothing is decoded; the narrowband timeline is the default).
 unsigned codec_sample_rate(codec c);
 
 /// MOS estimate (1.0 .. 4.5) from a simplified ITU-T G.107 E-model: R = 93.2 - Id - Ie_eff,
