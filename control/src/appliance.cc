@@ -370,6 +370,25 @@ int appliance::start() {
     p.media = std::make_unique<media::media_plane>(
         recording_options(cfg), *p.media_dp, static_cast<double>(dp::tsc_hz()), dp::tsc_now(),
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    media::media_plane* media = p.media.get();
+    p.api.call_fields = [media](const call_record& c, nlohmann::json& j) {
+      if (auto m = media->info(c.id)) j.update(media::media_info_to_json(*m));
+    };
+    // Digits to the sinks that asked for "dtmf" events, with the call as the API shows it.
+    plugin::hub* hub = p.notify.get();
+    api_context* api = &p.api;
+    if (!hub->empty())
+      p.media->set_dtmf_listener([hub, api](int64_t id, const media::dtmf_digit& d, double when) {
+        plugin::call_event ev;
+        ev.kind = plugin::event_kind::dtmf;
+        ev.id = id;
+        ev.time = when;
+        ev.digit = std::string(1, d.digit);
+        ev.digit_source = d.source == media::dtmf_digit::rfc4733 ? "rfc4733" : "inband";
+        for (const call_record& c : api->active.copy())
+          if (c.id == id) describe_call(c, api->call_fields, &ev);
+        hub->post(ev);
+      });
     p.media->start();
   }
   // The filter rules are compiled and published before the first frame is forwarded.
@@ -401,9 +420,6 @@ int appliance::start() {
   if (p.media) {
     media::media_plane* media = p.media.get();
     p.api.metric_sources.push_back(media::media_metrics(*media, *p.media_dp));
-    p.api.call_fields = [media](const call_record& c, nlohmann::json& j) {
-      if (auto m = media->info(c.id)) j.update(media::media_info_to_json(*m));
-    };
     p.api.feature_routes.push_back([media](http_router& r) { add_recording_routes(r, *media); });
   }
   if (cfg.http.enabled) {

@@ -176,18 +176,22 @@ void control_loop::notify(const call_change& ch, std::optional<plugin::event_kin
         ev.time = c.ended_at;
         break;
     }
-  ev.inbound = c.direction == call_direction::inbound;
-  ev.id = c.id;
-  ev.call_id = c.call_id;
-  ev.number = c.from_number;
-  ev.name = c.caller_name;
-  ev.name_sent = c.from_name;
-  ev.to_number = c.to_number;
-  ev.state = call_state_name(c.state);
-  ev.status_code = c.status_code;
-  ev.duration_s = c.duration_s();
-  ev.call_json = call_json(c, _call_fields);
+  describe_call(c, _call_fields, &ev);
   _notify->post(ev);
+}
+
+void describe_call(const call_record& c, const call_fields_fn& fields, plugin::call_event* ev) {
+  ev->inbound = c.direction == call_direction::inbound;
+  ev->id = c.id;
+  ev->call_id = c.call_id;
+  ev->number = c.from_number;
+  ev->name = c.caller_name;
+  ev->name_sent = c.from_name;
+  ev->to_number = c.to_number;
+  ev->state = call_state_name(c.state);
+  ev->status_code = c.status_code;
+  ev->duration_s = c.duration_s();
+  ev->call_json = call_json(c, fields);
 }
 
 void control_loop::apply(const dp::sip_event& ev) {

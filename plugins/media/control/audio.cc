@@ -161,6 +161,10 @@ size_t stereo_window::put(int channel, uint64_t pos, const int16_t* s, size_t n)
   return landed;
 }
 
+void stereo_window::advance(uint64_t pos) {
+  _newest = std::max(_newest, std::min(pos, _done + _limit));
+}
+
 size_t stereo_window::take(std::vector<int16_t>* out, bool flush_all) {
   const size_t before = out->size();
   out->insert(out->end(), _ready.begin(), _ready.end());

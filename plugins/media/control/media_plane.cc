@@ -25,6 +25,7 @@
 
 #include "ringbridge/common/log.h"
 #include "ringbridge/common/utf8.h"
+#include "ringbridge/dp/clock.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/media/audio.h"
 #include "ringbridge/media/files.h"
@@ -147,6 +148,7 @@ struct direction_state {
   rfc4733_detector rfc4733;
   std::unique_ptr<inband_detector> inband;
   std::vector<int16_t> pcm;  ///< scratch for one packet's samples
+  unsigned late_run = 0;     ///< packets in a row that came after the window
 
   direction_quality quality(codec c) const {
     direction_quality q = past;
@@ -613,10 +615,7 @@ void media_plane::rtp(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t
   const uint8_t kind = c.pt_codec[h.pt & 0x7f];
   if (kind == k_pt_telephone_event) {
     dtmf_digit dg;
-    if (ds.rfc4733.on_packet(h.payload, h.payload_len, h.ts, at, &dg)) {
-      c.digits.push_back(dg);
-      _stats.dtmf_digits++;
-    }
+    if (ds.rfc4733.on_packet(h.payload, h.payload_len, h.ts, at, &dg)) digit(c, dg);
     return;
   }
   const auto cd = static_cast<codec>(kind);
@@ -631,9 +630,9 @@ void media_plane::rtp(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t
   if (!ds.inband) ds.inband = std::make_unique<inband_detector>(codec_sample_rate(cd));
   ds.pcm.resize(ds.dec->samples_for(h.payload_len));
   size_t got = ds.dec->decode(h.payload, h.payload_len, ds.pcm.data());
-  const size_t before = c.digits.size();
-  ds.inband->feed(ds.pcm.data(), got, at, &c.digits);
-  _stats.dtmf_digits += c.digits.size() - before;
+  _found.clear();
+  ds.inband->feed(ds.pcm.data(), got, at, &_found);
+  for (const dtmf_digit& d : _found) digit(c, d);
   // Another rate than the WAV's (a codec change mid-call): halve or double it.
   const unsigned r_in = codec_sample_rate(cd);
   if (r_in > c.rate) {
@@ -647,6 +646,20 @@ void media_plane::rtp(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t
   const uint64_t pos = ds.clock->place(h.ssrc, h.ts, at < 0 ? 0 : at);
   const size_t landed = c.window->put(ch, pos, ds.pcm.data(), got);
   _stats.late_samples += got - landed;
+  // The sender's clock runs slower than ours (or the path's delay grew): its packets fall
+  // behind the window. After a few in a row, place the stream afresh by arrival.
+  ds.late_run = landed == 0 ? ds.late_run + 1 : 0;
+  if (ds.late_run >= 3) {
+    ds.clock.reset();
+    ds.late_run = 0;
+  }
+}
+
+void media_plane::digit(call& c, const dtmf_digit& d) {
+  if (c.digits.size() >= 256) return;  // bounded: a stuck detector cannot grow a call
+  c.digits.push_back(d);
+  _stats.dtmf_digits++;
+  if (_on_dtmf && c.id != 0) _on_dtmf(c.id, d, c.origin_wall + d.at_s);
 }
 
 void media_plane::publish(call& c) {
@@ -683,6 +696,10 @@ void media_plane::tick(double now) {
     const bool closing = (c.ended && now - c.ended_mono >= k_linger_s) ||
                          now - c.last_frame_mono > _opt.idle_s;
     if (c.window) {
+      // The timeline moves with the clock, not only with packets: silence is written and
+      // heard live while nothing arrives, and the WAV keeps both channels in step.
+      const double t = wall(dp::tsc_now()) - c.origin_wall;
+      if (t > 0) c.window->advance(static_cast<uint64_t>(t * c.rate));
       c.out.clear();
       c.window->take(&c.out, closing);
       const size_t frames = c.out.size() / 2;

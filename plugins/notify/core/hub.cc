@@ -40,6 +40,7 @@ bool parse_event_kind(std::string_view s, event_kind* out) {
 std::string event_json(const call_event& ev) {
   nlohmann::json j{{"event", event_kind_name(ev.kind)}, {"time", ev.time}};
   if (!ev.rule.empty()) j["rule"] = ev.rule;
+  if (ev.kind == event_kind::dtmf) j["dtmf"] = {{"digit", ev.digit}, {"source", ev.digit_source}};
   // call_json is ours and valid; should it ever not be, its repaired text is used, and an
   // unparsable one becomes {} rather than nlohmann's "<discarded>" (not JSON at all).
   nlohmann::json call = nlohmann::json::object();
@@ -242,7 +243,7 @@ std::unique_ptr<sink_runner> build(const sink_config& cfg, std::string* error) {
     event_kind k{};
     if (!parse_event_kind(e, &k)) {
       s.fail("events", "unknown event \"" + e +
-                           "\"; events are ringing, answered, ended, blocked, voicemail");
+                           "\"; events are ringing, answered, ended, blocked, voicemail, dtmf");
       break;
     }
     o.events |= 1u << static_cast<unsigned>(k);

@@ -56,6 +56,7 @@ const char* display_name(event_kind k) {
     case event_kind::ended: return "Call ended";
     case event_kind::blocked: return "Call blocked";
     case event_kind::voicemail: return "Call sent to voicemail";
+    case event_kind::dtmf: return "DTMF digit";
   }
   return "Call";
 }
@@ -76,8 +77,9 @@ std::string key_hash(const std::string& algorithm, const std::string& password,
 }
 
 std::string register_request(const std::string& app, const std::string& key) {
-  static const event_kind kinds[] = {event_kind::ringing, event_kind::answered, event_kind::ended,
-                                     event_kind::blocked, event_kind::voicemail};
+  static const event_kind kinds[] = {event_kind::ringing, event_kind::answered,
+                                     event_kind::ended,   event_kind::blocked,
+                                     event_kind::voicemail, event_kind::dtmf};
   std::string r = info_line("REGISTER", key);
   r += "Application-Name: " + one_line(app) + "\r\n";
   r += "Notifications-Count: " + std::to_string(std::size(kinds)) + "\r\n\r\n";

@@ -30,10 +30,10 @@ namespace {
 
 using ringbridge::plugin::callerid::message;
 
-const char* k_events[] = {"?", "ringing", "answered", "ended", "blocked", "voicemail"};
+const char* k_events[] = {"?", "ringing", "answered", "ended", "blocked", "voicemail", "dtmf"};
 
 const char* event_name(uint8_t e) {
-  return e < 6 ? k_events[e] : "?";
+  return e < std::size(k_events) ? k_events[e] : "?";
 }
 
 void usage(FILE* f) {

@@ -26,6 +26,9 @@
 
 namespace ringbridge::ctl {
 
+/// The call fields of a sink event (who, state, the call's JSON with FIELDS) from C.
+void describe_call(const call_record& c, const call_fields_fn& fields, plugin::call_event* ev);
+
 class control_loop {
  public:
   /// Takes over DB (the control thread's connection): calls a previous run left ringing

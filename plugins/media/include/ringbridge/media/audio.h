@@ -77,6 +77,12 @@ class stereo_window {
   /// skipped() frames.
   size_t put(int channel, uint64_t pos, const int16_t* s, size_t n);
 
+  /// Time passes with nothing put: the timeline reaches POS (silence where nothing lands),
+  /// so that take() hands out what is older than POS - window even when no packet comes
+  /// (silence suppression, hold, the end of a stream). At most one ring's worth ahead of
+  /// done() per call: the media thread calls it every 20 ms.
+  void advance(uint64_t pos);
+
   /// Final frames: everything before newest() - window, or everything when FLUSH_ALL
   /// (the call ended). Appends interleaved L,R pairs to OUT; returns frames appended.
   size_t take(std::vector<int16_t>* out, bool flush_all = false);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -127,6 +128,11 @@ class media_plane {
 
   const media_stats& stats() const { return _stats; }
 
+  /// Called on the media thread for every DTMF digit detected (call id, the digit, its
+  /// Unix time): the appliance posts it to the notification sinks. Set before start().
+  using dtmf_fn = std::function<void(int64_t id, const dtmf_digit& d, double when)>;
+  void set_dtmf_listener(dtmf_fn f) { _on_dtmf = std::move(f); }
+
  private:
   struct call;
   void run();
@@ -141,6 +147,7 @@ class media_plane {
   void sip(call& c, const dp::mirror_rec& r, const uint8_t* payload, size_t len);
   void fail(call& c, const std::string& what);
   void publish(call& c);
+  void digit(call& c, const dtmf_digit& d);
   void enforce_spool(double now_wall);
   void recover_spool();
   double wall(uint64_t tsc) const;
@@ -151,6 +158,7 @@ class media_plane {
   uint64_t _tsc0;
   double _wall0;
   media_stats _stats;
+  dtmf_fn _on_dtmf;
 
   std::thread _thread;
   std::atomic<bool> _stop{false};
@@ -159,6 +167,7 @@ class media_plane {
   // Media thread only.
   std::map<uint64_t, std::unique_ptr<call>> _calls;  ///< by key
   size_t _pending = 0;  ///< frames in the calls' pending lists
+  std::vector<dtmf_digit> _found;  ///< scratch: in-band digits of one packet
   double _last_tick = 0, _last_spool = 0;
 
   // Shared with the control and HTTP threads, under _mu.

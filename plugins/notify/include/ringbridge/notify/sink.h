@@ -23,7 +23,8 @@ namespace ringbridge::plugin {
   _(answered, 2, "the call was answered")                                        \
   _(ended, 3, "the call is over: ended, missed, cancelled, failed or timed out") \
   _(blocked, 4, "a filter rule blocked the call")                                \
-  _(voicemail, 5, "the call went to the provider's voicemail (blocked with drop)")
+  _(voicemail, 5, "the call went to the provider's voicemail (blocked with drop)")   \
+  _(dtmf, 6, "a DTMF digit was pressed in the call (RFC 4733 or in-band)")
 
 enum class event_kind : uint8_t {
 #define RB_EVENT_KIND_ENUM(name, code, help) name = code,
@@ -49,6 +50,8 @@ struct call_event {
   double time = 0;  ///< Unix time of the SIP message behind this event (it crossed the bridge)
   double duration_s = 0;
   std::string rule;       ///< blocked: the rule that matched
+  std::string digit;      ///< dtmf: the digit ('0'..'9', '*', '#', 'A'..'D')
+  std::string digit_source;  ///< dtmf: "rfc4733" or "inband"
   std::string call_json;  ///< the call as GET /api/v1/calls/{id} serves it
 };
 
