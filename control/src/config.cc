@@ -388,7 +388,8 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
                    }),
            str_key("spool",
                    [](const std::string& v, config& c) -> std::string {
-                     if (v.empty() || v[0] != '/') return "must be an absolute path";
+                     if (!v.empty() && v[0] != '/')
+                       return "must be an absolute path (or \"\" for <state_dir>/recordings)";
                      c.recording.spool = v;
                      return "";
                    }),

@@ -123,6 +123,24 @@ answered_timeout_s = 3600
   EXPECT_EQ(c.calls.answered_timeout_s, 3600u);
 }
 
+TEST(config, recording_section_is_applied) {
+  config c;
+  std::string err;
+  ASSERT_TRUE(parse("[recording]\ndefault = \"none\"\nspool = \"/srv/rec\"\nmax_bytes = 1000000\n"
+                    "max_days = 30\njitter_ms = 200\nno_record_header = \"\"\nmax_flows = 100\n",
+                    &c, &err))
+      << err;
+  EXPECT_FALSE(c.recording.record_all);
+  EXPECT_EQ(c.recording.spool, "/srv/rec");
+  EXPECT_EQ(c.recording.max_bytes, 1000000u);
+  EXPECT_EQ(c.recording.max_days, 30u);
+  EXPECT_EQ(c.recording.jitter_ms, 200u);
+  EXPECT_EQ(c.recording.no_record_header, "");
+  EXPECT_EQ(c.recording.max_flows, 100u);
+  EXPECT_TRUE(config{}.recording.enabled);
+  EXPECT_TRUE(config{}.recording.record_all);
+}
+
 struct bad_case {
   const char* text;
   std::vector<const char*> expect;  // substrings the message must contain
@@ -169,6 +187,13 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[http]\ntoken = \"short\"\n", {"http.token", "at least 16"}},
         bad_case{"[http]\npublic_metrics = \"yes\"\n", {"http.public_metrics", "true or false"}},
         bad_case{"[calls]\nmax_active = 1\n", {"calls.max_active"}},
+        bad_case{"[recording]\ndefault = \"some\"\n",
+                 {"recording.default", "\"all\"", "\"none\"", "got \"some\""}},
+        bad_case{"[recording]\nspool = \"rec\"\n", {"recording.spool", "absolute"}},
+        bad_case{"[recording]\njitter_ms = 5000\n", {"recording.jitter_ms", "between 20 and 1000"}},
+        bad_case{"[recording]\nno_record_header = \"X-No: Record\"\n",
+                 {"recording.no_record_header", "header name"}},
+        bad_case{"[recording]\nenabled = \"no\"\n", {"recording.enabled", "true or false"}},
         bad_case{"[ports]\na = 1\n", {"ports.a", "expected a string"}},
         bad_case{"ports = \"eth0\"\n", {"'ports' must be a table"}},
         bad_case{"[ports\na = \"x\"\n", {"test.toml:1:"}},
