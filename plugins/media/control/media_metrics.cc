@@ -80,6 +80,14 @@ class media_collectable : public prometheus::Collectable {
     out.push_back(single("ringbridge_media_late_samples_total",
                          "Audio samples that came after the jitter window (not in the WAV)",
                          MetricType::Counter, s.late_samples));
+    out.push_back(single("ringbridge_media_flows_swept_total",
+                         "Flows removed because no call the media thread follows owned them "
+                         "(over [recording] max_calls, an INVITE flood)",
+                         MetricType::Counter, s.flows_swept));
+    out.push_back(single("ringbridge_media_skipped_samples_total",
+                         "Audio frames not in the WAV: an RTP timestamp jump ahead of the "
+                         "clock (the silence is not written)",
+                         MetricType::Counter, s.skipped_samples));
     out.push_back(single("ringbridge_media_dtmf_digits_total", "DTMF digits detected",
                          MetricType::Counter, s.dtmf_digits));
     out.push_back(single("ringbridge_media_live_listens_total", "Live audio listeners started",

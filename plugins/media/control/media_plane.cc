@@ -40,12 +40,14 @@ using json = nlohmann::json;
 namespace {
 
 constexpr size_t k_pending_max = 512;      // frames held per call until its id is known
+constexpr size_t k_sip_held_max = 32;      // SIP frames kept per call until its media starts
 constexpr double k_pending_wait_s = 3.0;   // ... and for how long
 constexpr double k_linger_s = 0.5;         // after the call ended, for the last packets
 constexpr double k_tick_s = 0.02;          // the WAV and live feeds move in 20 ms steps
 constexpr double k_publish_s = 0.2;        // what the API shows of calls in progress
 constexpr size_t k_live_max_frames = 50;   // a slow listener loses the oldest beyond 1 s
 constexpr uint8_t k_pt_telephone_event = 255;
+constexpr double k_silence_lag_s = 3.0;    // how far the timeline trails the clock in silence
 
 double mono_now() {
   timespec ts;
@@ -137,6 +139,13 @@ json media_info_to_json(const call_media_info& m) {
           {"dtmf", dt}};
 }
 
+// A SIP frame kept (as a copy) until the call's files open.
+struct held_frame {
+  uint64_t ns;
+  std::string bytes;
+  uint32_t orig_len;
+};
+
 // One direction of a call: what its sender sends (channel 0: the caller, 1: the callee).
 struct direction_state {
   bool started = false;
@@ -183,6 +192,7 @@ struct media_plane::call {
   uint8_t action = 0;
   std::string state = "pending", reason;
   std::vector<dp::mirror_rec> pending;  ///< mbuf references held until decided
+  std::vector<held_frame> sip_held;      ///< SIP frames (copies) until the files open
 
   std::string base;  ///< the files' path without extension
   pcap_writer pcap;
@@ -195,7 +205,7 @@ struct media_plane::call {
   unsigned rate = 0;
   std::unique_ptr<stereo_window> window;
   std::vector<int16_t> out;      ///< frames taken from the window, not yet written
-  std::vector<int16_t> live_buf;  ///< what has not made a whole 20 ms live frame yet
+  std::string live_buf;  ///< bytes that have not made a whole 20 ms live frame yet
   direction_state dir[2];
   std::vector<dtmf_digit> digits;
   double last_publish = 0;
@@ -448,9 +458,8 @@ void media_plane::apply_commands() {
         }
         c->decided = true;
         c->state = c->record ? "recording" : "not_recorded";
-        if (c->record) {
+        if (c->record) {  // the files open with the first RTP: a call without media has none
           _stats.calls_recorded++;
-          open_files(*c);
         } else {
           _stats.calls_not_recorded++;
         }
@@ -474,7 +483,6 @@ void media_plane::apply_commands() {
           c->record = true;
           c->reason.clear();
           c->state = "recording";
-          if (!c->files_open) open_files(*c);
           publish(*c);
         }
         break;
@@ -549,13 +557,33 @@ void media_plane::fail(call& c, const std::string& what) {
 void media_plane::write_frame(call& c, const dp::mirror_rec& r) {
   const auto* d = rte_pktmbuf_mtod(r.m, const uint8_t*);
   const uint32_t len = rte_pktmbuf_data_len(r.m);
+  const uint64_t ns = static_cast<uint64_t>(wall(r.tsc) * 1e9);
+  const uint32_t caplen = std::min<uint32_t>(len, _opt.snaplen);
+  // The files open with the call's first RTP or RTCP frame (an INVITE flood makes no
+  // files); the SIP frames before it wait as copies (bounded).
+  if (c.record && !c.files_open && r.kind != dp::media_kind::sip && c.state == "recording")
+    open_files(c);
   if (c.record && c.pcap.is_open()) {
     std::string err;
-    const uint64_t ns = static_cast<uint64_t>(wall(r.tsc) * 1e9);
-    if (!c.pcap.write(ns, d, std::min<uint32_t>(len, _opt.snaplen), rte_pktmbuf_pkt_len(r.m), &err))
-      fail(c, err);
-    else
+    for (const held_frame& h : c.sip_held) {
+      if (!c.pcap.write(h.ns, reinterpret_cast<const uint8_t*>(h.bytes.data()), h.bytes.size(),
+                        h.orig_len, &err)) {
+        fail(c, err);
+        break;
+      }
       _stats.frames_written++;
+    }
+    c.sip_held.clear();
+    if (c.pcap.is_open() && !c.pcap.write(ns, d, caplen, rte_pktmbuf_pkt_len(r.m), &err))
+      fail(c, err);
+    else if (c.pcap.is_open())
+      _stats.frames_written++;
+  } else if (r.kind == dp::media_kind::sip && !c.files_open) {
+    if (c.sip_held.size() < k_sip_held_max)
+      c.sip_held.push_back({ns, std::string(reinterpret_cast<const char*>(d), caplen),
+                            rte_pktmbuf_pkt_len(r.m)});
+    else
+      _stats.frames_dropped++;
   }
   dp::l4_info li;
   if (dp::parse_l4(d, len, &li) != dp::l4_result::ok || li.proto != 17) return;
@@ -644,7 +672,18 @@ void media_plane::rtp(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t
     got *= 2;
   }
   const uint64_t pos = ds.clock->place(h.ssrc, h.ts, at < 0 ? 0 : at);
+  // A burst (the thread was descheduled, a call's pending frames written at once) or a
+  // timestamp jump must not run past the ring: what is final goes out first, silence
+  // included (the WAV stays in step with the clock), a ring's worth at a time.
+  const uint64_t room = c.window->capacity();
+  const uint64_t jitter = static_cast<uint64_t>(_opt.jitter_ms) * c.rate / 1000;
+  for (int i = 0; i < 64 && pos + got > c.window->done() + room; i++) {
+    c.window->advance(pos + got - room + jitter);
+    flush_window(c, false);
+  }
+  const uint64_t skipped = c.window->skipped();
   const size_t landed = c.window->put(ch, pos, ds.pcm.data(), got);
+  _stats.skipped_samples += c.window->skipped() - skipped;
   _stats.late_samples += got - landed;
   // The sender's clock runs slower than ours (or the path's delay grew): its packets fall
   // behind the window. After a few in a row, place the stream afresh by arrival.
@@ -678,6 +717,46 @@ void media_plane::publish(call& c) {
   _index[c.id] = std::move(m);
 }
 
+void media_plane::flush_window(call& c, bool all) {
+  c.out.clear();
+  c.window->take(&c.out, all);
+  const size_t frames = c.out.size() / 2;
+  if (frames != 0 && c.record && c.files_open) {
+    std::string err;
+    if (!c.wav.is_open()) {
+      c.wav_path = c.base + ".wav.part";
+      if (!c.wav.open(c.wav_path, c.rate, 2, &err)) fail(c, err);
+    }
+    if (c.wav.is_open() && !c.wav.write(c.out.data(), frames, &err)) fail(c, err);
+  }
+  // Live listeners: whole 20 ms frames.
+  std::vector<std::shared_ptr<live_feed>> feeds;
+  {
+    std::lock_guard<std::mutex> g(_mu);
+    auto it = _live.find(c.id);
+    if (it != _live.end()) feeds = it->second;
+  }
+  if (feeds.empty()) {
+    c.live_buf.clear();
+    return;
+  }
+  // Whole 20 ms frames out of what is left from before and what was just taken.
+  const size_t step_bytes = c.rate / 50 * 2 * sizeof(int16_t);
+  c.live_buf.append(reinterpret_cast<const char*>(c.out.data()), c.out.size() * sizeof(int16_t));
+  size_t off = 0;
+  for (; off + step_bytes <= c.live_buf.size(); off += step_bytes) {
+    std::string f = c.live_buf.substr(off, step_bytes);
+    for (auto& feed : feeds) {
+      std::lock_guard<std::mutex> g(feed->mu);
+      feed->rate = c.rate;
+      feed->frames.push_back(f);
+      if (feed->frames.size() > k_live_max_frames) feed->frames.pop_front();
+      feed->cv.notify_all();
+    }
+  }
+  c.live_buf.erase(0, off);
+}
+
 void media_plane::tick(double now) {
   std::vector<uint64_t> done;
   for (auto& [key, cp] : _calls) {
@@ -698,44 +777,11 @@ void media_plane::tick(double now) {
     if (c.window) {
       // The timeline moves with the clock, not only with packets: silence is written and
       // heard live while nothing arrives, and the WAV keeps both channels in step.
-      const double t = wall(dp::tsc_now()) - c.origin_wall;
+      // It trails the clock by k_silence_lag_s: a stall of the machine shorter than that
+      // (the backlog arrives stamped late, placed by RTP timestamp) loses nothing.
+      const double t = wall(dp::tsc_now()) - c.origin_wall - k_silence_lag_s;
       if (t > 0) c.window->advance(static_cast<uint64_t>(t * c.rate));
-      c.out.clear();
-      c.window->take(&c.out, closing);
-      const size_t frames = c.out.size() / 2;
-      if (frames != 0 && c.record && c.files_open) {
-        std::string err;
-        if (!c.wav.is_open()) {
-          c.wav_path = c.base + ".wav.part";
-          if (!c.wav.open(c.wav_path, c.rate, 2, &err)) fail(c, err);
-        }
-        if (c.wav.is_open() && !c.wav.write(c.out.data(), frames, &err)) fail(c, err);
-      }
-      // Live listeners: whole 20 ms frames.
-      std::vector<std::shared_ptr<live_feed>> feeds;
-      {
-        std::lock_guard<std::mutex> g(_mu);
-        auto it = _live.find(c.id);
-        if (it != _live.end()) feeds = it->second;
-      }
-      if (!feeds.empty()) {
-        c.live_buf.insert(c.live_buf.end(), c.out.begin(), c.out.end());
-        const size_t step = c.rate / 50 * 2;
-        size_t off = 0;
-        for (; off + step <= c.live_buf.size(); off += step) {
-          std::string f(reinterpret_cast<const char*>(c.live_buf.data() + off), step * 2);
-          for (auto& feed : feeds) {
-            std::lock_guard<std::mutex> g(feed->mu);
-            feed->rate = c.rate;
-            feed->frames.push_back(f);
-            if (feed->frames.size() > k_live_max_frames) feed->frames.pop_front();
-            feed->cv.notify_all();
-          }
-        }
-        c.live_buf.erase(c.live_buf.begin(), c.live_buf.begin() + static_cast<ptrdiff_t>(off));
-      } else {
-        c.live_buf.clear();
-      }
+      flush_window(c, closing);
     }
     if (closing) {
       finalize(c, c.ended ? "" : "no media or SIP for [recording] idle_s");
@@ -746,6 +792,16 @@ void media_plane::tick(double now) {
     }
   }
   for (uint64_t k : done) _calls.erase(k);
+  if (now - _last_sweep >= 5) {
+    // Flows no call of ours owns (the media thread never followed it: over max_calls, an
+    // INVITE flood) and nothing refreshed for 10 s give their slots back.
+    const uint64_t ten_s = static_cast<uint64_t>(10 * _hz);
+    const uint64_t t = dp::tsc_now();
+    if (t > ten_s)
+      _stats.flows_swept += _dp.flows().sweep(
+          t - ten_s, [this](uint64_t call) { return _calls.count(call) != 0; });
+    _last_sweep = now;
+  }
   if (now - _last_spool >= 10) {
     enforce_spool(now);
     _last_spool = now;
@@ -777,6 +833,10 @@ void media_plane::finalize(call& c, const char* why) {
   settle(c.pcap, c.pcap_path);
   settle(c.wav, c.wav_path);
   c.files_open = false;
+  if (c.state == "recording" && c.pcap_path.empty()) {
+    c.state = "not_recorded";
+    c.reason = "no RTP was seen";
+  }
   if (c.state == "recording") c.state = "done";
   if (c.state == "done" && *why != '\0' && c.reason.empty()) c.reason = why;
   publish(c);

@@ -40,6 +40,7 @@ struct flow_table::slot {
   std::atomic<uint64_t> a0{0}, a1{0};
   std::atomic<uint64_t> call{0};
   std::atomic<uint32_t> meta{0};  ///< port << 16 | family << 8 | kind
+  std::atomic<uint64_t> installed{0};  ///< the installer's clock, for sweep()
 };
 
 flow_table::flow_table(uint32_t max_flows) {
@@ -58,7 +59,7 @@ uint32_t flow_table::index(const uint8_t* addr16, uint16_t port) const {
   return static_cast<uint32_t>(h) & _mask;
 }
 
-bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind) {
+bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind, uint64_t now) {
   const uint64_t a0 = load8(key.addr), a1 = load8(key.addr + 8);
   const uint32_t meta = static_cast<uint32_t>(key.port) << 16 |
                         static_cast<uint32_t>(key.family) << 8 | static_cast<uint32_t>(kind);
@@ -74,13 +75,18 @@ bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind) {
         s.a1.load(std::memory_order_relaxed) == a1 &&
         (s.meta.load(std::memory_order_relaxed) & ~0xffU) == key_meta) {
       if (s.call.load(std::memory_order_relaxed) == call &&
-          s.meta.load(std::memory_order_relaxed) == meta)
-        return true;  // already there (a retransmission, the ACK's SDP, ...)
+          s.meta.load(std::memory_order_relaxed) == meta) {
+        // Already there (a retransmission, the ACK's SDP, ...): only the age is refreshed
+        // (a relaxed store that readers do not look at).
+        s.installed.store(now, std::memory_order_relaxed);
+        return true;
+      }
       // The key now belongs to another call (or another kind): retarget it in place.
       if (!s.word.compare_exchange_strong(w, with_state(w, st_busy), std::memory_order_acquire))
         continue;
       s.call.store(call, std::memory_order_relaxed);
       s.meta.store(meta, std::memory_order_relaxed);
+      s.installed.store(now, std::memory_order_relaxed);
       s.word.store(with_state(with_state(w, st_busy), st_live), std::memory_order_release);
       return true;
     }
@@ -98,6 +104,7 @@ bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind) {
   reuse->a1.store(a1, std::memory_order_relaxed);
   reuse->call.store(call, std::memory_order_relaxed);
   reuse->meta.store(meta, std::memory_order_relaxed);
+  reuse->installed.store(now, std::memory_order_relaxed);
   reuse->word.store(with_state(with_state(w, st_busy), st_live), std::memory_order_release);
   _used.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -129,18 +136,27 @@ bool flow_table::lookup(const uint8_t* addr, uint8_t family, uint16_t port, flow
   return false;
 }
 
-size_t flow_table::remove_call(uint64_t call) {
+size_t flow_table::remove_if(bool (*f)(void* ctx, uint64_t call, uint64_t installed),
+                             void* ctx) {
   size_t removed = 0;
   for (uint32_t i = 0; i <= _mask; i++) {
     slot& s = _slots[i];
     uint64_t w = s.word.load(std::memory_order_acquire);
-    if (state_of(w) != st_live || s.call.load(std::memory_order_relaxed) != call) continue;
+    if (state_of(w) != st_live ||
+        !f(ctx, s.call.load(std::memory_order_relaxed), s.installed.load(std::memory_order_relaxed)))
+      continue;
+    // A writer that changed the slot since it was read wins: the CAS fails, the slot stays.
     if (!s.word.compare_exchange_strong(w, with_state(w, st_free), std::memory_order_acq_rel))
       continue;
     _used.fetch_sub(1, std::memory_order_relaxed);
     removed++;
   }
   return removed;
+}
+
+size_t flow_table::remove_call(uint64_t call) {
+  return remove_if([](void* c, uint64_t k, uint64_t) { return k == *static_cast<uint64_t*>(c); },
+                   &call);
 }
 
 }  // namespace ringbridge::dp

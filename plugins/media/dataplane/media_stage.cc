@@ -63,8 +63,25 @@ bool has_header(std::string_view head, std::string_view name) {
 
 }  // namespace
 
+// The methods of an INVITE dialog, by CSeq (requests and their responses): what a call's
+// recording holds. REGISTER, OPTIONS, SUBSCRIBE, ... are no call's.
+inline bool call_method(sip::method m) {
+  switch (m) {
+    case sip::method::invite:
+    case sip::method::ack:
+    case sip::method::bye:
+    case sip::method::cancel:
+    case sip::method::update:
+    case sip::method::prack:
+    case sip::method::info:
+    case sip::method::refer: return true;
+    default: return false;
+  }
+}
+
 void media_on_sip(media_worker& mw, const sip_message_seen& s) {
   const sip::message& msg = s.msg;
+  if (!call_method(msg.cseq_method)) return;
   const uint64_t call = media_call_key(msg.call_id);
   uint8_t flags = 0;
   const bool initial = msg.is_request && msg.req_method == sip::method::invite && msg.to.tag.empty();
@@ -82,20 +99,25 @@ void media_on_sip(media_worker& mw, const sip_message_seen& s) {
     const size_t n = media::parse_sdp_streams(body, st, media::k_max_sdp_streams);
     for (size_t i = 0; i < n; i++) {
       flow_key k;
-      if (st[i].port == 0 || !media::parse_sdp_addr(st[i].addr, st[i].family, k.addr)) {
+      if (st[i].port == 0) continue;  // a rejected or disabled stream
+      if (!media::parse_sdp_addr(st[i].addr, st[i].family, k.addr)) {
         mw[media_counter::sdp_unusable].inc();
         continue;
       }
+      // c=IN IP4 0.0.0.0 (RFC 2543 hold): nothing will be sent to it.
+      uint64_t any = 0;
+      for (uint8_t b : k.addr) any |= b;
+      if (any == 0) continue;
       k.family = st[i].family;
       k.port = st[i].port;
-      if (!mw.flows->install(k, call, media_kind::rtp)) {
+      if (!mw.flows->install(k, call, media_kind::rtp, s.tsc)) {
         mw[media_counter::flow_table_full].inc();
         continue;
       }
       mw[media_counter::flows_installed].inc();
       if (st[i].rtcp_port == 0) continue;
       k.port = st[i].rtcp_port;
-      if (mw.flows->install(k, call, media_kind::rtcp))
+      if (mw.flows->install(k, call, media_kind::rtcp, s.tsc))
         mw[media_counter::flows_installed].inc();
       else
         mw[media_counter::flow_table_full].inc();

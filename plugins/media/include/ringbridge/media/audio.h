@@ -92,6 +92,9 @@ class stereo_window {
   uint64_t done() const { return _done; }
   uint64_t newest() const { return _newest; }    ///< one past the highest position put
   uint64_t skipped() const { return _skipped; }  ///< frames never handed out (see put())
+  /// Frames the ring holds: a put() more than this beyond done() skips (see put()); the
+  /// caller take()s before such a put to keep every frame.
+  uint64_t capacity() const { return _limit; }
 
  private:
   void make_room(uint64_t end);

@@ -66,12 +66,18 @@ class flow_table {
 
   /// KEY → (CALL, KIND): installs it, or points an existing entry for KEY at CALL (a port
   /// reused by the next call, a re-INVITE). False when the table has no room for it.
-  bool install(const flow_key& key, uint64_t call, media_kind kind);
+  /// NOW: a clock of the caller's (the TSC), kept with the flow for sweep().
+  bool install(const flow_key& key, uint64_t call, media_kind kind, uint64_t now = 0);
   /// The flow to ADDR (4 or 16 bytes by FAMILY) : PORT, if tracked.
   bool lookup(const uint8_t* addr, uint8_t family, uint16_t port, flow_hit* out) const;
   /// Removes every flow of CALL; returns how many. Walks the whole array (media thread,
   /// once per call end).
   size_t remove_call(uint64_t call);
+  /// Removes the flows installed (or refreshed) before the tick BEFORE whose call KEEP
+  /// rejects: flows of calls the media thread never followed (over its limits, an INVITE
+  /// flood) would otherwise hold their slots for good. Media thread, every few seconds.
+  template <typename F>
+  size_t sweep(uint64_t before, F&& keep);
   /// Flows installed now (relaxed: the stage's "nothing to look for" test).
   uint32_t size() const { return _used.load(std::memory_order_relaxed); }
   uint32_t capacity() const { return _mask + 1; }
@@ -79,11 +85,27 @@ class flow_table {
  private:
   struct slot;
   uint32_t index(const uint8_t* addr16, uint16_t port) const;
+  /// Visits the live slots: F(call, installed) → true to remove the slot.
+  size_t remove_if(bool (*f)(void* ctx, uint64_t call, uint64_t installed), void* ctx);
   std::unique_ptr<slot[]> _slots;
   uint32_t _mask = 0;
   uint64_t _seed = 0;
   std::atomic<uint32_t> _used{0};
 };
+
+template <typename F>
+size_t flow_table::sweep(uint64_t before, F&& keep) {
+  struct ctx_t {
+    uint64_t before;
+    F& keep;
+  } ctx{before, keep};
+  return remove_if(
+      [](void* c, uint64_t call, uint64_t installed) {
+        auto& x = *static_cast<ctx_t*>(c);
+        return installed < x.before && !x.keep(call);
+      },
+      &ctx);
+}
 
 /// One frame handed to the media thread: the frame itself by reference (the media thread
 /// frees it), when it was seen and which call it belongs to.

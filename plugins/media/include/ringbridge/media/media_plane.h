@@ -81,7 +81,7 @@ struct media_stats {
   std::atomic<uint64_t> calls_recorded{0}, calls_not_recorded{0}, frames_written{0},
       frames_dropped{0}, rtp_packets{0}, rtp_unparsable{0}, late_samples{0}, write_errors{0},
       spool_deleted{0}, spool_bytes{0}, calls_over_limit{0}, dtmf_digits{0}, live_listens{0},
-      repaired{0}, quarantined{0};
+      repaired{0}, quarantined{0}, skipped_samples{0}, flows_swept{0};
   std::atomic<uint64_t> mos_bucket[6]{};  ///< ended calls' worse direction: <1.5 .. ≥4.0
   std::atomic<uint64_t> mos_sum_milli{0};  ///< their sum, in thousandths
 };
@@ -147,6 +147,7 @@ class media_plane {
   void sip(call& c, const dp::mirror_rec& r, const uint8_t* payload, size_t len);
   void fail(call& c, const std::string& what);
   void publish(call& c);
+  void flush_window(call& c, bool all);
   void digit(call& c, const dtmf_digit& d);
   void enforce_spool(double now_wall);
   void recover_spool();
@@ -168,7 +169,7 @@ class media_plane {
   std::map<uint64_t, std::unique_ptr<call>> _calls;  ///< by key
   size_t _pending = 0;  ///< frames in the calls' pending lists
   std::vector<dtmf_digit> _found;  ///< scratch: in-band digits of one packet
-  double _last_tick = 0, _last_spool = 0;
+  double _last_tick = 0, _last_spool = 0, _last_sweep = 0;
 
   // Shared with the control and HTTP threads, under _mu.
   mutable std::mutex _mu;
