@@ -322,12 +322,15 @@ def assert_counters_balance(block):
 
 # --- pcap files (classic libpcap format, microsecond timestamps, Ethernet) -------------
 
-def write_pcap(path, frames, snaplen=65535):
+def write_pcap(path, frames, snaplen=65535, times_us=None):
+    """A classic Ethernet pcap of FRAMES, 1 ms apart or at TIMES_US (microseconds from the
+    first; replayers such as sipp's play_pcap_audio keep that pacing)."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1))
         t = 1_700_000_000
         for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", t + i // 1000, (i % 1000) * 1000, len(fr), len(fr)))
+            us = times_us[i] if times_us is not None else i * 1000
+            f.write(struct.pack("<IIII", t + us // 1_000_000, us % 1_000_000, len(fr), len(fr)))
             f.write(fr)
 
 
@@ -466,6 +469,18 @@ def sip_appliance(work, config, http_port, token, uas_args=()):
             finally:
                 uas.kill()
                 uas.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def sip_env(work, token="test-token-0123456789", extra=""):
+    """sip_appliance with sip_config (plus EXTRA), its state directory WORK/state and an
+    HTTP port of its own; yields the Ringbridge with .topo, .api and .state."""
+    state = Path(work) / "state"
+    state.mkdir()
+    port = free_port()
+    with sip_appliance(work, sip_config(state, port, token, extra), port, token) as rb:
+        rb.state = state
+        yield rb
 
 
 def sipp_calls(rb, calls, rate, caller="+1555", name="Caller", duration_ms=200, timeout_s=120,

@@ -14,8 +14,9 @@ import wave
 
 import pytest
 
+from media_checks import best_alignment, correlation, recorded, rtp_payloads, wait_for
 from peers import WebhookServer
-from rbtest import free_port, in_ns, metric, run, sip_appliance, sip_config
+from rbtest import in_ns, metric, run, sip_env
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -26,64 +27,17 @@ TOKEN = "test-token-0123456789"
 SIPP_PCAPS = "/usr/share/sip-tester"
 
 
-def rtp_payloads(pcap_path):
-    """The RTP payloads of a pcap (Ethernet/IPv4/UDP, 12-byte RTP header), in order."""
-    out = []
-    with open(pcap_path, "rb") as f:
-        data = f.read()
-    assert data[:4] == b"\xd4\xc3\xb2\xa1", "little-endian classic pcap"
-    pos = 24
-    while pos + 16 <= len(data):
-        incl = int.from_bytes(data[pos + 8:pos + 12], "little")
-        frame = data[pos + 16:pos + 16 + incl]
-        pos += 16 + incl
-        ihl = (frame[14] & 0x0F) * 4
-        udp = 14 + ihl
-        out.append(frame[udp + 8 + 12:])
-    return out
-
-
-def correlation(a, b):
-    a = a.astype(np.float64) - a.mean()
-    b = b.astype(np.float64) - b.mean()
-    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
-
-
-def best_alignment(signal, ref):
-    """Offset of REF in SIGNAL with the highest correlation (FFT cross-correlation)."""
-    n = len(signal) + len(ref)
-    size = 1 << (n - 1).bit_length()
-    x = np.fft.rfft(signal.astype(np.float64), size)
-    y = np.fft.rfft(ref.astype(np.float64), size)
-    cc = np.fft.irfft(x * np.conj(y), size)[:len(signal) - len(ref) + 1]
-    return int(np.argmax(cc))
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     work = tmp_path_factory.mktemp("media")
-    state = work / "state"
-    state.mkdir()
     (work / "pcap").mkdir()
     for name in os.listdir(SIPP_PCAPS):
         (work / "pcap" / name).symlink_to(f"{SIPP_PCAPS}/{name}")
-    port = free_port()
     hooks = WebhookServer().start()
     sinks = (f'[notify.webhook]\nurls = ["{hooks.url("/ev")}"]\n'
              'events = ["ended", "dtmf"]\nbackoff_ms = 20\n')
     try:
-        with sip_appliance(work, sip_config(state, port, TOKEN, sinks), port, TOKEN) as rb:
-            rb.state = state
+        with sip_env(work, TOKEN, sinks) as rb:
             rb.hooks = hooks
             yield rb
     finally:
@@ -96,11 +50,6 @@ def pcap_call(env, extra=()):
     return run(in_ns(t.net_ns, "sipp", f"{t.phone_ip}:5060", "-sn", "uac_pcap", "-i", t.net_ip,
                      "-p", 5070, "-m", 1, "-nostdin", "-timeout", "60s", "-timeout_error",
                      *extra), check=False, timeout=120, cwd=env.workdir)
-
-
-def recorded(api, call_id):
-    st, c = api.get(f"/api/v1/calls/{call_id}")
-    return c if st == 200 and c.get("recording", {}).get("state") == "done" else None
 
 
 @pytest.fixture(scope="module")
@@ -251,12 +200,7 @@ def appliance(tmp_path, extra_config="", spool=None):
     (work / "pcap").mkdir()
     for name in os.listdir(SIPP_PCAPS):
         (work / "pcap" / name).symlink_to(f"{SIPP_PCAPS}/{name}")
-    state = work / "state"
-    state.mkdir()
-    port = free_port()
-    cfg = sip_config(state, port, TOKEN, extra_config)
-    with sip_appliance(work, cfg, port, TOKEN) as rb:
-        rb.state = state
+    with sip_env(work, TOKEN, extra_config) as rb:
         yield rb
 
 
