@@ -339,12 +339,8 @@ def stalled(env, impaired_source):
     return play_call(env, "stall", payloads, 8, "PCMA", during=stall)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: a burst of more than one window's room of audio (2 x jitter window + 4096 "
-    "frames: 0.75 s at 8 kHz, 0.5 s at 16 kHz) reaches stereo_window::put() with no take() "
-    "between (media_plane drains up to 4096 mirror records, or a call's whole pending list, "
-    "before tick() takes); make_room() keeps one ring's worth in _ready and discards the "
-    "rest as skipped(), so the WAV loses audio that crossed the bridge and the pcap holds"))
+# A SIGSTOP of the whole appliance: the backlog arrives at once, stamped late; placed by RTP
+# timestamp and flushed before it overruns the window, every packet is in the WAV.
 def test_a_stalled_appliance_still_records_every_packet(env, stalled, impaired_source,
                                                          tmp_path):
     call, sent = stalled

@@ -47,7 +47,9 @@ constexpr double k_tick_s = 0.02;          // the WAV and live feeds move in 20 
 constexpr double k_publish_s = 0.2;        // what the API shows of calls in progress
 constexpr size_t k_live_max_frames = 50;   // a slow listener loses the oldest beyond 1 s
 constexpr uint8_t k_pt_telephone_event = 255;
-constexpr double k_silence_lag_s = 3.0;    // how far the timeline trails the clock in silence
+constexpr double k_silence_lag_s = 0.1;    // how far the timeline trails the clock in silence
+constexpr double k_stall_s = 0.25;         // a tick this late: the thread (or all) was stalled
+constexpr double k_backlog_s = 1.0;        // ... then the clock waits this long for the backlog
 
 double mono_now() {
   timespec ts;
@@ -336,6 +338,7 @@ void media_plane::run() {
     drain_rings();
     const double now = mono_now();
     if (now - _last_tick >= k_tick_s) {
+      if (_last_tick != 0 && now - _last_tick > k_stall_s) _clock_hold_until = now + k_backlog_s;
       tick(now);
       _last_tick = now;
     }
@@ -777,10 +780,11 @@ void media_plane::tick(double now) {
     if (c.window) {
       // The timeline moves with the clock, not only with packets: silence is written and
       // heard live while nothing arrives, and the WAV keeps both channels in step.
-      // It trails the clock by k_silence_lag_s: a stall of the machine shorter than that
-      // (the backlog arrives stamped late, placed by RTP timestamp) loses nothing.
+      // Not right after a stall of this thread (a paused VM, SIGSTOP, a long deschedule):
+      // the frames queued meanwhile arrive stamped late and are placed by RTP timestamp,
+      // which the clock must not have made final first.
       const double t = wall(dp::tsc_now()) - c.origin_wall - k_silence_lag_s;
-      if (t > 0) c.window->advance(static_cast<uint64_t>(t * c.rate));
+      if (t > 0 && now >= _clock_hold_until) c.window->advance(static_cast<uint64_t>(t * c.rate));
       flush_window(c, closing);
     }
     if (closing) {

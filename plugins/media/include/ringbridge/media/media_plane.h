@@ -170,6 +170,7 @@ class media_plane {
   size_t _pending = 0;  ///< frames in the calls' pending lists
   std::vector<dtmf_digit> _found;  ///< scratch: in-band digits of one packet
   double _last_tick = 0, _last_spool = 0, _last_sweep = 0;
+  double _clock_hold_until = 0;  ///< after a stall: the timeline follows packets only
 
   // Shared with the control and HTTP threads, under _mu.
   mutable std::mutex _mu;
