@@ -7,10 +7,12 @@
 //   the input; counts within their arrays; family 0, 4 or 6, an address exactly when the
 //   family is set.
 // - each stream's address through parse_sdp_addr() (IPv4: the last 12 bytes zero) and its
-//   RTP and RTCP flows into a small flow_table, the calls taken from the input: a successful
-//   install is found by lookup with its call and kind; size() is the number of distinct keys
-//   installed and not removed; remove_call() removes exactly the keys that call held last,
-//   after which none of them is found.
+//   RTP and RTCP flows (and up to 7 more pairs on the next even ports) into a 16-slot
+//   flow_table, the two calls and the repetitions taken from the input's first byte: a
+//   successful install is found by lookup with its call and kind, a key in the table is
+//   never refused; size() is the number of distinct keys installed and not removed;
+//   remove_call() removes exactly the keys that call held last; the other call then takes
+//   the streams over (freed slots reused) and everything installed is still found.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -69,11 +71,49 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (st[m::k_max_sdp_streams].port != 0x5a5a || st[m::k_max_sdp_streams].media != "guard")
     fail("wrote past k_max_sdp_streams");
 
-  // The flows as media_on_sip() installs them; the model is what the table must hold.
-  dp::flow_table ft(8);  // 16 slots: installs fail, slots are freed and reused
+  // The flows as media_on_sip() installs them, each stream's also REPS times over on the
+  // next even ports, into a table too small for them all; the model is what it must hold.
+  dp::flow_table ft(8);  // 16 slots: installs fail, keys are retargeted, slots freed and reused
   std::map<model_key, uint64_t> model;
   const uint64_t calls[2] = {static_cast<uint64_t>(ctl >> 4 & 3),
                             0x8000000000000000ULL | static_cast<uint64_t>(ctl >> 6)};
+  const unsigned reps = 1 + (ctl >> 2 & 7);
+  auto install = [&](dp::flow_key k, uint64_t call, dp::media_kind kind) {
+    if (ft.install(k, call, kind)) {
+      check_found(ft, k, call, kind);
+      model[key_of(k)] = call;
+    } else if (model.count(key_of(k)) != 0) {
+      fail("install refused for a key already in the table");
+    }
+    if (ft.size() != model.size()) fail("size() is not the number of distinct keys");
+  };
+  auto install_stream = [&](const m::sdp_stream& s, dp::flow_key k, unsigned j, uint64_t call) {
+    const auto step = static_cast<uint16_t>(2 * j);
+    if (s.port + step <= 65535) {
+      k.port = static_cast<uint16_t>(s.port + step);
+      install(k, call, dp::media_kind::rtp);
+    }
+    if (s.rtcp_port != 0 && s.rtcp_port + step <= 65535) {
+      k.port = static_cast<uint16_t>(s.rtcp_port + step);
+      install(k, call, dp::media_kind::rtcp);
+    }
+  };
+  // A call ends: remove_call() removes exactly the keys it held last.
+  auto end_call = [&](uint64_t call) {
+    size_t held = 0;
+    for (auto it = model.begin(); it != model.end();) {
+      if (it->second == call) {
+        held++;
+        it = model.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (ft.remove_call(call) != held) fail("remove_call removed another number of flows");
+    if (ft.size() != model.size()) fail("size() wrong after remove_call");
+  };
+  dp::flow_key keys[m::k_max_sdp_streams];
+  bool usable[m::k_max_sdp_streams] = {};
   for (size_t i = 0; i < n; i++) {
     const m::sdp_stream& s = st[i];
     if (!inside(s.media, body, body_len) || !inside(s.addr, body, body_len) ||
@@ -90,26 +130,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (s.family != 0 && s.family != 4 && s.family != 6) fail("family not 0, 4 or 6");
     if ((s.family == 0) != s.addr.empty()) fail("address without family or family without one");
 
-    dp::flow_key k;
+    dp::flow_key& k = keys[i];
     if (s.port == 0 || !m::parse_sdp_addr(s.addr, s.family, k.addr)) continue;
     if (s.family == 4)
       for (int b = 4; b < 16; b++)
         if (k.addr[b] != 0) fail("IPv4 address with bytes past the fourth");
     k.family = s.family;
-    const uint64_t call = calls[i % 2];
-    for (int r = 0; r < 2; r++) {
-      k.port = r == 0 ? s.port : s.rtcp_port;
-      if (k.port == 0) continue;
-      const dp::media_kind kind = r == 0 ? dp::media_kind::rtp : dp::media_kind::rtcp;
-      if (ft.install(k, call, kind)) {
-        check_found(ft, k, call, kind);
-        model[key_of(k)] = call;
-      } else if (model.count(key_of(k)) != 0) {
-        fail("install refused for a key already in the table");
-      }
-      if (ft.size() != model.size()) fail("size() is not the number of distinct keys");
-    }
+    usable[i] = true;
+    for (unsigned j = 0; j < reps; j++) install_stream(s, k, j, calls[(i + j) % 2]);
   }
+  // The first call ends; the second takes its streams over (freed slots reused).
+  end_call(calls[0]);
+  for (size_t i = 0; i < n; i++)
+    if (usable[i]) install_stream(st[i], keys[i], 0, calls[1]);
   // Everything installed is still there (with the call that installed it last).
   for (const auto& [key, call] : model) {
     dp::flow_key k;
@@ -119,19 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dp::flow_hit h;
     if (!ft.lookup(k.addr, k.family, k.port, &h) || h.call != call) fail("flow lost");
   }
-  for (uint64_t call : calls) {
-    size_t held = 0;
-    for (auto it = model.begin(); it != model.end();) {
-      if (it->second == call) {
-        held++;
-        it = model.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (ft.remove_call(call) != held) fail("remove_call removed another number of flows");
-    if (ft.size() != model.size()) fail("size() wrong after remove_call");
-  }
+  for (uint64_t call : calls) end_call(call);
   if (ft.size() != 0) fail("table not empty at the end");
   return 0;
 }

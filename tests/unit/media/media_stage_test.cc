@@ -260,6 +260,26 @@ TEST_F(media_stage, sdp_of_invite_and_answer_installs_rtp_and_rtcp_flows) {
   EXPECT_EQ(recs[1].flags, mirror_sdp);
 }
 
+TEST_F(media_stage, the_no_record_header_is_flagged_only_in_the_headers) {
+  std::string with = sip_text(k_invite, k_invite_sdp);
+  with.insert(with.find("Content-Type:"), "x-no-record : yes\r\n");
+  std::string lookalike = sip_text(k_invite, "v=0\r\nX-No-Record: in the body\r\n");
+  lookalike.insert(lookalike.find("Content-Type:"), "X-No-Recording: 1\r\n");
+  lookalike.replace(lookalike.find("Call-ID: a"), 10, "Call-ID: b");
+  rte_mbuf* a = udp4(mp, k_caller, 5060, k_callee, 5060, with);
+  rte_mbuf* b = udp4(mp, k_caller, 5060, k_callee, 5060, lookalike);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(run({a, b}, 1), 3u);
+  rte_pktmbuf_free(a);
+  rte_pktmbuf_free(b);
+  const std::vector<mirror_rec> recs = drain();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].flags, mirror_initial_invite | mirror_no_record | mirror_sdp);
+  EXPECT_EQ(recs[1].flags, mirror_initial_invite | mirror_sdp);
+  EXPECT_NE(recs[0].call, recs[1].call);
+}
+
 TEST_F(media_stage, rtp_and_rtcp_of_tracked_flows_are_mirrored_and_still_pass) {
   set_up_call();
   drain();
