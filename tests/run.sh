@@ -40,11 +40,12 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
   meson test -C build-asan --print-errorlogs --num-processes 1 \
-  unit_common unit_control unit_dataplane unit_plugins unit_media unit_dpdk test_cli \
-  test_pcap_replay test_sip_pcap test_filters test_notify test_hostile test_robust_control \
+  unit_common unit_control unit_dataplane unit_plugins unit_media unit_media_dp unit_dpdk \
+  test_cli test_pcap_replay test_sip_pcap test_filters test_notify test_hostile \
+  test_robust_control \
   fuzz_corpus_sip_parser fuzz_corpus_frame fuzz_corpus_tcp_stream fuzz_corpus_reply \
   fuzz_corpus_identity fuzz_corpus_notify_wire fuzz_corpus_config fuzz_corpus_rest_json \
-  fuzz_corpus_rtp
+  fuzz_corpus_rtp fuzz_corpus_sdp
 
 step "short timed fuzz run (libFuzzer, clang, ASan + UBSan: 20 s per target)"
 tests/fuzz/run.sh 20

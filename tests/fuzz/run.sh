@@ -5,7 +5,8 @@
 # and corpus size. Exits non-zero if any target crashed, leaked, hung or failed a check.
 #
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]      (default 60 s, all targets)
-# Targets: sip_parser frame tcp_stream reply identity notify_wire config rest_json offload rtp.
+# Targets: sip_parser frame tcp_stream reply identity notify_wire config rest_json offload
+# rtp sdp.
 # The frame target starts DPDK's EAL (--no-huge): run as root, like the other DPDK tests.
 #
 # Builds into build-fuzz/ (RB_FUZZ_BUILD overrides), a meson build with CXX=clang++,
@@ -24,7 +25,7 @@ if ! [[ $secs =~ ^[0-9]+$ ]] || [[ $secs -lt 1 ]]; then
   echo "tests/fuzz/run.sh: SECONDS must be a positive whole number, got '$secs'" >&2
   exit 2
 fi
-all=(sip_parser frame tcp_stream reply identity notify_wire config rest_json offload rtp)
+all=(sip_parser frame tcp_stream reply identity notify_wire config rest_json offload rtp sdp)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for t in "${targets[@]}"; do

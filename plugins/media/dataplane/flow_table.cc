@@ -84,6 +84,7 @@ bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind, ui
       // The key now belongs to another call (or another kind): retarget it in place.
       if (!s.word.compare_exchange_strong(w, with_state(w, st_busy), std::memory_order_acquire))
         continue;
+      std::atomic_thread_fence(std::memory_order_release);  // busy before the fields (why: below)
       s.call.store(call, std::memory_order_relaxed);
       s.meta.store(meta, std::memory_order_relaxed);
       s.installed.store(now, std::memory_order_relaxed);
@@ -100,6 +101,11 @@ bool flow_table::install(const flow_key& key, uint64_t call, media_kind kind, ui
   uint64_t w = reuse_word;
   if (!reuse->word.compare_exchange_strong(w, with_state(w, st_busy), std::memory_order_acquire))
     return false;  // another writer took it this instant: counted as no room, rare
+  // The busy word must be visible before any field store: a reader that reads a new field
+  // then (after its acquire fence) sees the changed word and drops the hit. An acquire CAS
+  // alone does not order the later relaxed stores after its store on weakly ordered CPUs
+  // (free on x86: a compiler barrier).
+  std::atomic_thread_fence(std::memory_order_release);
   reuse->a0.store(a0, std::memory_order_relaxed);
   reuse->a1.store(a1, std::memory_order_relaxed);
   reuse->call.store(call, std::memory_order_relaxed);

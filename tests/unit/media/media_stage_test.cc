@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The media feature on a worker, in-process with real mbufs (part of unit_dpdk, whose EAL
+// runs with --no-huge): SIP's stage with the media message hook installs the flows an
+// INVITE's and a 200 OK's SDP announce; the media stage hands RTP/RTCP frames of those
+// flows to the media thread's ring by reference, and lets every frame pass.
+#include <gtest/gtest.h>
+
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ringbridge/media/media_dataplane.h"
+#include "ringbridge/sip/sip_setup.h"
+
+namespace ringbridge::dp {
+namespace {
+
+const uint8_t k_caller[4] = {192, 0, 2, 10};     // phone side (B)
+const uint8_t k_callee[4] = {198, 51, 100, 7};   // network side (A)
+const uint8_t k_caller6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+const uint8_t k_other6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x99};
+const char k_call_id[] = "a84b4c76e66710@pc33.example.com";
+
+const char k_invite[] =
+    "INVITE sip:bob@198.51.100.7 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds\r\n"
+    "Max-Forwards: 70\r\n"
+    "To: <sip:bob@198.51.100.7>\r\n"
+    "From: \"Alice\" <sip:alice@192.0.2.10>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:alice@192.0.2.10>\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: %zu\r\n"
+    "\r\n"
+    "%s";
+const char k_invite_sdp[] =
+    "v=0\r\n"
+    "o=alice 1 1 IN IP4 192.0.2.10\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.0.2.10\r\n"
+    "t=0 0\r\n"
+    "m=audio 40000 RTP/AVP 8 101\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "m=audio 40100 RTP/AVP 8\r\n"
+    "c=IN IP6 2001:db8::10\r\n";
+
+const char k_ok[] =
+    "SIP/2.0 200 OK\r\n"
+    "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds\r\n"
+    "To: <sip:bob@198.51.100.7>;tag=a6c85cf\r\n"
+    "From: \"Alice\" <sip:alice@192.0.2.10>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Contact: <sip:bob@198.51.100.7>\r\n"
+    "Content-Type: application/sdp\r\n"
+    "Content-Length: %zu\r\n"
+    "\r\n"
+    "%s";
+const char k_ok_sdp[] =
+    "v=0\r\n"
+    "o=bob 2 2 IN IP4 198.51.100.7\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "m=audio 30000 RTP/AVP 8\r\n"
+    "c=IN IP4 198.51.100.7\r\n"
+    "a=rtcp:30011\r\n"
+    "a=rtpmap:8 PCMA/8000\r\n";
+
+std::string sip_text(const char* fmt, const char* body) {
+  char buf[2048];
+  const int n = std::snprintf(buf, sizeof(buf), fmt, std::strlen(body), body);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// A frame of HDR bytes of Ethernet (ETHERTYPE) and IP header, then UDP SPORT → DPORT with
+// PAYLOAD; returns the frame's first byte (nullptr: no mbuf). Checksums are left zero:
+// nothing here checks them.
+uint8_t* udp_frame(rte_mempool* mp, rte_mbuf** out, uint16_t ethertype, size_t hdr,
+                   uint16_t sport, uint16_t dport, const std::string& payload) {
+  rte_mbuf* m = rte_pktmbuf_alloc(mp);
+  if (m == nullptr) return nullptr;
+  const auto len = static_cast<uint16_t>(hdr + 8 + payload.size());
+  auto* f = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len));
+  std::memset(f, 0, hdr + 8);
+  for (int i = 0; i < 12; i++) f[i] = static_cast<uint8_t>(0x02 + i);
+  f[12] = static_cast<uint8_t>(ethertype >> 8);
+  f[13] = static_cast<uint8_t>(ethertype);
+  uint8_t* udp = f + hdr;
+  const auto ulen = static_cast<uint16_t>(8 + payload.size());
+  udp[0] = static_cast<uint8_t>(sport >> 8);
+  udp[1] = static_cast<uint8_t>(sport);
+  udp[2] = static_cast<uint8_t>(dport >> 8);
+  udp[3] = static_cast<uint8_t>(dport);
+  udp[4] = static_cast<uint8_t>(ulen >> 8);
+  udp[5] = static_cast<uint8_t>(ulen);
+  std::memcpy(udp + 8, payload.data(), payload.size());
+  *out = m;
+  return f;
+}
+
+// An untagged Ethernet / IPv4 / UDP frame.
+rte_mbuf* udp4(rte_mempool* mp, const uint8_t* src, uint16_t sport, const uint8_t* dst,
+               uint16_t dport, const std::string& payload) {
+  rte_mbuf* m = nullptr;
+  uint8_t* f = udp_frame(mp, &m, 0x0800, 34, sport, dport, payload);
+  if (f == nullptr) return nullptr;
+  uint8_t* ip = f + 14;
+  const auto tot = static_cast<uint16_t>(20 + 8 + payload.size());
+  ip[0] = 0x45;
+  ip[2] = static_cast<uint8_t>(tot >> 8);
+  ip[3] = static_cast<uint8_t>(tot);
+  ip[6] = 0x40;  // DF
+  ip[8] = 64;
+  ip[9] = 17;
+  std::memcpy(ip + 12, src, 4);
+  std::memcpy(ip + 16, dst, 4);
+  return m;
+}
+
+// The same over IPv6.
+rte_mbuf* udp6(rte_mempool* mp, const uint8_t* src, uint16_t sport, const uint8_t* dst,
+               uint16_t dport, const std::string& payload) {
+  rte_mbuf* m = nullptr;
+  uint8_t* f = udp_frame(mp, &m, 0x86dd, 54, sport, dport, payload);
+  if (f == nullptr) return nullptr;
+  uint8_t* ip = f + 14;
+  const auto plen = static_cast<uint16_t>(8 + payload.size());
+  ip[0] = 0x60;
+  ip[4] = static_cast<uint8_t>(plen >> 8);
+  ip[5] = static_cast<uint8_t>(plen);
+  ip[6] = 17;
+  ip[7] = 64;
+  std::memcpy(ip + 8, src, 16);
+  std::memcpy(ip + 24, dst, 16);
+  return m;
+}
+
+// An RTP packet of 160 PCMA bytes.
+std::string rtp_payload() {
+  std::string p = {'\x80', '\x08', '\x00', '\x01', '\x00', '\x00', '\x00', '\xa0',
+                   '\x12', '\x34', '\x56', '\x78'};
+  p.append(160, '\xd5');
+  return p;
+}
+
+class media_stage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mp = rte_pktmbuf_pool_create("t_media", 1023, 0, 0, 2048 + RTE_PKTMBUF_HEADROOM,
+                                 SOCKET_ID_ANY);
+    ASSERT_NE(mp, nullptr);
+    std::string err;
+    sip = sip_dataplane::create(sip_config{}, 1, &err);
+    ASSERT_TRUE(sip) << err;
+    media_dp_config mc;
+    mc.max_flows = 64;
+    media = std::make_unique<media_dataplane>(mc, 1);
+    media->attach(*sip);
+    sip_st = sip->stage_for(0);
+    media_st = media->stage_for(0);
+  }
+  void TearDown() override {
+    drain();
+    sip.reset();
+    media.reset();
+    if (mp != nullptr) {
+      EXPECT_EQ(rte_mempool_in_use_count(mp), 0u) << "test mbufs leaked";
+      rte_mempool_free(mp);
+    }
+  }
+
+  // SIP's stage then the media stage on frames PKTS that came in on SIDE, as the worker
+  // runs them; returns the burst's pass mask.
+  uint64_t run(std::vector<rte_mbuf*> pkts, uint8_t side) {
+    verdict v[k_max_burst];
+    frame_burst b;
+    b.pkts = pkts.data();
+    b.v = v;
+    b.n = static_cast<uint16_t>(pkts.size());
+    b.side = side;
+    b.worker = 0;
+    b.tsc = rte_rdtsc();
+    b.pass = frame_burst::all(b.n);
+    sip_st.run(sip_st.ctx, b);
+    media_st.run(media_st.ctx, b);
+    return b.pass;
+  }
+
+  // Every record the ring holds (their references dropped).
+  std::vector<mirror_rec> drain() {
+    std::vector<mirror_rec> out;
+    if (!media) return out;
+    mirror_rec r;
+    while (media->ring(0).pop(r)) {
+      out.push_back(r);
+      if (r.m != nullptr) rte_pktmbuf_free(r.m);
+    }
+    return out;
+  }
+
+  void expect_flow(const uint8_t* addr, uint8_t family, uint16_t port, media_kind kind) {
+    flow_hit h;
+    ASSERT_TRUE(media->flows().lookup(addr, family, port, &h)) << "port " << port;
+    EXPECT_EQ(h.call, media_call_key(k_call_id)) << "port " << port;
+    EXPECT_EQ(h.kind, kind) << "port " << port;
+  }
+
+  // Sets the call up: INVITE from the phone (side B), 200 OK from the network (side A).
+  void set_up_call() {
+    rte_mbuf* inv = udp4(mp, k_caller, 5060, k_callee, 5060, sip_text(k_invite, k_invite_sdp));
+    rte_mbuf* ok = udp4(mp, k_callee, 5060, k_caller, 5060, sip_text(k_ok, k_ok_sdp));
+    ASSERT_NE(inv, nullptr);
+    ASSERT_NE(ok, nullptr);
+    EXPECT_EQ(run({inv}, 1), 1u);
+    EXPECT_EQ(run({ok}, 0), 1u);
+    rte_pktmbuf_free(inv);  // as the core does once forwarded: the ring's reference stays
+    rte_pktmbuf_free(ok);
+  }
+
+  rte_mempool* mp = nullptr;
+  std::unique_ptr<sip_dataplane> sip;
+  std::unique_ptr<media_dataplane> media;
+  stage sip_st, media_st;
+};
+
+TEST_F(media_stage, sdp_of_invite_and_answer_installs_rtp_and_rtcp_flows) {
+  set_up_call();
+  EXPECT_EQ(sip->stats().requests[static_cast<size_t>(sip::method::invite)], 1u);
+  expect_flow(k_caller, 4, 40000, media_kind::rtp);
+  expect_flow(k_caller, 4, 40001, media_kind::rtcp);
+  expect_flow(k_caller6, 6, 40100, media_kind::rtp);
+  expect_flow(k_caller6, 6, 40101, media_kind::rtcp);
+  expect_flow(k_callee, 4, 30000, media_kind::rtp);
+  expect_flow(k_callee, 4, 30011, media_kind::rtcp);  // a=rtcp, not port + 1
+  flow_hit h;
+  EXPECT_FALSE(media->flows().lookup(k_callee, 4, 30001, &h));
+  EXPECT_EQ(media->flows().size(), 6u);
+  EXPECT_EQ(media->total(media_counter::flows_installed), 6u);
+  EXPECT_EQ(media->total(media_counter::sdp_unusable), 0u);
+
+  // Both SIP frames went to the media thread, by reference, with the call's key.
+  const std::vector<mirror_rec> recs = drain();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(media->total(media_counter::sip_mirrored), 2u);
+  for (const mirror_rec& r : recs) {
+    EXPECT_EQ(r.kind, media_kind::sip);
+    EXPECT_EQ(r.call, media_call_key(k_call_id));
+    EXPECT_EQ(r.worker, 0);
+    EXPECT_TRUE(r.flags & mirror_sdp);
+  }
+  EXPECT_EQ(recs[0].side, 1);
+  EXPECT_EQ(recs[0].flags, mirror_initial_invite | mirror_sdp);
+  EXPECT_EQ(recs[1].side, 0);
+  EXPECT_EQ(recs[1].flags, mirror_sdp);
+}
+
+TEST_F(media_stage, the_no_record_header_is_flagged_only_in_the_headers) {
+  std::string with = sip_text(k_invite, k_invite_sdp);
+  with.insert(with.find("Content-Type:"), "x-no-record : yes\r\n");
+  std::string lookalike = sip_text(k_invite, "v=0\r\nX-No-Record: in the body\r\n");
+  lookalike.insert(lookalike.find("Content-Type:"), "X-No-Recording: 1\r\n");
+  lookalike.replace(lookalike.find("Call-ID: a"), 10, "Call-ID: b");
+  rte_mbuf* a = udp4(mp, k_caller, 5060, k_callee, 5060, with);
+  rte_mbuf* b = udp4(mp, k_caller, 5060, k_callee, 5060, lookalike);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(run({a, b}, 1), 3u);
+  rte_pktmbuf_free(a);
+  rte_pktmbuf_free(b);
+  const std::vector<mirror_rec> recs = drain();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].flags, mirror_initial_invite | mirror_no_record | mirror_sdp);
+  EXPECT_EQ(recs[1].flags, mirror_initial_invite | mirror_sdp);
+  EXPECT_NE(recs[0].call, recs[1].call);
+}
+
+TEST_F(media_stage, rtp_and_rtcp_of_tracked_flows_are_mirrored_and_still_pass) {
+  set_up_call();
+  drain();
+  const std::string rtp = rtp_payload();
+  // Callee → caller's RTP port; caller → callee's RTCP port; caller over IPv6.
+  rte_mbuf* a = udp4(mp, k_callee, 30000, k_caller, 40000, rtp);
+  rte_mbuf* b = udp4(mp, k_caller, 40001, k_callee, 30011, std::string(32, '\x81'));
+  rte_mbuf* c = udp6(mp, k_other6, 7000, k_caller6, 40100, rtp);
+  rte_mbuf* untracked = udp4(mp, k_callee, 30000, k_caller, 40002, rtp);
+  rte_mbuf* untracked6 = udp6(mp, k_other6, 7000, k_caller6, 40102, rtp);
+  for (rte_mbuf* m : {a, b, c, untracked, untracked6}) ASSERT_NE(m, nullptr);
+
+  EXPECT_EQ(run({a, untracked, c, untracked6}, 0), 0xfu) << "every frame passes";
+  EXPECT_EQ(run({b}, 1), 1u);
+  EXPECT_EQ(rte_mbuf_refcnt_read(a), 2);
+  EXPECT_EQ(rte_mbuf_refcnt_read(b), 2);
+  EXPECT_EQ(rte_mbuf_refcnt_read(c), 2);
+  EXPECT_EQ(rte_mbuf_refcnt_read(untracked), 1);
+  EXPECT_EQ(rte_mbuf_refcnt_read(untracked6), 1);
+  EXPECT_EQ(media->total(media_counter::rtp_mirrored), 3u);
+
+  ASSERT_EQ(media->ring(0).read_available(), 3u);
+  mirror_rec r;
+  ASSERT_TRUE(media->ring(0).pop(r));
+  EXPECT_EQ(r.m, a);
+  EXPECT_EQ(r.kind, media_kind::rtp);
+  EXPECT_EQ(r.side, 0);
+  EXPECT_EQ(r.call, media_call_key(k_call_id));
+  EXPECT_EQ(r.flags, 0);
+  rte_pktmbuf_free(r.m);
+  ASSERT_TRUE(media->ring(0).pop(r));
+  EXPECT_EQ(r.m, c);
+  EXPECT_EQ(r.kind, media_kind::rtp);
+  EXPECT_EQ(r.call, media_call_key(k_call_id));
+  rte_pktmbuf_free(r.m);
+  ASSERT_TRUE(media->ring(0).pop(r));
+  EXPECT_EQ(r.m, b);
+  EXPECT_EQ(r.kind, media_kind::rtcp);
+  EXPECT_EQ(r.side, 1);
+  EXPECT_EQ(r.call, media_call_key(k_call_id));
+  rte_pktmbuf_free(r.m);
+  for (rte_mbuf* m : {a, b, c, untracked, untracked6}) {
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 1);
+    rte_pktmbuf_free(m);  // the core's forward
+  }
+}
+
+TEST_F(media_stage, a_full_ring_is_counted_and_the_frame_passes_without_a_reference) {
+  set_up_call();
+  drain();
+  mirror_ring& ring = media->ring(0);
+  size_t filled = 0;
+  while (mirror_rec* r = ring.claim()) {
+    *r = mirror_rec{nullptr, 0, 0, media_kind::rtp, 0, 0, 0};
+    ring.publish();
+    filled++;
+  }
+  EXPECT_GE(filled, k_mirror_ring_size - 1);
+  rte_mbuf* a = udp4(mp, k_callee, 30000, k_caller, 40000, rtp_payload());
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(run({a}, 0), 1u);
+  EXPECT_EQ(rte_mbuf_refcnt_read(a), 1);
+  EXPECT_EQ(media->total(media_counter::mirror_ring_full), 1u);
+  EXPECT_EQ(media->total(media_counter::rtp_mirrored), 0u);
+  EXPECT_EQ(drain().size(), filled);
+  rte_pktmbuf_free(a);
+}
+
+TEST_F(media_stage, frames_already_dropped_are_not_mirrored) {
+  set_up_call();
+  drain();
+  rte_mbuf* a = udp4(mp, k_callee, 30000, k_caller, 40000, rtp_payload());
+  ASSERT_NE(a, nullptr);
+  verdict v[1];
+  rte_mbuf* pkts[1] = {a};
+  frame_burst b;
+  b.pkts = pkts;
+  b.v = v;
+  b.n = 1;
+  b.pass = 0;  // an earlier stage dropped it
+  v[0] = verdict::dropped(drop_reason{});
+  media_st.run(media_st.ctx, b);
+  EXPECT_EQ(rte_mbuf_refcnt_read(a), 1);
+  EXPECT_EQ(media->ring(0).read_available(), 0u);
+  rte_pktmbuf_free(a);
+}
+
+TEST_F(media_stage, removed_calls_are_no_longer_mirrored) {
+  set_up_call();
+  drain();
+  EXPECT_EQ(media->flows().remove_call(media_call_key(k_call_id)), 6u);
+  rte_mbuf* a = udp4(mp, k_callee, 30000, k_caller, 40000, rtp_payload());
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(run({a}, 0), 1u);
+  EXPECT_EQ(rte_mbuf_refcnt_read(a), 1);
+  EXPECT_EQ(media->ring(0).read_available(), 0u);
+  rte_pktmbuf_free(a);
+}
+
+}  // namespace
+}  // namespace ringbridge::dp
