@@ -101,6 +101,7 @@ rte_mempool* pool() {
 // background, with a valid IPv4 header.
 void fill_udp(rte_mbuf* m, int i) {
   auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, 60));
+  if (d == nullptr) std::abort();
   std::memset(d, 0, 60);
   const uint8_t head[] = {0x02, 0x52, 0x42, 0, 0, 0x99, 0x02, 0x52, 0x42, 0, 0, 1, 0x08, 0,
                           0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 10, 99, 0, 1, 10, 99, 0, 2};

@@ -149,18 +149,25 @@ class Pcaps:
         if key not in self.made:
             a, b = self.work / f"calls{n}-{seconds:g}s-a.pcap", self.work / f"calls{n}-{seconds:g}s-b.pcap"
             t = time.time()
+            meta = self.work / f"calls{n}-{seconds:g}s.json"
+            if meta.exists() and a.exists() and b.exists():  # --pcap-dir: kept from before
+                self.made[key] = (a, b, json.loads(meta.read_text()))
+                return self.made[key]
             info = calls.make_call_pcaps(a, b, n, seconds)
+            meta.write_text(json.dumps(info))
             self.log(f"wrote {n} calls x {seconds:g} s: {info['a'] + info['b']} frames "
                      f"({(info['a_bytes'] + info['b_bytes']) >> 20} MiB) in {time.time() - t:.0f} s")
             self.made[key] = (a, b, info)
         return self.made[key]
 
 
-def calls_step(ctx, pcaps, n, seconds):
+def calls_step(ctx, pcaps, n, seconds, recording=True):
     """One step of the ladder: N recorded calls of SECONDS through a fresh rb-xdp."""
     env = ctx.bridged_env
     a, b, info = pcaps.get(n, seconds)
     text, raised = recording_config(n)
+    if not recording:  # the control: the same calls through a bridge with no media plane
+        text = "enabled = false\n"
     dut = topo.RingbridgeDut(ctx, "xdp", http=HTTP,
                              extra_config=("[recording]\n" + text) if text else "")
     dut.start()
@@ -186,6 +193,11 @@ def calls_step(ctx, pcaps, n, seconds):
             "frames_in_pcaps": info["a"] + info["b"],
             "tcpreplay": tr, "replay_s": round(w1 - w0, 2),
             "frames_sent": sent, "frames_received": got, "lost": max(0, sent - got),
+            "a_to_b": {"sent": c1["gen"]["tx"] - c0["gen"]["tx"],
+                       "received": c1["sink"]["rx"] - c0["sink"]["rx"]},
+            "b_to_a": {"sent": c1["sink"]["tx"] - c0["sink"]["tx"],
+                       "received": c1["gen"]["rx"] - c0["gen"]["rx"]},
+            "port_stats": None,
             "mirror_ring_full": d("ringbridge_media_dataplane_total", what="mirror_ring_full"),
             "rtp_mirrored": d("ringbridge_media_dataplane_total", what="rtp_mirrored"),
             "flow_table_full": d("ringbridge_media_dataplane_total", what="flow_table_full"),
@@ -210,6 +222,8 @@ def calls_step(ctx, pcaps, n, seconds):
     finally:
         dut.stop()
     res["worker_cpus"] = dut.info.get("worker_cpus")
+    st = dut.info.get("stats") or {}
+    res["port_stats"] = {k: st.get(k) for k in ("a", "b")}
     return res
 
 
@@ -294,6 +308,8 @@ def parse_args(argv):
     p.add_argument("--seconds", type=float, default=10.0, help="RTP seconds of each call")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-ladder", action="store_true", help="skip calls per media core")
+    p.add_argument("--recording-off", action="store_true",
+                   help="the ladder with [recording] enabled = false (the control)")
     p.add_argument("--ndr", action="store_true",
                    help="also the forwarding NDR with --ndr-calls recorded calls vs none")
     p.add_argument("--ndr-calls", type=int, default=100)
@@ -301,6 +317,8 @@ def parse_args(argv):
     p.add_argument("--max-trials", type=int, default=8)
     p.add_argument("--build", default=str(REPO / "build-perf"))
     p.add_argument("--gen-cpu", type=int, default=0, help="CPU the call senders are pinned to")
+    p.add_argument("--pcap-dir", help="keep the call pcaps here and reuse them (default: a "
+                                      "temporary directory, removed at the end)")
     p.add_argument("--out", help="results directory (default perf/results/media-<timestamp>)")
     a = p.parse_args(argv)
     a.calls = [int(x) for x in a.calls.split(",") if x]
@@ -317,7 +335,8 @@ def main(argv=None):
     out = Path(a.out or REPO / "perf" / "results" /
                ("media-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="rbmedia-"))
+    work = Path(a.pcap_dir) if a.pcap_dir else Path(tempfile.mkdtemp(prefix="rbmedia-"))
+    work.mkdir(parents=True, exist_ok=True)
     pcaps = Pcaps(work, a.seconds, ctx.log)
     load = {"uptime": sh(["uptime"]).stdout.strip(),
             "others": sh(["sh", "-c", "ps -eo pid,pcpu,comm,args | grep -E 'ringbridge|sipp|"
@@ -330,7 +349,7 @@ def main(argv=None):
             for r in range(a.repeats):
                 for n in a.calls:
                     ctx.log(f"repeat {r + 1}/{a.repeats}: {n} calls x {a.seconds:g} s")
-                    s = calls_step(ctx, pcaps, n, a.seconds)
+                    s = calls_step(ctx, pcaps, n, a.seconds, not a.recording_off)
                     s["repeat"] = r
                     res["ladder"].append(s)
                     th = s["threads"].get("rb-media", {})
@@ -361,7 +380,8 @@ def main(argv=None):
             except Exception as e:  # noqa: BLE001 — clean up the rest regardless
                 print(f"rbmedia: clean-up: {e}", file=sys.stderr)
         env.down()
-        shutil.rmtree(work, ignore_errors=True)
+        if not a.pcap_dir:
+            shutil.rmtree(work, ignore_errors=True)
     res["summary"] = summarize(res)
     (out / "media.json").write_text(json.dumps(res, indent=1, default=str))
     print(json.dumps(res["summary"], indent=1))
