@@ -179,8 +179,11 @@ class NfqueueDut(KernelBridgeDut):
 class RingbridgeDut(Dut):
     description = "ringbridge, default configuration"
 
-    def __init__(self, ctx, pmd, sip=True, rules=0, workers=1, tune_napi=None):
+    def __init__(self, ctx, pmd, sip=True, rules=0, workers=1, tune_napi=None, http=None,
+                 extra_config=""):
         super().__init__(ctx)
+        self.http = http                  # "127.0.0.1:PORT": the API and public /metrics
+        self.extra_config = extra_config  # more TOML sections (perf/rbmedia: [recording])
         self.pmd = pmd
         self.sip = sip
         self.rules = rules
@@ -203,8 +206,10 @@ class RingbridgeDut(Dut):
         # The control side as a user runs it (call log in a private state directory), no
         # HTTP server: nothing listens on the machine during a measurement.
         text = (f'[sip]\nenabled = {"true" if self.sip else "false"}\n'
-                f'[storage]\nstate_dir = "{self.workdir}/state"\n'
-                '[http]\nenabled = false\n')
+                f'[storage]\nstate_dir = "{self.workdir}/state"\n' +
+                ('[http]\nenabled = false\n' if not self.http else
+                 f'[http]\nlisten = "{self.http}"\npublic_metrics = true\n') +
+                self.extra_config)
         if self.tune_napi is not None:
             text += f'[dataplane]\naf_xdp_tune_napi = {"true" if self.tune_napi else "false"}\n'
         if self.rules:

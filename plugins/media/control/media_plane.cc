@@ -11,6 +11,7 @@
 #include "ringbridge/media/media_plane.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +236,8 @@ void media_plane::start() {
   if (_started) return;
   _started = true;
   _thread = std::thread([this] { run(); });
+  // Named so that per-thread CPU (top -H, /proc/<pid>/task/*/comm, perf/rbmedia) finds it.
+  pthread_setname_np(_thread.native_handle(), "rb-media");
 }
 
 void media_plane::stop() {
