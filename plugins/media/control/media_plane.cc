@@ -419,6 +419,9 @@ void media_plane::apply_commands() {
     std::lock_guard<std::mutex> g(_mu);
     cmds.swap(_commands);
   }
+  // A call's start follows its INVITE's event, which the worker sends after handing the
+  // INVITE over: drained now, the INVITE (its no-record header) is seen before the start.
+  if (!cmds.empty()) drain_rings();
   for (const media_command& cmd : cmds) {
     call* c = nullptr;
     if (cmd.kind == media_command::started || cmd.kind == media_command::ended) {

@@ -174,10 +174,12 @@ struct tcp_handler {
 
   bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
   void message(const sip::message& m, const char* raw) {
-    emit(sw, sc, m, raw, li, side, worker, tsc);
+    // The hook first: what it hands on (the media thread's copy of the INVITE) is then
+    // there before the control thread can act on the event.
     if (sw.on_message.fn != nullptr)
       sw.on_message.fn(sw.on_message.ctx,
                        sip_message_seen{m, raw, li, nullptr, side, worker, tsc});
+    emit(sw, sc, m, raw, li, side, worker, tsc);
   }
   void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
   void note(stream_note k) {
@@ -243,9 +245,10 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     out = sw.on_request.fn(
         sw.on_request.ctx,
         sip_request{msg, p, frame, li, side, worker, tsc, initial ? &who : nullptr, sc}, &v);
-  emit(sw, sc, msg, p, li, side, worker, tsc, v, initial ? &who : nullptr);
+  // The message hook before the event (see tcp_handler::message).
   if (sw.on_message.fn != nullptr && out.passes())
     sw.on_message.fn(sw.on_message.ctx, sip_message_seen{msg, p, li, whole, side, worker, tsc});
+  emit(sw, sc, msg, p, li, side, worker, tsc, v, initial ? &who : nullptr);
   return out;
 }
 
