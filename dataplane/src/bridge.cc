@@ -19,6 +19,7 @@
 #include "packet_port.h"
 #include "ringbridge/common/log.h"
 #include "ringbridge/dp/iface_tuning.h"
+#include "ringbridge/dp/mbuf_pool.h"
 #include "worker.h"
 #include "xsk_diag.h"
 
@@ -80,14 +81,29 @@ std::unique_ptr<bridge> bridge::create(const bridge_config& cfg, std::string* er
   // A record left by a run that died holds the true originals; adopt it before touching
   // the interfaces, so its leftovers are not mistaken for them.
   if (!b->_tuning->load(error)) return nullptr;
-  b->_pool = rte_pktmbuf_pool_create(
-      "rb_mbufs", cfg.mbufs, 256, 0,
+  // Packed objects unless a NIC DMAs into them: net_af_xdp needs them back to back
+  // (ringbridge/dp/mbuf_pool.h), the kernel-interface ports do no DMA at all.
+  bool any_pci = false, any_xdp = false;
+  for (const port_spec& s : cfg.specs) {
+    any_pci |= s.kind == port_kind::pci;
+    any_xdp |= s.kind == port_kind::af_xdp;
+  }
+  std::string pool_error;
+  b->_pool = create_mbuf_pool(
+      "rb_mbufs", cfg.mbufs, 256,
       static_cast<uint16_t>(cfg.geometry.mbuf_data_room + RTE_PKTMBUF_HEADROOM),
-      static_cast<int>(rte_socket_id()));
+      static_cast<int>(rte_socket_id()), !any_pci, &pool_error);
   if (b->_pool == nullptr) {
     *error = "cannot create the mbuf pool (" + std::to_string(cfg.mbufs) + " mbufs of " +
-             std::to_string(cfg.geometry.mbuf_data_room) + " bytes): " + err_text(rte_errno) +
+             std::to_string(cfg.geometry.mbuf_data_room) + " bytes): " + pool_error +
              "; give DPDK more memory (eal.memory_mb or hugepages) or fewer dataplane.mbufs";
+    return nullptr;
+  }
+  if (std::string why; any_xdp && !pool_fits_af_xdp_umem(b->_pool, &why)) {
+    *error = "the mbuf pool does not fit the AF_XDP UMEM: " + why +
+             (any_pci ? "; an xdp: port cannot share the pool with a pci: port, use "
+                        "afpacket: for the kernel interface"
+                      : "; give DPDK more memory (eal.memory_mb or hugepages)");
     return nullptr;
   }
   for (int side = 0; side < 2; side++) {

@@ -41,6 +41,8 @@
 #include <string>
 #include <vector>
 
+#include "ringbridge/dp/mbuf_pool.h"
+
 namespace {
 
 constexpr uint16_t k_burst = 16;
@@ -105,9 +107,13 @@ int main(int argc, char** argv) {
   uint64_t seq = 0;
   if (rte_eth_dev_count_avail() < 1) die("no port (give --vdev net_af_xdp0,iface=...)");
 
-  rte_mempool* mp = rte_pktmbuf_pool_create("gen", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                            static_cast<int>(rte_socket_id()));
-  if (mp == nullptr) die(std::string("mempool: ") + rte_strerror(rte_errno));
+  // Packed, as net_af_xdp's UMEM needs (ringbridge/dp/mbuf_pool.h).
+  std::string pool_error;
+  rte_mempool* mp = ringbridge::dp::create_mbuf_pool("gen", 8191, 256, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                     static_cast<int>(rte_socket_id()), true,
+                                                     &pool_error);
+  if (mp == nullptr) die("mempool: " + pool_error);
+  if (!ringbridge::dp::pool_fits_af_xdp_umem(mp, &pool_error)) die("mempool: " + pool_error);
   const uint16_t port = 0;
   rte_eth_conf conf{};
   if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||

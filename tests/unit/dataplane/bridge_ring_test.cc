@@ -21,6 +21,7 @@
 
 #include "ringbridge/dp/bridge.h"
 #include "ringbridge/dp/eal.h"
+#include "ringbridge/dp/mbuf_pool.h"
 #include "worker_fastpath.h"
 
 namespace ringbridge::dp {
@@ -360,6 +361,33 @@ TEST(bridge_ring, bad_config_is_refused_before_anything_runs) {
   cfg.workers = 2;  // ring ports were made with one queue each
   EXPECT_FALSE(bridge::create(cfg, &err));
   EXPECT_NE(err.find("lower --workers"), std::string::npos) << err;
+}
+
+// net_af_xdp names each mbuf to the kernel by its offset inside a UMEM of populated_size
+// object sizes: the bridge's pool must lie back to back in it, or the kernel silently drops
+// the fill addresses past its end and the port stops receiving (an INVITE flood with
+// recording on did exactly that). The default page-bounded layout under --no-huge does not.
+TEST(mbuf_pool, the_packed_pool_lies_inside_the_af_xdp_umem_and_the_default_one_does_not) {
+  std::string err, why;
+  const uint16_t room = 2048 + RTE_PKTMBUF_HEADROOM;
+  rte_mempool* packed = create_mbuf_pool("t_packed", 16383, 256, room, SOCKET_ID_ANY, true, &err);
+  ASSERT_NE(packed, nullptr) << err;
+  EXPECT_TRUE(pool_fits_af_xdp_umem(packed, &why)) << why;
+  // Still an ordinary pktmbuf pool.
+  rte_mbuf* m = rte_pktmbuf_alloc(packed);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(rte_pktmbuf_data_room_size(packed), room);
+  EXPECT_EQ(rte_pktmbuf_headroom(m), RTE_PKTMBUF_HEADROOM);
+  EXPECT_NE(rte_pktmbuf_append(m, 1514), nullptr);
+  rte_pktmbuf_free(m);
+  EXPECT_EQ(rte_mempool_in_use_count(packed), 0u);
+  rte_mempool_free(packed);
+
+  rte_mempool* bounded = create_mbuf_pool("t_bounded", 4095, 256, room, SOCKET_ID_ANY, false, &err);
+  ASSERT_NE(bounded, nullptr) << err;
+  EXPECT_FALSE(pool_fits_af_xdp_umem(bounded, &why));  // one 2,368-byte object per 4 KiB page
+  EXPECT_NE(why.find("past the end of the"), std::string::npos) << why;
+  rte_mempool_free(bounded);
 }
 
 }  // namespace
