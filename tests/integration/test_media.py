@@ -340,7 +340,7 @@ def test_kill_9_while_recording_then_restart_repairs_the_files(tmp_path):
         assert not list(rb.state.glob("recordings/*/*/*/*.part"))
         assert "repaired" in rb.stderr() or "kept as it was" in rb.stderr(), rb.stderr()
         st, call = rb.api.get(f"/api/v1/calls/{c['id']}")
-        assert st == 200 and call["state"] == "interrupted"
+        assert st == 200 and call["state"] == "interrupted", (st, call, c, rb.stderr())
         assert call["recording"]["state"] == "done", call["recording"]
         st, _, body = rb.api.fetch(f"/api/v1/calls/{c['id']}/recording.wav")
         assert st == 200
