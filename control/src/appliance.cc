@@ -441,7 +441,8 @@ int appliance::start() {
     p.loop->set_observer([media](const call_change& ch, const dp::sip_event* ev) {
       const call_record& c = ch.call;
       // The call's key as the workers computed it: the whole Call-ID as sent.
-      const uint64_t key = ev == nullptr          ? keyed_hash64(c.call_id)
+      const uint64_t key = c.media_key != 0       ? c.media_key
+                           : ev == nullptr        ? keyed_hash64(c.call_id)
                            : ev->call_id.truncated ? ev->call_id_hash
                                                    : keyed_hash64(ev->call_id.view());
       if (ch.what == call_change::created && c.state != call_state::blocked)
@@ -449,6 +450,20 @@ int appliance::start() {
                             c.started_at, ev != nullptr ? ev->verdict : 0);
       else if (ch.what == call_change::finished)
         media->call_ended(key, c.id);
+    });
+    p.loop->set_media_only_source([media] {
+      std::vector<control_loop::media_only_call> out;
+      for (media::media_notice& n : media->take_notices()) {
+        control_loop::media_only_call m;
+        m.ended = n.kind == media::media_notice::ended;
+        m.key = n.key;
+        m.call_id = std::move(n.call_id);
+        m.side = n.side;
+        m.at = n.at;
+        m.reason = std::move(n.reason);
+        out.push_back(std::move(m));
+      }
+      return out;
     });
   }
   p.running = true;

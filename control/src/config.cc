@@ -399,6 +399,8 @@ const std::map<std::string, std::vector<key_rule>>& schema() {
            RB_INT("idle_s", uint32_t, 5, 86400, recording.idle_s),
            RB_INT("max_calls", uint32_t, 16, 100000, recording.max_calls),
            RB_INT("max_flows", uint32_t, 64, 1000000, recording.max_flows),
+           bool_key("rtp_heuristics",
+                    [](config& c) -> bool& { return c.recording.rtp_heuristics; }),
            str_key("no_record_header",
                    [](const std::string& v, config& c) -> std::string {
                      if (v.size() > 64 || v.find_first_of(" \t:\r\n") != std::string::npos)

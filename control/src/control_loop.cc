@@ -110,6 +110,14 @@ size_t control_loop::drain(size_t max) {
     }
   }
   _cc.events += n;
+  if (_media_only)
+    guarded(control_stage::event, [&] {
+      for (const media_only_call& m : _media_only()) {
+        const auto changes = m.ended ? _table.end_media_only(m.call_id, m.at, m.reason)
+                                     : _table.start_media_only(m.call_id, m.key, m.side, m.at);
+        for (const call_change& ch : changes) persist(ch);
+      }
+    });
   guarded(control_stage::storage, [&] { _writer.flush(mono_s()); });
   _cc.calls_evicted = _table.evicted();
   for (int d = 0; d < 2; d++) _cc.active[d] = _table.active_count(static_cast<call_direction>(d));

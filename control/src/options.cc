@@ -122,6 +122,7 @@ dp::media_dp_config media_dp_options(const config& cfg) {
   dp::media_dp_config m;
   m.max_flows = cfg.recording.max_flows;
   m.no_record_header = cfg.recording.no_record_header;
+  m.rtp_heuristics = cfg.recording.rtp_heuristics;
   return m;
 }
 

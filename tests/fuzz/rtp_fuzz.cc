@@ -11,6 +11,9 @@
 // - the same packets placed by channel_clock into a stereo_window: every position before
 //   done() is handed out or skipped, and one take() never returns more than the ring
 //   holds plus its ready frames, however far the positions jump.
+// - the workers' RTP heuristics (plugins/media/dataplane): looks_like_rtp() accepts only what
+//   holds its header and CSRCs and reads SSRC and sequence number from where they are;
+//   heuristic_call_id() of any two endpoints is printable ASCII and the same both ways.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "ringbridge/media/audio.h"
+#include "ringbridge/media/media_dataplane.h"
 #include "ringbridge/media/dtmf.h"
 #include "ringbridge/media/rtp.h"
 
@@ -38,9 +42,35 @@ void check_stats(const m::rtp_source_stats& s) {
   if (!std::isfinite(j) || j < 0) fail("jitter not a finite non-negative number");
 }
 
+void check_heuristics(const uint8_t* data, size_t size) {
+  namespace dp = ringbridge::dp;
+  uint32_t ssrc = 0;
+  uint16_t seq = 0;
+  const auto len = static_cast<uint32_t>(size > 0xffffffffu ? 0xffffffffu : size);
+  if (dp::looks_like_rtp(data, len, &ssrc, &seq)) {
+    if (size < 12 + 4 * size_t{data[0] & 0x0fu}) fail("RTP shape accepted past the input");
+    if (seq != (data[2] << 8 | data[3]) ||
+        ssrc != (uint32_t{data[8]} << 24 | uint32_t{data[9]} << 16 | uint32_t{data[10]} << 8 |
+                 data[11]))
+      fail("SSRC or sequence number not where RTP has them");
+  }
+  if (size < 37) return;
+  const uint8_t family = (data[0] & 1) != 0 ? 6 : 4;
+  const auto p1 = static_cast<uint16_t>(data[33] << 8 | data[34]);
+  const auto p2 = static_cast<uint16_t>(data[35] << 8 | data[36]);
+  char a[128], b[128];
+  const size_t na = dp::heuristic_call_id(family, data + 1, p1, data + 17, p2, a);
+  const size_t nb = dp::heuristic_call_id(family, data + 17, p2, data + 1, p1, b);
+  if (na == 0 || na >= 128 || na != nb || std::memcmp(a, b, na) != 0)
+    fail("a heuristic Call-ID that depends on the direction");
+  for (size_t i = 0; i < na; i++)
+    if (a[i] < 0x21 || a[i] > 0x7e) fail("a heuristic Call-ID that is not printable ASCII");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  check_heuristics(data, size);
   m::rtp_header h;
   if (m::parse_rtp(data, size, &h)) {
     if (h.payload < data + 12 + 4 * size_t{data[0] & 0x0fu} ||

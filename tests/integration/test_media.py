@@ -8,9 +8,11 @@ import contextlib
 import io
 import os
 import subprocess
+import sys
 import time
 import warnings
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -402,3 +404,55 @@ def test_quota_deletes_the_oldest_recordings_first(tmp_path):
         assert "max_bytes" in states[0]["reason"]
         assert rb.api.fetch(f"/api/v1/calls/{first['id']}/recording.wav")[0] == 404
         assert rb.api.fetch(f"/api/v1/calls/{third['id']}/recording.wav")[0] == 200
+
+
+def dominant_hz(samples, rate=8000):
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64)))
+    return float(np.argmax(spectrum[1:]) + 1) * rate / len(samples)
+
+
+def test_rtp_heuristics_record_a_call_whose_sip_was_not_seen(tmp_path):
+    """[recording] rtp_heuristics = true: two RTP streams with no SIP at all (a call that
+    began before the bridge, say) become a call in the log — Call-ID "rtp:A-B", answered,
+    ended when the media stops — recorded like any other: the side that spoke first on the
+    left channel, every RTP packet but the one before the stream was confirmed in the pcap."""
+    traffic = [sys.executable, str(Path(__file__).with_name("traffic.py"))]
+    with appliance(tmp_path, "[recording]\nrtp_heuristics = true\nidle_s = 5\n") as rb:
+        t = rb.topo
+        a = subprocess.Popen(in_ns(t.net_ns, *traffic, "rtp-tone", 30000, t.phone_ip, 40000,
+                                   440, 4, 111))
+        time.sleep(0.3)  # the network side speaks first: inbound, left channel
+        b = subprocess.Popen(in_ns(t.phone_ns, *traffic, "rtp-tone", 40000, t.net_ip, 30000,
+                                   660, 4, 222))
+        assert a.wait(timeout=30) == 0 and b.wait(timeout=30) == 0
+        want = f"rtp:{t.net_ip}:30000-{t.phone_ip}:40000"
+
+        def logged():
+            st, calls = rb.api.get("/api/v1/calls?limit=10")
+            found = [c for c in calls if c["call_id"] == want] if st == 200 else []
+            rec = found and recorded(rb.api, found[0]["id"])
+            return rec if rec and rec["state"] == "ended" else None
+        c = wait_for(logged, 30, "the heuristic call to be logged and recorded")
+        assert c["state"] == "ended" and c["direction"] == "inbound", c
+        assert c["from_number"] == "" and "idle_s" in c["end_reason"], c
+        st, text = rb.api.get("/metrics")
+        assert metric(text, "ringbridge_media_dataplane_total", what="heuristic_flows") == 4
+        st, _, body = rb.api.fetch(f"/api/v1/calls/{c['id']}/recording.wav")
+        assert st == 200
+        w = wave.open(io.BytesIO(body))
+        assert w.getnchannels() == 2 and w.getframerate() == 8000
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+        # The tones where both streams ran (the WAV goes on with silence until idle_s).
+        loud = np.nonzero(np.abs(pcm[:, 0]) > 2000)[0]
+        assert len(loud) > 3 * 8000 * 0.5, len(loud)
+        mid = pcm[loud[0] + 8000:loud[0] + 24000]
+        assert abs(dominant_hz(mid[:, 0]) - 440) < 5, dominant_hz(mid[:, 0])
+        assert abs(dominant_hz(mid[:, 1]) - 660) < 5, dominant_hz(mid[:, 1])
+        st, _, pcap = rb.api.fetch(f"/api/v1/calls/{c['id']}/recording.pcap")
+        p = tmp_path / "heuristic.pcap"
+        p.write_bytes(pcap)
+        r = run(["tshark", "-r", str(p), "-d", "udp.port==30000,rtp", "-Y", "rtp",
+                 "-T", "fields", "-e", "rtp.ssrc"], check=False, timeout=60)
+        ssrcs = r.stdout.split()
+        assert ssrcs.count("0x0000006f") >= 199 and ssrcs.count("0x000000de") >= 199, \
+            (ssrcs.count("0x0000006f"), ssrcs.count("0x000000de"), r.stderr)

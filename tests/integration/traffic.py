@@ -27,6 +27,9 @@
                                    the socket takes them
   udp-count PORT TIMEOUT           count datagrams until TIMEOUT s of silence, print
                                    "received=N"
+  rtp-tone LPORT HOST PORT HZ SECONDS SSRC
+                                   G.711 A-law RTP (payload type 8, 20 ms packets, real
+                                   time) of a HZ sine from LPORT to HOST:PORT, no SIP
 """
 import hashlib
 import random
@@ -241,11 +244,29 @@ def udp_duplex(port, peer, pps, count):
     print(f"received={len(seen)}", flush=True)
 
 
+def rtp_tone(lport, host, port, hz, seconds, ssrc):
+    import math
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import audioop
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", int(lport)))
+    n, start = int(float(seconds) * 50), time.perf_counter()
+    for i in range(n):
+        pcm = struct.pack("<160h", *(int(8000 * math.sin(2 * math.pi * float(hz) * (i * 160 + k)
+                                                          / 8000)) for k in range(160)))
+        head = struct.pack("!BBHII", 0x80, 8, (1000 + i) & 0xFFFF, 160 * i, int(ssrc))
+        while time.perf_counter() < start + i * 0.02:
+            time.sleep(0.001)
+        s.sendto(head + audioop.lin2alaw(pcm, 2), (host, int(port)))
+
+
 if __name__ == "__main__":
     cmds = {"tcp-recv": tcp_recv, "tcp-send": tcp_send, "udp-recv": udp_recv,
             "udp-send": udp_send, "udp-gaps": udp_gaps, "send-frames": send_frames,
             "sip-send": sip_send, "sip-flood": sip_flood, "udp-count": udp_count,
-            "udp-duplex": udp_duplex}
+            "udp-duplex": udp_duplex, "rtp-tone": rtp_tone}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])

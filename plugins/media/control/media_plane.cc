@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -192,6 +193,8 @@ struct media_plane::call {
   bool decided = false;
   bool record = false;
   bool privacy = false;
+  bool heuristic = false;  ///< found by the RTP heuristics: no SIP, the call log hears of it from us
+  std::string heuristic_id;  ///< its Call-ID, "rtp:A-B"
   uint8_t action = 0;
   std::string state = "pending", reason;
   std::vector<dp::mirror_rec> pending;  ///< mbuf references held until decided
@@ -255,6 +258,20 @@ void media_plane::call_started(uint64_t key, int64_t id, int caller_side, double
                                uint8_t action) {
   std::lock_guard<std::mutex> g(_mu);
   _commands.push_back({media_command::started, key, id, caller_side, started_at, action});
+}
+
+std::vector<media_notice> media_plane::take_notices() {
+  std::lock_guard<std::mutex> g(_mu);
+  std::vector<media_notice> out;
+  out.swap(_notices);
+  return out;
+}
+
+void media_plane::notify_control(media_notice n) {
+  std::lock_guard<std::mutex> g(_mu);
+  // Bounded: a control thread that stopped draining does not grow the media thread.
+  if (_notices.size() >= 4 * _opt.max_calls) return;
+  _notices.push_back(std::move(n));
 }
 
 void media_plane::call_ended(uint64_t key, int64_t id) {
@@ -387,6 +404,7 @@ void media_plane::handle(const dp::mirror_rec& r) {
     auto c = std::make_unique<call>();
     c->key = r.call;
     c->created_mono = mono_now();
+    if (r.flags & dp::mirror_heuristic) start_heuristic(*c, r);
     it = _calls.emplace(r.call, std::move(c)).first;
   }
   call& c = *it->second;
@@ -411,6 +429,29 @@ void media_plane::handle(const dp::mirror_rec& r) {
   }
   write_frame(c, r);
   rte_pktmbuf_free(r.m);
+}
+
+void media_plane::start_heuristic(call& c, const dp::mirror_rec& r) {
+  const auto* d = rte_pktmbuf_mtod(r.m, const uint8_t*);
+  dp::l4_info li;
+  if (dp::parse_l4(d, rte_pktmbuf_data_len(r.m), &li) != dp::l4_result::ok) return;
+  uint8_t src[16], dst[16];
+  li.copy_addrs(src, dst);
+  char id[128];
+  const size_t n = dp::heuristic_call_id(li.ip_version, src, li.sport, dst, li.dport, id);
+  if (n == 0) return;
+  c.heuristic = true;
+  c.heuristic_id.assign(id, n);
+  c.origin_tsc = r.tsc;
+  c.origin_wall = wall(r.tsc);
+  c.caller_side = r.side;  // who spoke first: the left channel
+  media_notice m;
+  m.kind = media_notice::started;
+  m.key = c.key;
+  m.call_id = c.heuristic_id;
+  m.side = r.side;
+  m.at = c.origin_wall;
+  notify_control(std::move(m));
 }
 
 void media_plane::apply_commands() {
@@ -772,6 +813,16 @@ void media_plane::tick(double now) {
     call& c = *cp;
     if (!c.decided) {
       if (now - c.created_mono > k_pending_wait_s) {  // the call log never named it
+        if (c.heuristic) {  // in case it did, late: its row does not stay "answered"
+          media_notice m;
+          m.kind = media_notice::ended;
+          m.key = c.key;
+          m.call_id = c.heuristic_id;
+          m.at = std::chrono::duration<double>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+          m.reason = "the call log did not take the call in time";
+          notify_control(std::move(m));
+        }
         for (const dp::mirror_rec& r : c.pending) rte_pktmbuf_free(r.m);
         _stats.frames_dropped += c.pending.size();
         _pending -= c.pending.size();
@@ -820,6 +871,16 @@ void media_plane::tick(double now) {
 
 void media_plane::finalize(call& c, const char* why) {
   _dp.flows().remove_call(c.key);
+  if (c.heuristic) {  // no BYE will tell the call log: we do
+    media_notice m;
+    m.kind = media_notice::ended;
+    m.key = c.key;
+    m.call_id = c.heuristic_id;
+    m.side = c.caller_side;
+    m.at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    m.reason = why[0] != '\0' ? why : "the RTP stopped";
+    notify_control(std::move(m));
+  }
   for (const dp::mirror_rec& r : c.pending) rte_pktmbuf_free(r.m);
   _pending -= c.pending.size();
   c.pending.clear();

@@ -145,6 +145,42 @@ void call_table::close(list::iterator e, call_state s, double now, std::string r
   changes->push_back({call_change::finished, c});
 }
 
+std::vector<call_change> call_table::start_media_only(const std::string& call_id,
+                                                     uint64_t media_key, int side, double at) {
+  std::vector<call_change> changes;
+  list::iterator it;
+  if (lookup(call_id, &it)) {
+    if (!it->finished) return changes;  // already followed
+    erase(it);  // the same endpoints again after their media stopped: a new call
+  }
+  if (_index.size() >= _limits.max_calls) evict_one(at, &changes);
+  it = _live.emplace(_live.end());
+  it->key = call_id;
+  it->last_seen = at;
+  _active[side == 0 ? 0 : 1]++;
+  call_record& c = it->rec;
+  c.id = ++_last_id;
+  c.call_id = call_id;
+  c.direction = side == 0 ? call_direction::inbound : call_direction::outbound;
+  c.state = call_state::answered;
+  c.started_at = c.answered_at = at;
+  c.media_key = media_key;
+  _index.emplace(std::string_view(it->key), it);
+  settle(it);
+  changes.push_back({call_change::created, c});
+  return changes;
+}
+
+std::vector<call_change> call_table::end_media_only(const std::string& call_id, double at,
+                                                   std::string reason) {
+  std::vector<call_change> changes;
+  list::iterator it;
+  if (!lookup(call_id, &it) || call_state_final(it->rec.state)) return changes;
+  close(it, call_state::ended, at, std::move(reason), &changes);
+  settle(it);
+  return changes;
+}
+
 std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) {
   std::vector<call_change> changes;
   const std::string key = dp::call_key(ev);

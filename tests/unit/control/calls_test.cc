@@ -271,5 +271,35 @@ TEST(calls, clean_up_helpers) {
   EXPECT_EQ(std::string(out, dp::clean_name("a\\\\b", out, sizeof(out))), "a\\b");
 }
 
+TEST(calls, a_call_found_without_sip_is_answered_until_its_media_stops) {
+  call_table t({});
+  const std::string id = "rtp:10.0.0.1:30000-10.0.0.2:40000";
+  auto ch = t.start_media_only(id, 0x1234, 1, 100);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].what, call_change::created);
+  EXPECT_EQ(ch[0].call.call_id, id);
+  EXPECT_EQ(ch[0].call.state, call_state::answered);
+  EXPECT_EQ(ch[0].call.direction, call_direction::outbound);
+  EXPECT_EQ(ch[0].call.media_key, 0x1234u);
+  EXPECT_EQ(ch[0].call.answered_at, 100);
+  EXPECT_TRUE(ch[0].call.from_number.empty());
+  const int64_t first = ch[0].call.id;
+  EXPECT_TRUE(t.start_media_only(id, 0x1234, 1, 101).empty()) << "already followed";
+  EXPECT_EQ(t.active().size(), 1u);
+  ch = t.end_media_only(id, 160, "no media");
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].what, call_change::finished);
+  EXPECT_EQ(ch[0].call.state, call_state::ended);
+  EXPECT_EQ(ch[0].call.end_reason, "no media");
+  EXPECT_DOUBLE_EQ(ch[0].call.duration_s(), 60);
+  EXPECT_TRUE(t.end_media_only(id, 161, "again").empty());
+  EXPECT_TRUE(t.active().empty());
+  // The same endpoints talk again later: a new call.
+  ch = t.start_media_only(id, 0x1234, 0, 200);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_GT(ch[0].call.id, first);
+  EXPECT_EQ(ch[0].call.direction, call_direction::inbound);
+}
+
 }  // namespace
 }  // namespace ringbridge::ctl

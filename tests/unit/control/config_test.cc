@@ -127,7 +127,8 @@ TEST(config, recording_section_is_applied) {
   config c;
   std::string err;
   ASSERT_TRUE(parse("[recording]\ndefault = \"none\"\nspool = \"/srv/rec\"\nmax_bytes = 1000000\n"
-                    "max_days = 30\njitter_ms = 200\nno_record_header = \"\"\nmax_flows = 100\n",
+                    "max_days = 30\njitter_ms = 200\nno_record_header = \"\"\nmax_flows = 100\n"
+                    "rtp_heuristics = true\n",
                     &c, &err))
       << err;
   EXPECT_FALSE(c.recording.record_all);
@@ -137,6 +138,8 @@ TEST(config, recording_section_is_applied) {
   EXPECT_EQ(c.recording.jitter_ms, 200u);
   EXPECT_EQ(c.recording.no_record_header, "");
   EXPECT_EQ(c.recording.max_flows, 100u);
+  EXPECT_TRUE(c.recording.rtp_heuristics);
+  EXPECT_FALSE(config{}.recording.rtp_heuristics) << "off by default";
   EXPECT_TRUE(config{}.recording.enabled);
   EXPECT_TRUE(config{}.recording.record_all);
 }
@@ -194,6 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"[recording]\nno_record_header = \"X-No: Record\"\n",
                  {"recording.no_record_header", "header name"}},
         bad_case{"[recording]\nenabled = \"no\"\n", {"recording.enabled", "true or false"}},
+        bad_case{"[recording]\nrtp_heuristics = 1\n", {"recording.rtp_heuristics", "true or false"}},
         bad_case{"[ports]\na = 1\n", {"ports.a", "expected a string"}},
         bad_case{"ports = \"eth0\"\n", {"'ports' must be a table"}},
         bad_case{"[ports\na = \"x\"\n", {"test.toml:1:"}},

@@ -160,11 +160,13 @@ class media_stage : public ::testing::Test {
     ASSERT_TRUE(sip) << err;
     media_dp_config mc;
     mc.max_flows = 64;
+    mc.rtp_heuristics = heuristics();
     media = std::make_unique<media_dataplane>(mc, 1);
     media->attach(*sip);
     sip_st = sip->stage_for(0);
     media_st = media->stage_for(0);
   }
+  virtual bool heuristics() const { return false; }
   void TearDown() override {
     drain();
     sip.reset();
@@ -377,6 +379,127 @@ TEST_F(media_stage, removed_calls_are_no_longer_mirrored) {
   EXPECT_EQ(rte_mbuf_refcnt_read(a), 1);
   EXPECT_EQ(media->ring(0).read_available(), 0u);
   rte_pktmbuf_free(a);
+}
+
+// An RTP packet of stream SSRC with sequence number SEQ (PCMA, or payload type PT).
+std::string rtp_packet(uint32_t ssrc, uint16_t seq, uint8_t pt = 8) {
+  std::string p = rtp_payload();
+  p[1] = static_cast<char>(pt);
+  p[2] = static_cast<char>(seq >> 8);
+  p[3] = static_cast<char>(seq);
+  for (int i = 0; i < 4; i++) p[8 + i] = static_cast<char>(ssrc >> (24 - 8 * i));
+  return p;
+}
+
+TEST_F(media_stage, without_the_heuristics_rtp_of_no_sdp_is_not_followed) {
+  for (uint16_t seq = 1; seq <= 3; seq++) {
+    rte_mbuf* m = udp4(mp, k_callee, 30000, k_caller, 40000, rtp_packet(7, seq));
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(run({m}, 0), 1u);
+    EXPECT_EQ(rte_mbuf_refcnt_read(m), 1);
+    rte_pktmbuf_free(m);
+  }
+  EXPECT_EQ(media->flows().size(), 0u);
+  EXPECT_EQ(media->ring(0).read_available(), 0u);
+}
+
+class media_heuristics : public media_stage {
+ protected:
+  bool heuristics() const override { return true; }
+  // Runs one frame from SRC:SPORT to DST:DPORT on SIDE, as forwarded (its reference freed).
+  void send(const uint8_t* src, uint16_t sport, const uint8_t* dst, uint16_t dport,
+            const std::string& payload, uint8_t side = 0) {
+    rte_mbuf* m = udp4(mp, src, sport, dst, dport, payload);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(run({m}, side), 1u) << "the frame passes";
+    rte_pktmbuf_free(m);
+  }
+};
+
+TEST_F(media_heuristics, a_stream_is_confirmed_by_its_next_packet_and_both_directions_follow) {
+  send(k_callee, 30000, k_caller, 40000, rtp_packet(7, 100));
+  EXPECT_EQ(media->flows().size(), 0u) << "one packet is not a stream yet";
+  EXPECT_EQ(media->ring(0).read_available(), 0u);
+  send(k_callee, 30000, k_caller, 40000, rtp_packet(7, 101));
+  // RTP and RTCP (the next port up) of both endpoints.
+  EXPECT_EQ(media->total(media_counter::heuristic_flows), 4u);
+  const std::string id = "rtp:192.0.2.10:40000-198.51.100.7:30000";
+  char buf[128];
+  ASSERT_EQ(heuristic_call_id(4, k_callee, 30000, k_caller, 40000, buf), id.size());
+  EXPECT_EQ(std::string(buf, id.size()), id);
+  ASSERT_EQ(heuristic_call_id(4, k_caller, 40000, k_callee, 30000, buf), id.size());
+  EXPECT_EQ(std::string(buf, id.size()), id) << "the same from either end";
+  const uint64_t key = heuristic_call_key(id);
+  flow_hit h;
+  ASSERT_TRUE(media->flows().lookup(k_caller, 4, 40001, &h));
+  EXPECT_EQ(h.call, key);
+  // The confirming packet, then the other direction, go to the media thread flagged.
+  send(k_caller, 40000, k_callee, 30000, rtp_packet(9, 5000), 1);
+  const auto recs = drain();
+  ASSERT_EQ(recs.size(), 2u);
+  for (const mirror_rec& r : recs) {
+    EXPECT_EQ(r.call, key);
+    EXPECT_EQ(r.kind, media_kind::rtp);
+    EXPECT_EQ(r.flags, mirror_heuristic);
+  }
+  EXPECT_EQ(recs[0].side, 0);
+  EXPECT_EQ(recs[1].side, 1);
+}
+
+TEST_F(media_heuristics, what_is_not_an_rtp_stream_is_left_alone) {
+  auto twice = [&](const uint8_t* src, uint16_t sport, uint16_t dport, std::string a,
+                   std::string b) {
+    send(src, sport, k_caller, dport, a);
+    send(src, sport, k_caller, dport, b);
+  };
+  std::string v0 = rtp_packet(7, 1), v0b = rtp_packet(7, 2);
+  v0[0] = v0b[0] = 0x00;  // version 0: DTLS, STUN, WireGuard, ...
+  twice(k_callee, 30000, 40000, v0, v0b);
+  twice(k_callee, 53, 40000, rtp_packet(7, 1), rtp_packet(7, 2));      // privileged port
+  twice(k_callee, 5060, 40000, rtp_packet(7, 1), rtp_packet(7, 2));    // SIP's port
+  twice(k_callee, 30002, 40002, rtp_packet(7, 1), rtp_packet(8, 2));   // another SSRC
+  twice(k_callee, 30004, 40004, rtp_packet(7, 1), rtp_packet(7, 40));  // a jump
+  twice(k_callee, 30006, 40006, rtp_packet(7, 1), rtp_packet(7, 1));   // the same packet
+  twice(k_callee, 30008, 40008, rtp_packet(7, 1, 72), rtp_packet(7, 2, 72));  // RTCP's types
+  twice(k_callee, 30010, 40010, std::string(8, '\x80'), std::string(8, '\x80'));  // short
+  EXPECT_EQ(media->flows().size(), 0u);
+  EXPECT_EQ(media->total(media_counter::heuristic_flows), 0u);
+  EXPECT_EQ(media->ring(0).read_available(), 0u);
+}
+
+TEST_F(media_heuristics, a_flow_sip_announced_is_not_taken_over) {
+  set_up_call();
+  drain();
+  // From the caller's SDP port to somewhere no SDP named (a NAT's address): not a new call.
+  uint8_t nat[4] = {203, 0, 113, 9};
+  send(k_caller, 40000, nat, 31000, rtp_packet(7, 1), 1);
+  send(k_caller, 40000, nat, 31000, rtp_packet(7, 2), 1);
+  EXPECT_EQ(media->total(media_counter::heuristic_flows), 0u);
+  flow_hit h;
+  ASSERT_TRUE(media->flows().lookup(k_caller, 4, 40000, &h));
+  EXPECT_EQ(h.call, media_call_key(k_call_id));
+}
+
+TEST(rtp_shape, lengths_versions_csrcs_and_payload_types) {
+  uint32_t ssrc = 0;
+  uint16_t seq = 0;
+  std::string p = rtp_packet(0x01020304, 0xabcd);
+  ASSERT_TRUE(looks_like_rtp(reinterpret_cast<const uint8_t*>(p.data()), 12, &ssrc, &seq));
+  EXPECT_EQ(ssrc, 0x01020304u);
+  EXPECT_EQ(seq, 0xabcd);
+  EXPECT_FALSE(looks_like_rtp(reinterpret_cast<const uint8_t*>(p.data()), 11, &ssrc, &seq));
+  p[0] = static_cast<char>(0x83);  // three CSRCs: 24 bytes of header
+  EXPECT_FALSE(looks_like_rtp(reinterpret_cast<const uint8_t*>(p.data()), 23, &ssrc, &seq));
+  EXPECT_TRUE(looks_like_rtp(reinterpret_cast<const uint8_t*>(p.data()), 24, &ssrc, &seq));
+  for (uint8_t pt : {0, 8, 9, 18, 34, 96, 101, 127})
+    EXPECT_TRUE(looks_like_rtp(reinterpret_cast<const uint8_t*>(rtp_packet(1, 1, pt).data()),
+                               172, &ssrc, &seq)) << int(pt);
+  for (uint8_t pt : {35, 72, 76, 95})
+    EXPECT_FALSE(looks_like_rtp(reinterpret_cast<const uint8_t*>(rtp_packet(1, 1, pt).data()),
+                                172, &ssrc, &seq)) << int(pt);
+  char buf[128];
+  const size_t n = heuristic_call_id(6, k_other6, 7000, k_caller6, 40100, buf);
+  EXPECT_EQ(std::string(buf, n), "rtp:[2001:db8::10]:40100-[2001:db8::99]:7000");
 }
 
 }  // namespace

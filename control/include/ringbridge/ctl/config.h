@@ -116,6 +116,7 @@ struct config {
     uint32_t max_calls = 2048;
     uint32_t max_flows = 8192;
     std::string no_record_header = "X-No-Record";
+    bool rtp_heuristics = false;  ///< also follow RTP whose SIP was not seen
   } recording;
 
   struct calls_section {

@@ -42,6 +42,18 @@ class control_loop {
   /// finished above all; EV is the event behind it (nullptr for timeouts). Control thread.
   using call_observer = std::function<void(const call_change& ch, const dp::sip_event* ev)>;
   void set_observer(call_observer o) { _observer = std::move(o); }
+  /// Calls found without SIP (the media plane's RTP heuristics), handed over by SOURCE:
+  /// the ones that started or ended since it was last asked. drain() applies them.
+  struct media_only_call {
+    bool ended = false;
+    uint64_t key = 0;     ///< the workers' media key
+    std::string call_id;  ///< "rtp:A-B"
+    int side = 0;         ///< where its first packet came in (0 = network: inbound)
+    double at = 0;        ///< Unix seconds
+    std::string reason;   ///< ended: why
+  };
+  using media_only_source = std::function<std::vector<media_only_call>()>;
+  void set_media_only_source(media_only_source s) { _media_only = std::move(s); }
   /// Features' fields of a call's JSON in notifications (as the API shows them).
   void set_call_fields(call_fields_fn f) { _call_fields = std::move(f); }
 
@@ -83,6 +95,7 @@ class control_loop {
   call_writer _writer;
   plugin::hub* _notify = nullptr;
   call_observer _observer;
+  media_only_source _media_only;
   call_fields_fn _call_fields;
   const dp::sip_event* _event = nullptr;  ///< the event being applied (for the observer)
   log_limiter _limit[k_control_stages];

@@ -122,7 +122,12 @@ enum mirror_flag : uint8_t {
   mirror_initial_invite = 1,  ///< the INVITE that opens the call (its side is the caller's)
   mirror_no_record = 2,       ///< carries the header that forbids recording ([recording])
   mirror_sdp = 4,             ///< carries an SDP body
+  mirror_heuristic = 8,       ///< RTP of a flow the heuristics found (no SIP seen for it)
 };
+
+/// Set in a flow's stored kind when the RTP heuristics installed it (not SDP): the stage
+/// strips it and flags the frame mirror_heuristic.
+inline constexpr uint8_t k_kind_heuristic = 0x80;
 
 inline constexpr size_t k_mirror_ring_size = 4096;
 /// One per worker: worker → media thread.
@@ -137,7 +142,8 @@ using mirror_ring = spsc_ring<mirror_rec, k_mirror_ring_size>;
   _(flows_installed, "RTP/RTCP flows installed from SDP")                                     \
   _(flow_table_full, "flows an SDP announced that found no room in the flow table")           \
   _(sdp_unusable, "SDP bodies with no usable audio address or port")                          \
-  _(sip_not_mirrored, "SIP messages not handed over whole (reassembled or over TCP)")
+  _(sip_not_mirrored, "SIP messages not handed over whole (reassembled or over TCP)")        \
+  _(heuristic_flows, "RTP/RTCP flows installed by the RTP heuristics (no SIP seen)")
 
 enum class media_counter : uint8_t {
 #define RB_DP_MEDIA_ENUM(name, help) name,
@@ -155,7 +161,20 @@ struct media_dp_config {
   uint32_t max_flows = 8192;  ///< RTP + RTCP flows tracked at once (4 per two-party call)
   /// A header whose presence in the INVITE forbids recording the call ("" = none).
   std::string no_record_header = "X-No-Record";
+  /// Follow RTP whose SIP was not seen ([recording] rtp_heuristics): UDP between
+  /// unprivileged ports that looks like RTP in two packets in a row of one stream.
+  bool rtp_heuristics = false;
 };
+
+/// The RTP heuristics' memory of streams seen once: a small direct-mapped cache per
+/// worker (a stream is confirmed by its next packet: same SSRC, sequence number 1-3 on).
+struct rtp_candidate {
+  uint64_t tuple = 0;  ///< hash of the 5-tuple (0 = empty)
+  uint64_t tsc = 0;
+  uint32_t ssrc = 0;
+  uint16_t seq = 0;
+};
+inline constexpr size_t k_rtp_candidates = 256;
 
 /// One worker's media state. Used only by its worker lcore (the ring's producer).
 struct media_worker {
@@ -164,6 +183,9 @@ struct media_worker {
   std::array<counter, k_media_counters> counters;
   std::string no_record_header;
   unsigned index = 0;
+  bool heuristics = false;
+  uint64_t tsc_hz = 0;  ///< the heuristics' candidates expire after a second
+  std::array<rtp_candidate, k_rtp_candidates> candidates{};
 
   counter& operator[](media_counter c) { return counters[static_cast<size_t>(c)]; }
 };
@@ -175,6 +197,18 @@ void media_on_sip(media_worker& mw, const sip_message_seen& s);
 /// The key of a call: keyed_hash64 of its whole Call-ID (sip_event: call_id, or
 /// call_id_hash when the Call-ID was cut).
 uint64_t media_call_key(std::string_view call_id);
+
+/// What the RTP heuristics make of a UDP payload: whether it has the shape of an RTP
+/// packet (version 2, an audio payload type, room for its CSRCs), and its SSRC and
+/// sequence number. Exposed for the tests and the fuzzer.
+bool looks_like_rtp(const uint8_t* p, uint32_t len, uint32_t* ssrc, uint16_t* seq);
+/// The key of a call the heuristics found: keyed_hash64 of the ENDPOINTS text
+/// (heuristic_call_id), the same from either direction.
+uint64_t heuristic_call_key(std::string_view endpoints);
+/// "rtp:A-B" for the two endpoints (family 4 or 6, 16-byte addresses), the lower one first:
+/// the Call-ID of such a call in the call log. OUT has room for 128 bytes; returns its length.
+size_t heuristic_call_id(uint8_t family, const uint8_t* addr1, uint16_t port1,
+                         const uint8_t* addr2, uint16_t port2, char* out);
 
 class media_dataplane {
  public:

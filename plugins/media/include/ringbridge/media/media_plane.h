@@ -96,6 +96,18 @@ struct media_command {
   uint8_t action = 0;  ///< dp::filter_action
 };
 
+/// What the media thread tells the control thread: a call the RTP heuristics found (no
+/// SIP seen for it) started or ended. The control thread logs it as a call (Call-ID
+/// "rtp:A-B") and answers call_started like for any other.
+struct media_notice {
+  enum kind_t : uint8_t { started, ended } kind = started;
+  uint64_t key = 0;     ///< the workers' key (dp::heuristic_call_key of CALL_ID)
+  std::string call_id;  ///< "rtp:A-B" (dp::heuristic_call_id)
+  int side = 0;         ///< the side its first packet came in on (0 = network)
+  double at = 0;        ///< Unix seconds
+  std::string reason;   ///< ended: why
+};
+
 class media_plane {
  public:
   /// DP: the worker half (its rings and flow table). TSC_HZ / TSC0 / WALL0: turn frame
@@ -115,6 +127,8 @@ class media_plane {
   void call_started(uint64_t key, int64_t id, int caller_side, double started_at, uint8_t action);
   /// The call is over (BYE, CANCEL, a final failure, a timeout): its recording closes.
   void call_ended(uint64_t key, int64_t id);
+  /// The heuristics' calls that started or ended since the last call (oldest first).
+  std::vector<media_notice> take_notices();
 
   // HTTP threads.
   /// The media of call ID (in progress or recorded), if the media plane knows it.
@@ -138,6 +152,8 @@ class media_plane {
   void run();
   void drain_rings();
   void handle(const dp::mirror_rec& r);
+  void start_heuristic(call& c, const dp::mirror_rec& r);
+  void notify_control(media_notice n);
   void apply_commands();
   void tick(double now_mono);
   void finalize(call& c, const char* why);
@@ -175,6 +191,7 @@ class media_plane {
   // Shared with the control and HTTP threads, under _mu.
   mutable std::mutex _mu;
   std::deque<media_command> _commands;
+  std::vector<media_notice> _notices;  ///< media thread → control thread (bounded)
   std::map<int64_t, call_media_info> _index;  ///< by call id: what the API shows
   std::map<int64_t, std::vector<std::shared_ptr<live_feed>>> _live;
 };

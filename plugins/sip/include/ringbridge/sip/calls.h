@@ -61,6 +61,9 @@ struct call_record {
   std::string end_reason;  ///< why ringbridge itself closed the call (timeout, table full,
                            ///< interrupted); empty when SIP ended it
   double started_at = 0, answered_at = 0, ended_at = 0;
+  /// A call seen without SIP (RTP the media plane's heuristics found): the workers' media
+  /// key of it. 0 for SIP calls. Not stored.
+  uint64_t media_key = 0;
 
   double duration_s() const {
     return answered_at > 0 && ended_at > answered_at ? ended_at - answered_at : 0;
@@ -118,6 +121,14 @@ class call_table {
 
   /// Applies one event seen at time NOW (Unix seconds). Returns what changed.
   std::vector<call_change> apply(const dp::sip_event& ev, double now);
+  /// A call seen without SIP (RTP the media plane's heuristics found), answered at AT:
+  /// CALL_ID "rtp:A-B" is its key, SIDE the side its first packet came in on. Nothing when
+  /// it is already tracked.
+  std::vector<call_change> start_media_only(const std::string& call_id, uint64_t media_key,
+                                            int side, double at);
+  /// Its media stopped at AT (REASON: why): the call ends.
+  std::vector<call_change> end_media_only(const std::string& call_id, double at,
+                                          std::string reason);
 
   /// Times out stale calls and forgets finished ones after the grace period.
   std::vector<call_change> expire(double now);
