@@ -124,8 +124,11 @@ def udp_send(host, port, pps, count):
         target = start + seq * gap
         # Sleep through most of a long gap (a slow stream should not hold a core), spin
         # the rest.
-        if target - time.perf_counter() > 0.0003:
-            time.sleep(target - time.perf_counter() - 0.0002)
+        # (One clock reading: a preemption between two readings made the sleep negative
+        # and killed the sender mid-stream.)
+        ahead = target - time.perf_counter()
+        if ahead > 0.0003:
+            time.sleep(ahead - 0.0002)
         while time.perf_counter() < target:
             pass
         s.sendto(struct.pack("!I", seq) + pad, (host, int(port)))
