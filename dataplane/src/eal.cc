@@ -3,6 +3,7 @@
 #include "ringbridge/dp/eal.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "ringbridge/common/log.h"
 
@@ -218,6 +221,8 @@ bool eal_start(const eal_plan& plan, std::string* error) {
   for (const auto& s : plan.args) cmd += (cmd.empty() ? "" : " ") + s;
   RB_LOG_INFO("EAL arguments: %s", cmd.c_str());
   route_bpf_logs();
+  if (auto slash = plan.runtime_dir.rfind('/'); slash != std::string::npos && slash > 0)
+    sweep_stale_runtime_dirs(plan.runtime_dir.substr(0, slash), static_cast<int>(getpid()));
   int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
   if (rc < 0) {
     *error = std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +
@@ -227,20 +232,64 @@ bool eal_start(const eal_plan& plan, std::string* error) {
   return true;
 }
 
-void remove_runtime_dir(const eal_plan& plan) {
-  if (plan.runtime_dir.empty()) return;
-  DIR* d = opendir(plan.runtime_dir.c_str());
-  if (d == nullptr) return;
+namespace {
+
+bool remove_dir_and_files(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return errno == ENOENT;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    std::string path = plan.runtime_dir + "/" + name;
+    std::string path = dir + "/" + name;
     if (unlink(path.c_str()) != 0 && errno == EISDIR) rmdir(path.c_str());
   }
   closedir(d);
-  if (rmdir(plan.runtime_dir.c_str()) != 0 && errno != ENOENT)
+  return rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
+/// The pid in "ringbridge-<digits>", or 0 for any other name.
+long default_prefix_pid(const std::string& name) {
+  static constexpr std::string_view k_prefix = "ringbridge-";
+  if (name.size() <= k_prefix.size() || name.size() > k_prefix.size() + 9 ||
+      name.compare(0, k_prefix.size(), k_prefix) != 0)
+    return 0;
+  long pid = 0;
+  for (size_t i = k_prefix.size(); i < name.size(); i++) {
+    if (name[i] < '0' || name[i] > '9') return 0;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
+}
+
+}  // namespace
+
+void remove_runtime_dir(const eal_plan& plan) {
+  if (plan.runtime_dir.empty()) return;
+  if (!remove_dir_and_files(plan.runtime_dir))
     RB_LOG_WARN("could not remove DPDK runtime directory %s: %s", plan.runtime_dir.c_str(),
                 std::strerror(errno));
+}
+
+unsigned sweep_stale_runtime_dirs(const std::string& base, int self_pid) {
+  DIR* d = opendir(base.c_str());
+  if (d == nullptr) return 0;
+  std::vector<std::string> stale;
+  while (dirent* e = readdir(d)) {
+    long pid = default_prefix_pid(e->d_name);
+    if (pid <= 0 || pid == self_pid) continue;
+    // Alive, or not ours to judge (EPERM: a process of another user has that pid).
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.emplace_back(base + "/" + e->d_name);
+  }
+  closedir(d);
+  unsigned removed = 0;
+  for (const auto& dir : stale) {
+    if (remove_dir_and_files(dir)) {
+      removed++;
+      RB_LOG_INFO("removed %s: the ringbridge that made it is gone (killed?)", dir.c_str());
+    }
+  }
+  return removed;
 }
 
 void eal_stop(const eal_plan& plan, bool eal_started) {

@@ -2,7 +2,14 @@
 // EAL planning: hugepages vs --no-huge, lcore layout, devices, errors.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "ringbridge/dp/eal.h"
 
@@ -129,6 +136,38 @@ TEST(eal_plan, errors) {
   o.file_prefix = "x/y";
   EXPECT_FALSE(plan_eal(o, two_cpus_no_huge(), &p, &err));
   EXPECT_NE(err.find("file_prefix"), std::string::npos) << err;
+}
+
+// A SIGKILLed ringbridge cannot remove its runtime directory; the next start does, and
+// touches nothing else: live processes' directories, other prefixes, other names.
+TEST(eal_runtime_dirs, sweep_removes_only_dead_ringbridges) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/rb-eal-sweep-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const fs::path base = tmpl;
+  pid_t child = fork();  // a pid that surely existed and is now gone
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  const std::string dead = "ringbridge-" + std::to_string(child);
+  const std::string self = "ringbridge-" + std::to_string(getpid());
+  const std::string parent = "ringbridge-" + std::to_string(getppid());
+  for (const auto& n : {dead, self, parent, std::string("ringbridge-99999999"),
+                        std::string("rbperf-tp-1"), std::string("ringbridge-12x"),
+                        std::string("ringbridge-")}) {
+    fs::create_directory(base / n);
+    std::ofstream(base / n / "mp_socket") << "x";
+  }
+  EXPECT_EQ(sweep_stale_runtime_dirs(base.string(), getpid()), 2u);
+  EXPECT_FALSE(fs::exists(base / dead));
+  EXPECT_FALSE(fs::exists(base / "ringbridge-99999999"));
+  EXPECT_TRUE(fs::exists(base / self / "mp_socket"));
+  EXPECT_TRUE(fs::exists(base / parent / "mp_socket"));
+  EXPECT_TRUE(fs::exists(base / "rbperf-tp-1"));
+  EXPECT_TRUE(fs::exists(base / "ringbridge-12x"));
+  EXPECT_TRUE(fs::exists(base / "ringbridge-"));
+  EXPECT_EQ(sweep_stale_runtime_dirs((base / "missing").string(), getpid()), 0u);
+  fs::remove_all(base);
 }
 
 }  // namespace

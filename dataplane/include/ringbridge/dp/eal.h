@@ -77,4 +77,10 @@ void eal_stop(const eal_plan& plan, bool eal_started);
 /// Removes PLAN's runtime directory and the files in it; used on every exit path.
 void remove_runtime_dir(const eal_plan& plan);
 
+/// Removes the runtime directories a killed ringbridge left in BASE (/var/run/dpdk): only
+/// those named "ringbridge-<pid>" (the default prefix) whose process no longer exists
+/// (kill(pid, 0) fails with ESRCH), never SELF_PID's. A SIGKILL or a crash skips
+/// eal_stop(), so without this every such exit leaves one behind. Returns how many went.
+unsigned sweep_stale_runtime_dirs(const std::string& base, int self_pid);
+
 }  // namespace ringbridge::dp
