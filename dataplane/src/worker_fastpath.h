@@ -24,8 +24,8 @@
 namespace ringbridge::dp {
 
 /// Frames waiting to go out of one port's queue. Flushed when it holds a burst, when the
-/// rx queue feeding it has run dry (nothing more to batch with), or when its oldest frame
-/// has waited flush_tsc cycles (a queue that never runs dry).
+/// rx queue feeding it gave less than a burst (it is drained: nothing more to batch with),
+/// or when its oldest frame has waited flush_tsc cycles (a queue that never runs dry).
 struct tx_buffer {
   packet_queue* pq = nullptr;  ///< ringbridge's own AF_PACKET queue, else the DPDK port
   uint16_t port = 0;
@@ -89,9 +89,12 @@ inline void inject(const worker_ctx& w, worker_state& st, rte_mbuf* r, int from_
 /// tx buffer, then the flushes. Returns whether anything was received.
 ///
 /// Batching without holding frames back: a buffer is sent as soon as the rx queue that
-/// fills it comes back empty, so at low rates a frame leaves after one extra poll, and at
-/// high rates (full rx bursts) frames leave in full tx bursts — one kernel crossing per
-/// burst on AF_XDP/AF_PACKET instead of one per poll.
+/// fills it gives less than a full burst (the queue is drained), so below saturation a
+/// frame leaves in the poll that received it, and at high rates (full rx bursts, a backlog
+/// in the queue) frames leave in full tx bursts — one kernel crossing per burst on
+/// AF_XDP/AF_PACKET instead of one per poll. (Waiting for an empty poll instead could hold
+/// the frames of a stream that never leaves the queue quite empty until the buffer filled
+/// or tx_flush_us passed.)
 inline bool poll_once(const worker_ctx& w, worker_state& st) {
   worker_counters& wc = *w.counters;
   rte_mbuf* pkts[k_max_burst];
@@ -141,7 +144,7 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
       std::memcpy(tx.pkts + tx.count, pkts, n * sizeof(pkts[0]));
       tx.count = static_cast<uint16_t>(tx.count + n);
       tx.bytes += rx_bytes;
-      if (tx.count == w.burst) {
+      if (tx.count == w.burst || n < w.burst) {
         tx_flush(tx, c, w.tx_retries);
         tx.first_tsc = rte_rdtsc();
       }
@@ -171,6 +174,7 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     }
     tx.count = count;
     tx.bytes = tx_bytes;
+    if (n < burst && count != 0) tx_flush(tx, c, w.tx_retries);
   }
   (busy ? wc.busy_polls : wc.idle_polls).inc();
 

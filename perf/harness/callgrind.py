@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Instructions per frame, counted by callgrind: the worker's forwarding loop on DPDK
-net_null ports against testpmd io-forward, and SIP inspection (`sip_inspect()`) per INVITE
+net_null ports against testpmd io-forward, and SIP inspection (the sip stage) per INVITE
 and per non-SIP frame, with where those instructions go. Repeatable where wall time is not.
 
 `perf/rbcallgrind` runs this alone (a few minutes); `perf/rbperf` runs it as its last
@@ -91,7 +91,8 @@ def forwarding_thread(paths):
 
 
 def sip_frames(ringbridge, work, kind, count=2000, rules=False):
-    """Instructions inside sip_inspect() per frame (callgrind's --toggle-collect), for COUNT
+    """Instructions inside the sip stage per frame (callgrind's --toggle-collect on its entry,
+    sip_stage_run(): the inline first look plus sip_inspect_udp()/_other()), for COUNT
     frames of KIND ('invite': 413-byte INVITEs over UDP/5060 into side A; '64': 64-byte
     UDP that is not SIP) replayed from a pcap file through the real binary with its default
     configuration (filter step on); RULES: with a small rule set of every kind."""
@@ -105,9 +106,9 @@ def sip_frames(ringbridge, work, kind, count=2000, rules=False):
     cfg.write_text(f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n'
                    '[replay]\nidle_ms = 1000\n' + (RULES_TOML if rules else ""))
     out = work / f"sip-{name}.cg"
-    # sip_inspect() itself and what it calls; not sip_inspect_udp() & co. by name: a second
-    # match inside the first would toggle collection off again.
-    r = sh([*VALGRIND, "--toggle-collect=ringbridge::dp::sip_inspect(*",
+    # The stage's entry and what it calls (one name only: a second match inside the first
+    # would toggle collection off again).
+    r = sh([*VALGRIND, "--toggle-collect=ringbridge::dp::sip_stage_run(*",
             f"--callgrind-out-file={out}", ringbridge, "--config", cfg,
             "--port", f"pcap:{pcap_a},{work}/{name}_out_a.pcap",
             "--port", f"pcap:{pcap_b},{work}/{name}_out_b.pcap"], check=False, timeout=900)
@@ -121,7 +122,7 @@ def sip_frames(ringbridge, work, kind, count=2000, rules=False):
             "sip_events": sip.get("sip_events", 0), "rules": rules,
             "verdicts": {k[8:]: v for k, v in sip.items() if k.startswith("verdict_") and v},
             "breakdown": [(s, ir / count) for s, ir in
-                          breakdown(prof, SIP_STAGES, r"::sip_inspect$")], "profile": str(out)}
+                          breakdown(prof, SIP_STAGES, r"::sip_stage_run$")], "profile": str(out)}
 
 
 # ---- where the instructions go -----------------------------------------------------------
@@ -145,14 +146,15 @@ SIP_STAGES = [
      None),
     ("event (fill, ring push)", r"::emit$|::fill_event|::fill_party|spsc_queue",
      r"sip_event\.(h|cc)$|spsc_queue\.hpp$", None),
-    ("inspection (sip_inspect, counters)", r"::sip_inspect", r"sip_stage\.h$|counters\.h$",
+    ("inspection (sip stage, first look, counters)", r"::sip_inspect|::sip_stage",
+     r"sip_stage\.h$|counters\.h$",
      None),
 ]
 # The worker thread on null ports.
 LOOP_STAGES = [
     ("PMD rx/tx and mbuf alloc/free (net_null, mempool)",
      None, None, r"librte_net_null|librte_mempool|ld-linux"),
-    ("sip_inspect()", r"::sip_inspect$", None, None),
+    ("sip stage (inspection)", r"::sip_stage_run$|::sip_inspect", r"sip_stage\.h$", None),
     ("ethdev burst wrappers (rte_eth_rx/tx_burst)", None, r"rte_ethdev\.h$", None),
     ("quiescent state (filter RCU)", r"rcu|::filter_slot::", r"rte_rcu", None),
     ("poll loop (poll_once, tx buffer, counters)", None,
@@ -297,7 +299,7 @@ def text_report(res):
         if key not in inv:
             continue
         r = inv[key]
-        lines += ["", f"sip_inspect() {title}: {r['per_frame']:.0f} instructions "
+        lines += ["", f"sip stage {title}: {r['per_frame']:.0f} instructions "
                       f"({r['sip_events']} events for {r['frames']} frames"
                       f"{', verdicts ' + json.dumps(r['verdicts']) if r['verdicts'] else ''})"]
         lines += [f"  {ir:8.1f}  {stage}" for stage, ir in r["breakdown"] if ir >= 0.05]

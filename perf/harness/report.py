@@ -86,7 +86,8 @@ def markdown(res):
                 "", f"Ratio ringbridge / testpmd: {c['ratio']:.2f}."]
         if c.get("invite"):
             i = c["invite"]
-            out += ["", "SIP inspection in the worker (callgrind inside `sip_inspect()`, frames "
+            out += ["", "SIP inspection in the worker (callgrind inside the sip stage, "
+                    "`sip_stage_run()`, frames "
                     f"replayed from pcap): **{i['sip_per_invite']:.0f} instructions per "
                     f"413-byte INVITE** (headers, Hyperscan, parse, event hand-off; "
                     f"{i['invite']['sip_events']} events for {i['invite']['frames']} INVITEs), "

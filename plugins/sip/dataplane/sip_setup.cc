@@ -90,10 +90,14 @@ sip_worker::~sip_worker() {
   if (scratch != nullptr) hs_free_scratch(scratch);
 }
 
-namespace {
-void run_stage(void* ctx, frame_burst& b) {
+// The stage's entry, by a name of its own: perf/rbcallgrind counts inspection per frame
+// from it (--toggle-collect).
+void sip_stage_run(void* ctx, frame_burst& b);
+void sip_stage_run(void* ctx, frame_burst& b) {
   sip_stage_burst(*static_cast<sip_worker*>(ctx), b);
 }
+
+namespace {
 void idle_stage(void* ctx, uint64_t tsc) {
   // A few TCP stream slots checked for idleness, so the table empties (and bulk TCP
   // skips the lookup again) without a timer.
@@ -120,7 +124,7 @@ std::unique_ptr<sip_dataplane> sip_dataplane::create(const sip_config& cfg, unsi
 sip_dataplane::~sip_dataplane() = default;
 
 stage sip_dataplane::stage_for(unsigned w) {
-  return {"sip", run_stage, idle_stage, _workers[w].get()};
+  return {"sip", sip_stage_run, idle_stage, _workers[w].get()};
 }
 
 void sip_stats::add(const sip_counters& w) {

@@ -362,22 +362,21 @@ __attribute__((noinline)) inline verdict sip_inspect_other(sip_worker& sw, sip_c
   return inspect_udp(sw, sc, li, p, n, data, m->nb_segs == 1 ? m : nullptr, side, worker, tsc);
 }
 
-/// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. Not inlined: one
-/// call per frame is noise, and it lets callgrind count exactly what inspection costs
-/// (perf/harness: --toggle-collect on sip_inspect*). Untagged IPv4 UDP that cannot be
-/// SIP — most frames — is let through here, before anything costly; SIP-like payloads go
-/// on to inspect_udp(), every other frame to sip_inspect_other().
-__attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
-                                                     int side, unsigned worker, uint64_t tsc) {
+/// What the first look at frame M decides, without a call: most frames (untagged IPv4
+/// UDP that cannot be SIP, ARP, LLDP, ...) are let through here, before anything costly;
+/// SIP-like UDP goes on to sip_inspect_udp(), every other frame to sip_inspect_other().
+enum class sip_front : uint8_t { pass, udp, other };
+
+inline sip_front sip_first_look(const sip_worker& sw, const rte_mbuf* m) {
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (likely(m->nb_segs == 1)) {
     if (const uint32_t ulen = ipv4_udp_length(data, len); ulen != 0) {
       const uint16_t sport = static_cast<uint16_t>(data[34] << 8 | data[35]);
       const uint16_t dport = static_cast<uint16_t>(data[36] << 8 | data[37]);
-      if (!may_be_sip_udp(sw, sport, dport, reinterpret_cast<const char*>(data + 42), ulen - 8))
-        return {};
-      return sip_inspect_udp(sw, sc, m, side, worker, tsc);
+      return may_be_sip_udp(sw, sport, dport, reinterpret_cast<const char*>(data + 42), ulen - 8)
+                 ? sip_front::udp
+                 : sip_front::pass;
     }
   }
   // ARP, LLDP, ...: out before any parsing. The high byte first (one bit test for a
@@ -389,23 +388,41 @@ __attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counter
       case 0x86:
       case 0x88:
       case 0x91: break;
-      default: return {};
+      default: return sip_front::pass;
     }
     const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
     if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
-      return {};
+      return sip_front::pass;
+  }
+  return sip_front::other;
+}
+
+/// Inspects frame M that arrived on SIDE. TSC: when its burst arrived. The whole of
+/// inspection for one frame, for callers outside the stage (microbenchmarks, fuzz
+/// targets); the stage makes the same first look inline and calls the rest itself.
+__attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
+                                                     int side, unsigned worker, uint64_t tsc) {
+  switch (sip_first_look(sw, m)) {
+    case sip_front::pass: return {};
+    case sip_front::udp: return sip_inspect_udp(sw, sc, m, side, worker, tsc);
+    case sip_front::other: break;
   }
   return sip_inspect_other(sw, sc, m, side, worker, tsc);
 }
 
 /// The sip stage on a burst: every frame still on its way through is inspected; a frame
-/// the verdict step drops or answers gets that verdict.
+/// the verdict step drops or answers gets that verdict. The first look is inline: a frame
+/// it lets through costs no call (perf/RESULTS.md, instructions per frame).
 inline void sip_stage_burst(sip_worker& sw, frame_burst& b) {
   sip_counters& sc = *sw.counters;
   for (uint16_t i = 0; i < b.n; i++) {
     if (i + 2 < b.n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 2], void*));
     if (unlikely(!b.passes(i))) continue;
-    const verdict v = sip_inspect(sw, sc, b.pkts[i], b.side, b.worker, b.tsc);
+    rte_mbuf* m = b.pkts[i];
+    const sip_front f = sip_first_look(sw, m);
+    if (likely(f == sip_front::pass)) continue;
+    const verdict v = f == sip_front::udp ? sip_inspect_udp(sw, sc, m, b.side, b.worker, b.tsc)
+                                          : sip_inspect_other(sw, sc, m, b.side, b.worker, b.tsc);
     if (unlikely(v.kind != verdict_kind::forward)) b.give(i, v);
   }
 }

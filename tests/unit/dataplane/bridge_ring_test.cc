@@ -305,44 +305,57 @@ class fastpath : public ::testing::Test {
   worker_ctx w;
 };
 
-TEST_F(fastpath, a_partial_burst_leaves_as_soon_as_its_queue_runs_dry) {
+// Less than a burst in the rx queue: it is drained, nothing more to batch with, so the
+// frames leave in the poll that received them (they used to wait for an empty poll).
+TEST_F(fastpath, a_partial_burst_leaves_in_the_poll_that_drained_its_queue) {
   worker_state st(w);
   feed(0, 0, 3);
   EXPECT_TRUE(poll_once(w, st));
-  EXPECT_EQ(out(1), 0u) << "held for one poll, in case more frames follow";
-  EXPECT_FALSE(poll_once(w, st));
-  EXPECT_EQ(out(1), 3u) << "the queue ran dry: sent without waiting for the timer";
-}
-
-TEST_F(fastpath, full_bursts_leave_at_once_and_a_busy_queue_is_batched) {
-  worker_state st(w);
-  feed(0, 0, 40);  // burst 32: one full tx burst now, 8 buffered
-  poll_once(w, st);
-  EXPECT_EQ(out(1), 32u);
-  feed(0, 40, 4);  // the queue is not dry: keep batching
-  poll_once(w, st);
-  EXPECT_EQ(out(1), 32u);
-  EXPECT_EQ(st.txb[0].count, 12);
-  poll_once(w, st);
-  EXPECT_EQ(out(1), 44u);
-}
-
-TEST_F(fastpath, the_timer_bounds_the_wait_when_the_queue_never_runs_dry) {
-  w.flush_tsc = 0;  // any buffered frame is old enough
-  worker_state st(w);
-  feed(0, 0, 3);
-  poll_once(w, st);
   EXPECT_EQ(out(1), 3u);
+  EXPECT_EQ(st.txb[0].count, 0);
+  feed(0, 3, 31);  // one short of a burst: still sent at once
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 34u);
+}
+
+TEST_F(fastpath, full_bursts_leave_at_once_and_the_rest_when_the_queue_drains) {
+  worker_state st(w);
+  feed(0, 0, 72);  // burst 32: two full tx bursts, then 8
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 32u);
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 64u);
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 72u);
+}
+
+TEST_F(fastpath, a_busy_queue_is_batched_and_the_timer_bounds_the_wait) {
+  worker_state st(w);
+  feed(0, 0, 31);
+  ASSERT_EQ(rte_ring_enqueue(rp->rx[0], make_frame(pool.mp, 0, 31, w.max_frame + 1)), 0);
+  poll_once(w, st);  // a full burst: the queue may not be drained, keep batching
+  EXPECT_EQ(out(1), 0u);
+  EXPECT_EQ(st.txb[0].count, 31);
+  feed(0, 32, 1);  // the next poll drains the queue: everything goes
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 32u);
+
+  feed(0, 40, 31);
+  ASSERT_EQ(rte_ring_enqueue(rp->rx[0], make_frame(pool.mp, 0, 71, w.max_frame + 1)), 0);
+  w.flush_tsc = 0;  // any buffered frame is old enough: the timer sends them now
+  poll_once(w, st);
+  EXPECT_EQ(out(1), 63u);
 }
 
 TEST_F(fastpath, drain_sends_what_is_buffered_when_stopping) {
   worker_state st(w);
-  feed(1, 0, 5);
+  feed(1, 0, 31);
+  ASSERT_EQ(rte_ring_enqueue(rp->rx[1], make_frame(pool.mp, 1, 31, w.max_frame + 1)), 0);
   poll_once(w, st);
   EXPECT_EQ(out(0), 0u);
   drain(w, st);
-  EXPECT_EQ(out(0), 5u);
-  EXPECT_EQ(counters.dir[1].tx_pkts.get(), 5u);
+  EXPECT_EQ(out(0), 31u);
+  EXPECT_EQ(counters.dir[1].tx_pkts.get(), 31u);
 }
 
 TEST(bridge_ring, bad_config_is_refused_before_anything_runs) {
