@@ -42,6 +42,9 @@ class Context:
         self.build = Path(args.build).resolve()
         self.ringbridge = self.build / "control" / "ringbridge"
         self.ringbridge_args = []
+        # --rb-config: TOML appended to every ringbridge DUT's configuration (measure a
+        # setting without a DUT of its own, e.g. '[dataplane]\naf_xdp_gro_flush_us = 20').
+        self.rb_config = (args.rb_config or "").replace("\\n", "\n")
         self.gen_cpu = args.gen_cpu
         self.pps_multi = args.pps_multi
         self.shapes = args.shapes
@@ -90,7 +93,7 @@ def parse_args(argv):
     p.add_argument("--sizes", help="comma-separated frame sizes, 'imix', 'invite'")
     p.add_argument("--duts", help="comma-separated: direct, kbridge, rb-xdp, rb-xdp-nosip, "
                                   "rb-xdp-rules100k, rb-xdp-tuned, rb-xdp-untuned, rb-afpacket, "
-                                  "rb-afpacket-w2, testpmd-xdp, testpmd-xdp-untuned, "
+                                  "rb-afpacket-w2, testpmd-xdp, testpmd-xdp-tuned, "
                                   "testpmd-afpacket, nfqueue")
     p.add_argument("--shapes", default="rb_gen,tcpreplay",
                    help="comma-separated traffic shapes, each measured for every DUT: rb_gen "
@@ -110,6 +113,10 @@ def parse_args(argv):
     p.add_argument("--gen-cpu", type=int, default=0, help="CPU the generator is pinned to")
     p.add_argument("--pps-multi", type=int, default=32,
                    help="tcpreplay --pps-multi: frames sent per pacing step")
+    p.add_argument("--rb-config", metavar="TOML",
+                   help="TOML appended to every ringbridge DUT's configuration; '\\n' "
+                        "separates lines, e.g. '[dataplane]\\naf_xdp_gro_flush_us = 20' "
+                        "(not with the -tuned/-untuned DUTs, which write [dataplane] too)")
     p.add_argument("--generator", choices=["rb_gen", "tcpreplay"],
                    help="one shape only (the same as --shapes GENERATOR)")
     p.set_defaults(mode="full")

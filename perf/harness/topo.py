@@ -212,6 +212,9 @@ class RingbridgeDut(Dut):
                 self.extra_config)
         if self.tune_napi is not None:
             text += f'[dataplane]\naf_xdp_tune_napi = {"true" if self.tune_napi else "false"}\n'
+        if self.ctx.rb_config:
+            text += self.ctx.rb_config + "\n"
+            self.info["rb_config"] = self.ctx.rb_config
         if self.rules:
             # Exact numbers (a hash) plus one rule of each Hyperscan kind, so that every
             # INVITE pays the whole verdict; none matches the generator's callers.
@@ -267,11 +270,12 @@ class TestpmdDut(Dut):
     """dpdk-testpmd io forwarding on the same PMD and interface tuning as ringbridge: the
     'no features' ceiling that shows ringbridge's own overhead."""
 
-    def __init__(self, ctx, pmd, tune_napi=True):
+    def __init__(self, ctx, pmd, tune_napi=False):
         super().__init__(ctx)
         self.pmd = pmd
+        # Untuned by default, as ringbridge's default (dataplane.af_xdp_tune_napi = false).
         self.tune_napi = tune_napi and pmd == "xdp"
-        self.name = f"testpmd-{pmd}" + ("" if tune_napi or pmd != "xdp" else "-untuned")
+        self.name = f"testpmd-{pmd}" + ("-tuned" if self.tune_napi else "")
         self.description = (f"dpdk-testpmd io-forward, {pmd} ports, 1 forwarding core"
                             + (", NAPI deferred to busy polling (napi_defer_hard_irqs 2, "
                                "gro_flush_timeout 50 µs)" if self.tune_napi else
@@ -340,7 +344,7 @@ def make_duts(ctx, names):
         "rb-xdp-nosip": lambda: RingbridgeDut(ctx, "xdp", sip=False),
         "rb-xdp-tuned": lambda: RingbridgeDut(ctx, "xdp", tune_napi=True),
         "rb-xdp-untuned": lambda: RingbridgeDut(ctx, "xdp", tune_napi=False),
-        "testpmd-xdp-untuned": lambda: TestpmdDut(ctx, "xdp", tune_napi=False),
+        "testpmd-xdp-tuned": lambda: TestpmdDut(ctx, "xdp", tune_napi=True),
         "rb-xdp-rules100k": lambda: RingbridgeDut(ctx, "xdp", rules=100000),
         "testpmd-xdp": lambda: TestpmdDut(ctx, "xdp"),
         "testpmd-afpacket": lambda: TestpmdDut(ctx, "afpacket"),

@@ -60,7 +60,8 @@ def window_after(gaps, t):
                                            ("afpacket", "kernel-bridge")])
 def test_kill_9_during_traffic(topo, kind, fallback):
     cfg = (f'[ports]\na = "{kind}:{topo.net_if}"\nb = "{kind}:{topo.phone_if}"\n'
-           f'[http]\nenabled = false\n[eal]\nhugepages = "off"\n[ha]\nfallback = "{fallback}"\n')
+           f'[http]\nenabled = false\n[eal]\nhugepages = "off"\n[ha]\nfallback = "{fallback}"\n'
+           '[dataplane]\naf_xdp_tune_napi = true\n')  # off by default; here it must survive -9
     seconds, port = 5, 6100
     count = seconds * PPS
     with Service(cfg) as svc:

@@ -50,7 +50,9 @@ def topo():
 
 def config(topo, kind, http_port):
     return (f'[ports]\na = "{kind}:{topo.net_if}"\nb = "{kind}:{topo.phone_if}"\n'
-            f'[http]\nlisten = "127.0.0.1:{http_port}"\n[eal]\nhugepages = "off"\n')
+            f'[http]\nlisten = "127.0.0.1:{http_port}"\n[eal]\nhugepages = "off"\n'
+            # The NAPI tuning is off by default; on here, where --prepare must apply it.
+            '[dataplane]\naf_xdp_tune_napi = true\n')
 
 
 @pytest.mark.parametrize("kind,caps", [("xdp", None),

@@ -25,7 +25,9 @@ def bridge(request, tmp_path_factory):
         # ringbridge turns promiscuous mode on itself, and must turn it off again.
         assert [f & 0x100 for f in flags_before] == [0, 0], flags_before
         napi_before = topo.napi_settings()
-        rb = Ringbridge(topo.ports(request.param), workdir=tmp_path_factory.mktemp(request.param))
+        # The NAPI tuning (off by default) on: it must be applied and restored on xdp ports.
+        rb = Ringbridge(topo.ports(request.param), workdir=tmp_path_factory.mktemp(request.param),
+                        config="[dataplane]\naf_xdp_tune_napi = true\n")
         with rb:
             rb.topo = topo
             rb.kind = request.param

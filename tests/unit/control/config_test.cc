@@ -23,7 +23,7 @@ TEST(config, empty_text_gives_embedded_defaults) {
   EXPECT_EQ(c.dataplane.tx_flush_us, 100u);
   EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::automatic);
   EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 64u);
-  EXPECT_TRUE(c.dataplane.af_xdp_tune_napi);
+  EXPECT_FALSE(c.dataplane.af_xdp_tune_napi) << "off: perf/RESULTS.md, issue 11";
   EXPECT_TRUE(c.ports.a.empty());
   EXPECT_TRUE(c.sip.enabled);
   EXPECT_EQ(c.sip.hint_ports, (std::vector<uint16_t>{5060, 5061, 10000}));
@@ -52,7 +52,7 @@ tx_flush_us = 0
 tx_retries = 0
 mbufs = 65535
 af_xdp_busy_budget = 0
-af_xdp_tune_napi = false
+af_xdp_tune_napi = true
 af_xdp_gro_flush_us = 200
 [eal]
 hugepages = "off"
@@ -98,7 +98,7 @@ answered_timeout_s = 3600
   EXPECT_EQ(c.dataplane.tx_retries, 0);
   EXPECT_EQ(c.dataplane.mbufs, 65535u);
   EXPECT_EQ(c.dataplane.af_xdp_busy_budget, 0u);
-  EXPECT_FALSE(c.dataplane.af_xdp_tune_napi);
+  EXPECT_TRUE(c.dataplane.af_xdp_tune_napi);
   EXPECT_EQ(c.dataplane.af_xdp_gro_flush_us, 200u);
   EXPECT_EQ(c.eal.hugepages, dp::hugepage_mode::off);
   EXPECT_EQ(c.eal.memory_mb, 2048u);

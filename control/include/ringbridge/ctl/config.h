@@ -36,7 +36,7 @@ struct config {
     uint16_t tx_retries = 8;
     uint32_t mbufs = 0;                 ///< 0 = automatic
     uint32_t af_xdp_busy_budget = 64;   ///< net_af_xdp busy_budget; 0 = no busy polling
-    bool af_xdp_tune_napi = true;       ///< set/restore napi_defer_hard_irqs, gro_flush_timeout
+    bool af_xdp_tune_napi = false;      ///< set/restore napi_defer_hard_irqs, gro_flush_timeout
     uint32_t af_xdp_gro_flush_us = 50;  ///< gro_flush_timeout while tuned
     /// "auto" (on for virtual interfaces), "on", "off"
     dp::csum_mode complete_checksums = dp::csum_mode::automatic;
