@@ -286,7 +286,7 @@ unsigned sweep_stale_runtime_dirs(const std::string& base, int self_pid) {
   for (const auto& dir : stale) {
     if (remove_dir_and_files(dir)) {
       removed++;
-      RB_LOG_INFO("removed %s: the ringbridge that made it is gone (killed?)", dir.c_str());
+      RB_LOG_NOTICE("removed %s: the ringbridge that made it is gone (killed?)", dir.c_str());
     }
   }
   return removed;

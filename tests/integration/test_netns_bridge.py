@@ -2,6 +2,7 @@
 """The running binary between two network namespaces, over AF_XDP and over AF_PACKET:
 ping both ways (IPv4 and IPv6), a TCP transfer with a matching checksum, a paced UDP stream
 with 0 loss, VLAN/QinQ/odd frames unchanged, and a clean SIGTERM exit."""
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,3 +201,27 @@ def test_sigterm_stops_cleanly(bridge):
     # With the bridge gone nothing crosses any more.
     r = run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip), check=False)
     assert r.returncode != 0
+
+
+def test_defaults_leave_napi_alone_and_sweep_a_killed_instances_runtime_dir(tmp_path):
+    """The default configuration does not touch the interfaces' NAPI settings (the tuning
+    is opt-in: perf/RESULTS.md, issue 11), and a start removes the DPDK runtime directory a
+    SIGKILLed ringbridge left behind (never a live process's)."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that existed and is gone
+    stale = Path(f"/var/run/dpdk/ringbridge-{dead.pid}")
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "mp_socket").write_text("")
+    try:
+        with Topology() as topo:
+            napi_before = topo.napi_settings()
+            with Ringbridge(topo.ports("xdp"), workdir=tmp_path) as rb:
+                deadline = time.time() + 10
+                while run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip),
+                          check=False).returncode:
+                    assert time.time() < deadline, "no path through ringbridge\n" + rb.stderr()
+                assert topo.napi_settings() == napi_before, "NAPI settings changed by default"
+                assert not stale.exists(), rb.stderr()
+                assert f"removed {stale}" in rb.stderr()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
