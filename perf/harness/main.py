@@ -44,7 +44,7 @@ class Context:
         self.ringbridge_args = []
         # --rb-config: TOML appended to every ringbridge DUT's configuration (measure a
         # setting without a DUT of its own, e.g. '[dataplane]\naf_xdp_gro_flush_us = 20').
-        self.rb_config = (args.rb_config or "").replace("\\n", "\n")
+        self.rb_config = (getattr(args, "rb_config", None) or "").replace("\\n", "\n")
         self.gen_cpu = args.gen_cpu
         self.pps_multi = args.pps_multi
         self.shapes = args.shapes
@@ -115,8 +115,7 @@ def parse_args(argv):
                    help="tcpreplay --pps-multi: frames sent per pacing step")
     p.add_argument("--rb-config", metavar="TOML",
                    help="TOML appended to every ringbridge DUT's configuration; '\\n' "
-                        "separates lines, e.g. '[dataplane]\\naf_xdp_gro_flush_us = 20' "
-                        "(not with the -tuned/-untuned DUTs, which write [dataplane] too)")
+                        "separates lines, e.g. '[dataplane]\\naf_xdp_gro_flush_us = 20'")
     p.add_argument("--generator", choices=["rb_gen", "tcpreplay"],
                    help="one shape only (the same as --shapes GENERATOR)")
     p.set_defaults(mode="full")

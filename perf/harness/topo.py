@@ -210,11 +210,17 @@ class RingbridgeDut(Dut):
                 ('[http]\nenabled = false\n' if not self.http else
                  f'[http]\nlisten = "{self.http}"\npublic_metrics = true\n') +
                 self.extra_config)
-        if self.tune_napi is not None:
-            text += f'[dataplane]\naf_xdp_tune_napi = {"true" if self.tune_napi else "false"}\n'
+        extra = self.ctx.rb_config + "\n" if self.ctx.rb_config else ""
         if self.ctx.rb_config:
-            text += self.ctx.rb_config + "\n"
             self.info["rb_config"] = self.ctx.rb_config
+        if self.tune_napi is not None:
+            # One [dataplane] table: into --rb-config's own when it has one.
+            tune = f'af_xdp_tune_napi = {"true" if self.tune_napi else "false"}\n'
+            if "[dataplane]\n" in extra:
+                extra = extra.replace("[dataplane]\n", "[dataplane]\n" + tune, 1)
+            else:
+                extra += "[dataplane]\n" + tune
+        text += extra
         if self.rules:
             # Exact numbers (a hash) plus one rule of each Hyperscan kind, so that every
             # INVITE pays the whole verdict; none matches the generator's callers.
