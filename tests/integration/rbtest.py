@@ -19,6 +19,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -242,6 +243,14 @@ class Ringbridge:
         self.args += list(map(str, args))
         self.proc = None
         self.returncode = None
+        # The HTTP listener starts after the workers ("bridging with"): a test that talks to
+        # the API as soon as start() returns waits for its line too.
+        self.http = False
+        if config is not False:
+            try:
+                self.http = tomllib.loads(config).get("http", {}).get("enabled", True) is True
+            except tomllib.TOMLDecodeError:  # tests of bad configs: the binary refuses them
+                pass
 
     @property
     def runtime_dir(self):
@@ -254,7 +263,8 @@ class Ringbridge:
         _register("pid", self.proc.pid, self.runtime_dir)
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
-            if "bridging with" in self.stderr():
+            err = self.stderr()
+            if "bridging with" in err and (not self.http or "HTTP API on" in err):
                 return self
             if self.proc.poll() is not None:
                 raise AssertionError(f"ringbridge exited with {self.proc.returncode}:\n"
