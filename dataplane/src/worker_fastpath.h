@@ -14,10 +14,10 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "l4_csum.h"
 #include "packet_port.h"
+#include "ringbridge/dp/packet.h"
 #include "ringbridge/dp/stage.h"
 #include "worker.h"
 
@@ -49,27 +49,40 @@ struct worker_state {
   }
 };
 
-/// Sends everything buffered; retries a bounded number of times, then frees what the port
-/// refused and counts it. Frames are never reordered: a retry resends the unsent tail.
-inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
-  const uint16_t n = b.count;
-  if (n == 0) return;
+/// Sends PKTS[0..N) (BYTES in all) out of B's port and queue; retries a bounded number of
+/// times, then frees what the port refused and counts it. Frames are never reordered: a
+/// retry resends the unsent tail.
+inline void tx_send(const tx_buffer& b, rte_mbuf** pkts, uint16_t n, uint64_t bytes,
+                    direction_counters& c, uint16_t retries) {
   auto send = [&b](rte_mbuf** p, uint16_t k) {
     return b.pq != nullptr ? b.pq->tx_burst(p, k) : rte_eth_tx_burst(b.port, b.queue, p, k);
   };
-  uint16_t sent = send(b.pkts, n);
+  uint16_t sent = send(pkts, n);
   for (uint16_t r = 0; unlikely(sent < n) && r < retries; r++)
-    sent += send(b.pkts + sent, static_cast<uint16_t>(n - sent));
-  uint64_t bytes = b.bytes;
+    sent += send(pkts + sent, static_cast<uint16_t>(n - sent));
   if (unlikely(sent < n)) {
-    for (uint16_t i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(b.pkts[i]);
-    rte_pktmbuf_free_bulk(b.pkts + sent, n - sent);
+    for (uint16_t i = sent; i < n; i++) bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+    rte_pktmbuf_free_bulk(pkts + sent, n - sent);
     c.drop(drop_reason::tx_refused, n - sent);
   }
   c.tx_pkts.add(sent);
   c.tx_bytes.add(bytes);
+}
+
+/// Sends everything buffered (tx_send()).
+inline void tx_flush(tx_buffer& b, direction_counters& c, uint16_t retries) {
+  if (b.count == 0) return;
+  tx_send(b, b.pkts, b.count, b.bytes, c, retries);
   b.count = 0;
   b.bytes = 0;
+}
+
+/// Drops the frames of B longer than MAX_FRAME (counted as oversize). Rare: the parse loop
+/// calls it only when the longest frame of the burst is too long.
+__attribute__((noinline, cold)) inline void drop_oversize(frame_burst& b, uint32_t max_frame) {
+  for (uint16_t i = 0; i < b.n; i++)
+    if (rte_pktmbuf_pkt_len(b.pkts[i]) > max_frame)
+      b.give(i, verdict::dropped(drop_reason::oversize));
 }
 
 /// Queues a frame the bridge made (a SIP response) to leave through port 1 - FROM_SIDE's
@@ -85,8 +98,9 @@ inline void inject(const worker_ctx& w, worker_state& st, rte_mbuf* r, int from_
   if (back.count == w.burst) tx_flush(back, c, w.tx_retries);
 }
 
-/// One iteration of the worker loop: an rx burst from each side, forwarded into the peer's
-/// tx buffer, then the flushes. Returns whether anything was received.
+/// One iteration of the worker loop: an rx burst from each side, forwarded out of the peer
+/// (a burst that passes whole with nothing buffered straight from the rx array, else
+/// through the peer's tx buffer), then the flushes. Returns whether anything was received.
 ///
 /// Batching without holding frames back: a buffer is sent as soon as the rx queue that
 /// fills it gives less than a full burst (the queue is drained), so below saturation a
@@ -111,25 +125,32 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     busy = true;
     const uint64_t now = rte_rdtsc();
 
-    // Parse: what the core itself checks — the size, and checksums left unfinished by a
-    // sender's offload on ports that cannot say so.
-    frame_burst b{pkts, v, n, static_cast<uint8_t>(s), w.index, now, frame_burst::all(n)};
+    // Parse: what the core itself checks — the size, which frames can carry IP (the
+    // stages that look at IP traffic skip the rest), and checksums left unfinished by a
+    // sender's offload on ports that cannot say so. One pass without branches on the
+    // frames' contents; the rare cases (a frame too long, checksums) after it.
+    uint64_t rx_bytes = 0, ip = 0, bit = 1;
     const uint32_t max_frame = w.max_frame;
-    const bool csum = w.csum_check[s];
-    uint64_t rx_bytes = 0;
-    for (uint16_t i = 0; i < n; i++) {
-      rte_mbuf* m = pkts[i];
+    bool oversize = false;
+    for (rte_mbuf **p = pkts, **end = pkts + n; p != end; p++, bit <<= 1) {
+      const rte_mbuf* m = *p;
       const uint32_t len = rte_pktmbuf_pkt_len(m);
       rx_bytes += len;
-      if (unlikely(len > max_frame)) {
-        b.give(i, verdict::dropped(drop_reason::oversize));
-        continue;
-      }
-      if (csum && m->nb_segs == 1 && complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), len))
-        c.port(port_counter::csum_completed).inc();
+      oversize |= len > max_frame;
+      if (may_carry_ip(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m))) ip |= bit;
     }
+    frame_burst b{pkts, v, n, static_cast<uint8_t>(s), w.index, now, frame_burst::all(n), ip};
     c.rx_pkts.add(n);
     c.rx_bytes.add(rx_bytes);
+    if (unlikely(oversize)) drop_oversize(b, max_frame);
+    if (w.csum_check[s]) {
+      for (uint64_t todo = b.pass & ip; todo != 0; todo &= todo - 1) {
+        rte_mbuf* m = pkts[__builtin_ctzll(todo)];
+        if (m->nb_segs == 1 &&
+            complete_if_partial(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_pkt_len(m)))
+          c.port(port_counter::csum_completed).inc();
+      }
+    }
 
     // The features' stages (inspect, verdict, capture/rewrite), in order: one call each
     // per burst.
@@ -138,6 +159,14 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     // Forward: what passes goes into the peer's tx buffer; the rest is freed and counted,
     // and answers go back out of this side.
     tx_buffer& tx = st.txb[s];
+    if (likely(b.pass == frame_burst::all(n))) {
+      // The usual burst: everything goes. Nothing buffered: out as it is, no copy (it
+      // would be flushed at once anyway: a full burst, or a drained queue).
+      if (likely(tx.count == 0)) {
+        tx_send(tx, pkts, n, rx_bytes, c, w.tx_retries);
+        continue;
+      }
+    }
     if (tx.count == 0) tx.first_tsc = now;
     if (likely(b.pass == frame_burst::all(n)) && tx.count + n <= w.burst) {
       // The usual burst: everything goes, and fits in the buffer as it is.

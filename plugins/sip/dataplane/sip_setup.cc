@@ -94,7 +94,10 @@ sip_worker::~sip_worker() {
 // from it (--toggle-collect).
 void sip_stage_run(void* ctx, frame_burst& b);
 void sip_stage_run(void* ctx, frame_burst& b) {
-  sip_stage_burst(*static_cast<sip_worker*>(ctx), b);
+  // A burst without a frame that can carry IP (or whose IP frames an earlier stage took)
+  // costs this test, not the visit's call.
+  if ((b.pass & b.ip) == 0) return;
+  sip_stage_visit(*static_cast<sip_worker*>(ctx), b);
 }
 
 namespace {

@@ -362,37 +362,22 @@ __attribute__((noinline)) inline verdict sip_inspect_other(sip_worker& sw, sip_c
   return inspect_udp(sw, sc, li, p, n, data, m->nb_segs == 1 ? m : nullptr, side, worker, tsc);
 }
 
-/// What the first look at frame M decides, without a call: most frames (untagged IPv4
-/// UDP that cannot be SIP, ARP, LLDP, ...) are let through here, before anything costly;
-/// SIP-like UDP goes on to sip_inspect_udp(), every other frame to sip_inspect_other().
+/// What the first look at frame M (one that may carry IP: may_carry_ip()) decides, without
+/// a call: untagged IPv4 UDP that cannot be SIP — most traffic — is let through here,
+/// before anything costly; SIP-like UDP goes on to sip_inspect_udp(), every other frame
+/// (IPv6, VLAN tags, TCP, fragments, chained mbufs) to sip_inspect_other().
 enum class sip_front : uint8_t { pass, udp, other };
 
 inline sip_front sip_first_look(const sip_worker& sw, const rte_mbuf* m) {
-  const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
-  const uint32_t len = rte_pktmbuf_data_len(m);
   if (likely(m->nb_segs == 1)) {
-    if (const uint32_t ulen = ipv4_udp_length(data, len); ulen != 0) {
+    const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (const uint32_t ulen = ipv4_udp_length(data, rte_pktmbuf_data_len(m)); ulen != 0) {
       const uint16_t sport = static_cast<uint16_t>(data[34] << 8 | data[35]);
       const uint16_t dport = static_cast<uint16_t>(data[36] << 8 | data[37]);
       return may_be_sip_udp(sw, sport, dport, reinterpret_cast<const char*>(data + 42), ulen - 8)
                  ? sip_front::udp
                  : sip_front::pass;
     }
-  }
-  // ARP, LLDP, ...: out before any parsing. The high byte first (one bit test for a
-  // switch like this): most other types are out on it.
-  if (len >= 14) {
-    switch (data[12]) {
-      case 0x08:
-      case 0x81:
-      case 0x86:
-      case 0x88:
-      case 0x91: break;
-      default: return sip_front::pass;
-    }
-    const uint16_t type = static_cast<uint16_t>(data[12] << 8 | data[13]);
-    if (type != 0x0800 && type != 0x86dd && type != 0x8100 && type != 0x88a8 && type != 0x9100)
-      return sip_front::pass;
   }
   return sip_front::other;
 }
@@ -402,6 +387,7 @@ inline sip_front sip_first_look(const sip_worker& sw, const rte_mbuf* m) {
 /// targets); the stage makes the same first look inline and calls the rest itself.
 __attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counters& sc, rte_mbuf* m,
                                                      int side, unsigned worker, uint64_t tsc) {
+  if (!may_carry_ip(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m))) return {};
   switch (sip_first_look(sw, m)) {
     case sip_front::pass: return {};
     case sip_front::udp: return sip_inspect_udp(sw, sc, m, side, worker, tsc);
@@ -410,15 +396,16 @@ __attribute__((noinline)) inline verdict sip_inspect(sip_worker& sw, sip_counter
   return sip_inspect_other(sw, sc, m, side, worker, tsc);
 }
 
-/// The sip stage on a burst: every frame still on its way through is inspected; a frame
-/// the verdict step drops or answers gets that verdict. The first look is inline: a frame
-/// it lets through costs no call (perf/RESULTS.md, instructions per frame).
-inline void sip_stage_burst(sip_worker& sw, frame_burst& b) {
+/// The sip stage on a burst: every frame still on its way through that may carry IP is
+/// inspected (the core classified them: ARP, LLDP, ... cost nothing here); a frame the
+/// verdict step drops or answers gets that verdict. The first look is inline: a frame it
+/// lets through costs no call (perf/RESULTS.md, instructions per frame).
+__attribute__((noinline)) inline void sip_stage_visit(sip_worker& sw, frame_burst& b) {
   sip_counters& sc = *sw.counters;
-  for (uint16_t i = 0; i < b.n; i++) {
-    if (i + 2 < b.n) rte_prefetch0(rte_pktmbuf_mtod(b.pkts[i + 2], void*));
-    if (unlikely(!b.passes(i))) continue;
-    rte_mbuf* m = b.pkts[i];
+  rte_mbuf** const pkts = b.pkts;
+  for (uint64_t todo = b.pass & b.ip; todo != 0; todo &= todo - 1) {
+    const auto i = static_cast<uint16_t>(__builtin_ctzll(todo));
+    rte_mbuf* m = pkts[i];
     const sip_front f = sip_first_look(sw, m);
     if (likely(f == sip_front::pass)) continue;
     const verdict v = f == sip_front::udp ? sip_inspect_udp(sw, sc, m, b.side, b.worker, b.tsc)

@@ -358,6 +358,46 @@ TEST_F(fastpath, drain_sends_what_is_buffered_when_stopping) {
   EXPECT_EQ(counters.dir[1].tx_pkts.get(), 31u);
 }
 
+// The core classifies each frame once for the stages: which may carry IP (IPv4, IPv6, a
+// VLAN tag, too short to tell); ARP, LLDP and the rest go out without a stage looking.
+// What a stage sees is also the core's size check: an oversize frame is no longer passing.
+TEST_F(fastpath, stages_see_which_frames_may_carry_ip) {
+  struct seen {
+    uint64_t ip = 0, pass = 0;
+    unsigned bursts = 0;
+  } got;
+  w.stages[0] = stage{"probe",
+                      [](void* ctx, frame_burst& b) {
+                        auto* g = static_cast<seen*>(ctx);
+                        g->ip = b.ip & frame_burst::all(b.n);
+                        g->pass = b.pass;
+                        g->bursts++;
+                      },
+                      nullptr, &got};
+  w.n_stages = 1;
+  const uint16_t types[] = {0x0800, 0x0806, 0x86dd, 0x8100, 0x88a8, 0x9100,
+                            0x88cc, 0x0801, 0x8101, 0x0000, 0x0800};
+  const uint64_t want = 0b10000111101;  // bit i: frame i (the last one is too long)
+  uint32_t seq = 0;
+  for (uint16_t t : types) {
+    const uint32_t len = seq == 10 ? w.max_frame + 1 : 64;
+    rte_mbuf* m = make_frame(pool.mp, 0, seq++, len);
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+    p[12] = static_cast<uint8_t>(t >> 8);
+    p[13] = static_cast<uint8_t>(t);
+    ASSERT_EQ(rte_ring_enqueue(rp->rx[0], m), 0);
+  }
+  ASSERT_EQ(rte_ring_enqueue(rp->rx[0], make_frame(pool.mp, 0, seq++, 13)), 0);  // no type
+  worker_state st(w);
+  poll_once(w, st);
+  ASSERT_EQ(got.bursts, 1u);
+  EXPECT_EQ(got.ip, want | uint64_t{1} << 11);
+  EXPECT_EQ(got.pass, frame_burst::all(12) & ~(uint64_t{1} << 10));
+  EXPECT_EQ(out(1), 11u);  // everything but the oversize frame, whatever its type
+  EXPECT_EQ(counters.dir[0].drops[static_cast<size_t>(drop_reason::oversize)].get(), 1u);
+  EXPECT_TRUE(may_carry_ip(nullptr, 0));  // nothing to read: the stages decide
+}
+
 TEST(bridge_ring, bad_config_is_refused_before_anything_runs) {
   ring_pair rp("x");
   bridge_config cfg = config_for(rp);

@@ -58,6 +58,23 @@ inline uint32_t ipv4_udp_length(const uint8_t* f, uint32_t len) {
   return ulen >= 8 && 20 + ulen <= total ? ulen : 0;
 }
 
+/// Whether a frame F[0..LEN) (LEN: its first segment) can carry IP for parse_l4(): an
+/// ethertype of IPv4, IPv6, 802.1Q, 802.1ad or the old QinQ 0x9100, or too short to have
+/// one (parse_l4() then says malformed). False for ARP, LLDP and every other type: the
+/// worker classifies each frame once with this, and the stages that look at IP traffic
+/// skip the rest (frame_burst::ip).
+inline bool may_carry_ip(const uint8_t* f, uint32_t len) {
+  if (len < 14) return true;
+  const uint8_t hi = f[12];
+  if (hi == 0x08) return f[13] == 0x00;  // IPv4 (0x0806 ARP is not)
+  // 0x81, 0x86, 0x88, 0x91: one range and one bit test on the high byte, most types are
+  // out there; the exact type after.
+  const unsigned d = hi - 0x81u;
+  if (d > 0x10 || ((0x100a1u >> d) & 1) == 0) return false;
+  const unsigned type = unsigned{hi} << 8 | f[13];
+  return type == 0x86dd || type == 0x8100 || type == 0x88a8 || type == 0x9100;
+}
+
 /// parse_l4() for that common case: true with *OUT (default-constructed) filled exactly as
 /// parse_l4() fills it (l4_result::ok); false for any other frame.
 inline bool parse_ipv4_udp(const uint8_t* f, uint32_t len, l4_info* out) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The worker's frame path as a list of stages, and the verdict a stage gives a frame.
 //
-// A burst goes through: parse (the core: size check, unfinished checksums) → the stages a
+// A burst goes through: parse (the core: size check, which frames can carry IP,
+// unfinished checksums) → the stages a
 // feature registered, in order (inspect: SIP; verdict: filters, through SIP's request
 // hook; capture/rewrite: media) → forward (the core: the tx buffer, drops counted by
 // reason, answers sent back out of the ingress port). A stage sees the whole burst and the
@@ -58,6 +59,10 @@ struct frame_burst {
   unsigned worker = 0;
   uint64_t tsc = 0;   ///< rte_rdtsc() when the burst arrived
   uint64_t pass = 0;  ///< bit i: pkts[i] goes out of the other port (forward / modified)
+  /// bit i: pkts[i] may carry IP (may_carry_ip(): IPv4, IPv6, VLAN-tagged, too short to
+  /// tell). The core classifies each frame once; stages that look at IP traffic visit
+  /// pass & ip and never see ARP, LLDP, ... The default (all) is always safe.
+  uint64_t ip = ~uint64_t{0};
 
   bool passes(uint16_t i) const { return (pass >> i) & 1; }
   /// Frame I gets verdict X (forward and modified change nothing: it still goes out).
