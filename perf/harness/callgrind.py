@@ -140,8 +140,12 @@ SIP_STAGES = [
     ("caller identity", r"::identify_caller|::filter_set::identify|::normalize_number|"
                         r"::clean_name|utf8", None, None),
     ("filter match", r"::filter_set::evaluate", None, None),
-    ("blocked table", r"blocked_identity|blocked_table|keyed_hash128|sodium|crypto_", None,
-     None),
+    # The media feature's hook on every forwarded SIP message of a call (on by default):
+    # the call's key (SipHash of the Call-ID), the flows an SDP announces, the mirror.
+    ("media hook (call key, SDP flows, mirror)", r"::media_on_sip|::media_call_key|"
+                                                 r"::flow_table::|::parse_sdp_streams",
+     r"media_stage\.cc$", None),
+    ("blocked table", r"blocked_identity|blocked_table|keyed_hash128|siphashx24", None, None),
     ("verdict (filter_request)", r"::filter_request|::filter_dataplane::", r"filter_verdict\.cc$",
      None),
     ("event (fill, ring push)", r"::emit$|::fill_event|::fill_party|spsc_queue",

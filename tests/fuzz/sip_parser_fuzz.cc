@@ -107,8 +107,44 @@ struct start_lines {
   }
 };
 
+// Whether the header block HEAD (start line first) has a line NAME [SP/HT...] ":" — the
+// line scan the media feature used before the parser looked out for its header.
+bool has_header_line(std::string_view head, std::string_view name) {
+  size_t pos = head.find('\n');
+  while (pos != std::string_view::npos && pos + 1 < head.size()) {
+    const std::string_view line = head.substr(pos + 1);
+    if (line.size() > name.size() && sip::iequals(line.substr(0, name.size()), name)) {
+      size_t k = name.size();
+      while (k < line.size() && (line[k] == ' ' || line[k] == '\t')) k++;
+      if (k < line.size() && line[k] == ':') return true;
+    }
+    pos = head.find('\n', pos + 1);
+  }
+  return false;
+}
+
+// parse() with a watched header: the same result otherwise, and message::watched exactly
+// when a header line of that name is in the header block.
+void compare_watch(const char* buf, size_t size) {
+  static constexpr std::string_view k_name = "X-No-Record";
+  for (bool datagram : {true, false}) {
+    sip::message a, w;
+    const sip::parse_status ra = sip::parse(buf, size, datagram, &a);
+    const sip::parse_status rw = sip::parse(buf, size, datagram, &w, k_name);
+    if (ra != rw) mismatch("parse with a watched header", "status", buf, size);
+    if (rw != sip::parse_status::ok) continue;
+    if (std::string d = sip_ref::differs(a, w); !d.empty())
+      mismatch("parse with a watched header", d, buf, size);
+    const size_t head =
+        w.body.empty() ? w.length : static_cast<size_t>(w.body.data() - buf);
+    if (w.watched != has_header_line({buf, head}, k_name))
+      mismatch("parse with a watched header", "watched", buf, size);
+  }
+}
+
 // The new parser and the reference on the same bytes.
 void compare(const char* buf, size_t size) {
+  compare_watch(buf, size);
   for (bool datagram : {true, false}) {
     sip::message a, b;
     const sip::parse_status ra = sip::parse(buf, size, datagram, &a);

@@ -85,22 +85,6 @@ inline bool mirror(media_worker& mw, rte_mbuf* m, uint64_t tsc, uint64_t call, m
   return true;
 }
 
-// Whether the header section of RAW (before BODY) has a header named NAME.
-bool has_header(std::string_view head, std::string_view name) {
-  if (name.empty()) return false;
-  size_t pos = head.find('\n');
-  while (pos != std::string_view::npos && pos + 1 < head.size()) {
-    std::string_view line = head.substr(pos + 1);
-    if (line.size() > name.size() && iequal(line.substr(0, name.size()), name)) {
-      size_t k = name.size();
-      while (k < line.size() && (line[k] == ' ' || line[k] == '\t')) k++;
-      if (k < line.size() && line[k] == ':') return true;
-    }
-    pos = head.find('\n', pos + 1);
-  }
-  return false;
-}
-
 }  // namespace
 
 // The methods of an INVITE dialog, by CSeq (requests and their responses): what a call's
@@ -127,9 +111,9 @@ void media_on_sip(media_worker& mw, const sip_message_seen& s) {
   const bool initial = msg.is_request && msg.req_method == sip::method::invite && msg.to.tag.empty();
   if (initial) {
     flags |= mirror_initial_invite;
-    const size_t head_len =
-        msg.body.empty() ? msg.length : static_cast<size_t>(msg.body.data() - s.raw);
-    if (has_header({s.raw, head_len}, mw.no_record_header)) flags |= mirror_no_record;
+    // The parser looked out for the no-record header in its walk (attach(): the hook's
+    // header).
+    if (msg.watched) flags |= mirror_no_record;
   }
   // The flows this SDP announces, before the frame goes out: the RTP it announces cannot
   // come back before this burst is forwarded.
@@ -310,7 +294,8 @@ media_dataplane::~media_dataplane() = default;
 
 void media_dataplane::attach(sip_dataplane& sip) {
   for (unsigned w = 0; w < _workers.size(); w++)
-    sip.set_message_hook(w, message_hook{on_message, _workers[w].get()});
+    sip.set_message_hook(w, message_hook{on_message, _workers[w].get(),
+                                         _workers[w]->no_record_header});
 }
 
 stage media_dataplane::stage_for(unsigned w) {

@@ -880,12 +880,12 @@ bool parse_start_line(sv line, const char* limit, message* m) {
 
 }  // namespace
 
-parse_status parse(const char* buf, size_t len, bool datagram, message* out) {
+parse_status parse(const char* buf, size_t len, bool datagram, message* out, sv watch) {
   *out = message{};
-  return parse_fresh(buf, len, datagram, out);
+  return parse_fresh(buf, len, datagram, out, watch);
 }
 
-parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out) {
+parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out, sv watch) {
   message& m = *out;
   const sv msg(buf, len);
   const char* const end = buf + len;
@@ -935,6 +935,10 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
       size_t colon, name_len;
       if (!header_name(lp, ll, end, &colon, &name_len)) return parse_status::bad_header;
       kind = classify_header(sv(lp, name_len));
+      // The caller's extra header: a length compare per header, most are out on it.
+      if (name_len == watch.size() && name_len != 0 &&
+          iequals(sv(lp, name_len), watch))
+        m.watched = true;
       value_begin = pos + colon + 1;
       value = msg.substr(value_begin, pos + ll - value_begin);
       have_header = true;

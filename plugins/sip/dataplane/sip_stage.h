@@ -173,6 +173,7 @@ struct tcp_handler {
   uint64_t tsc;
 
   bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
+  std::string_view watched_header() const { return sw.on_message.header; }
   void message(const sip::message& m, const char* raw) {
     // The hook first: what it hands on (the media thread's copy of the INVITE) is then
     // there before the control thread can act on the event.
@@ -226,7 +227,7 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     return {};
   }
   sip::message msg;
-  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg);
+  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg, sw.on_message.header);
   if (pr != sip::parse_status::ok) {
     count_parse_error(sc, pr);
     if (pattern != k_invite_pattern) return {};

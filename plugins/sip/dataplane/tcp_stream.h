@@ -195,7 +195,9 @@ uint32_t stream_frame(tcp_stream& s, uint32_t cap, const char* w, uint32_t wn, H
           return i;
         }
         sip::message msg;
-        const sip::parse_status r = sip::parse_fresh(m, avail, false, &msg);
+        std::string_view watch;  // the handler's extra header (sip_stage.h), if it has one
+        if constexpr (requires { h.watched_header(); }) watch = h.watched_header();
+        const sip::parse_status r = sip::parse_fresh(m, avail, false, &msg, watch);
         if (r == sip::parse_status::incomplete && msg.length > 0 && s.need == 0) {
           s.need = static_cast<uint32_t>(std::min<size_t>(msg.length, UINT32_MAX));
           if (s.need <= cap) return i;  // the body is on its way

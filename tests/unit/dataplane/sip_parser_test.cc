@@ -141,6 +141,40 @@ TEST(sip_parser, folded_headers_are_one_value) {
   EXPECT_EQ(m.cseq_method, method::invite);
 }
 
+// The caller's extra header (the media feature's X-No-Record): found in any case and with
+// spaces before the colon, also in a stream, also when the parser knows the header; not
+// in the body, not as the start of a longer name, not when nothing is asked.
+TEST(sip_parser, a_watched_header_is_found_only_among_the_headers) {
+  const auto with = [](const std::string& line, const std::string& body) {
+    std::string s = k_invite.substr(0, k_invite.find("Content-Length:")) + line +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return s;
+  };
+  const std::string yes[] = {with("X-No-Record: 1\r\n", ""), with("x-no-RECORD  :yes\r\n", "")};
+  for (const std::string& s : yes) {
+    message m;
+    ASSERT_EQ(parse(s.data(), s.size(), true, &m, "X-No-Record"), parse_status::ok) << s;
+    EXPECT_TRUE(m.watched) << s;
+    message t;
+    ASSERT_EQ(parse(s.data(), s.size(), false, &t, "x-no-record"), parse_status::ok) << s;
+    EXPECT_TRUE(t.watched) << s;
+    message none;
+    ASSERT_EQ(parse(s.data(), s.size(), true, &none), parse_status::ok);
+    EXPECT_FALSE(none.watched);
+  }
+  const std::string no[] = {with("X-No-Recording: 1\r\n", ""), with("X-No: 1\r\n", ""),
+                            with("", "X-No-Record: 1\r\n"), k_invite};
+  for (const std::string& s : no) {
+    message m;
+    ASSERT_EQ(parse(s.data(), s.size(), true, &m, "X-No-Record"), parse_status::ok) << s;
+    EXPECT_FALSE(m.watched) << s;
+  }
+  message known;
+  ASSERT_EQ(parse(k_invite.data(), k_invite.size(), true, &known, "Call-ID"), parse_status::ok);
+  EXPECT_TRUE(known.watched);
+  EXPECT_EQ(known.call_id, "a84b4c76e66710@192.0.2.10");  // and still parsed as such
+}
+
 TEST(sip_parser, escapes_quotes_and_addr_spec) {
   message m;
   std::string s = crlf(

@@ -109,6 +109,7 @@ struct message {
   sdp_info sdp;
   uint16_t header_count = 0;
   size_t length = 0;  ///< bytes from the start line to the end of the body
+  bool watched = false;  ///< a header named like parse()'s WATCH is among the headers
 };
 
 /// Parses one message at the start of BUF. DATAGRAM: a UDP payload (the message must be
@@ -118,10 +119,14 @@ struct message {
 /// reads outside [buf, buf + len). Leading CRLFs are the caller's to skip (RFC 3261 §7.5).
 /// The start line is parsed leniently, as permissive user agents do (version in any case,
 /// runs of whitespace): everything a phone might take for an INVITE is one here.
-parse_status parse(const char* buf, size_t len, bool datagram, message* out);
+/// WATCH: one more header name (any case) to look out for on the way, e.g. the media
+/// feature's X-No-Record; message::watched says whether it was there. Empty: none.
+parse_status parse(const char* buf, size_t len, bool datagram, message* out,
+                   std::string_view watch = {});
 /// parse() into a message just constructed (`message m;`), which it does not reset again:
 /// the message is ~800 bytes, and the worker parses into a fresh one every time.
-parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out);
+parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out,
+                         std::string_view watch = {});
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
 /// no more than 11 bytes. False positives are fine (the full check follows). Inline: the

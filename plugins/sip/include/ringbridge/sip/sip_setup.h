@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ringbridge/dp/counters.h"
@@ -115,6 +116,9 @@ struct sip_message_seen {
 struct message_hook {
   void (*fn)(void* ctx, const sip_message_seen& s) = nullptr;
   void* ctx = nullptr;
+  /// A header name the hook wants to know about (msg.watched): the parser looks out for it
+  /// in its own walk over the headers. Empty: none. The text must outlive the hook.
+  std::string_view header;
 };
 
 /// One worker's SIP state. Owned by sip_dataplane; used only by its worker lcore.
