@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Hot path: one poll of both directions. Each rx burst goes through the frame path:
-// parse (size, unfinished checksums) → the features' stages (stage.h) → forward (the tx
-// buffer; drops counted by reason; answers sent back out of the ingress port).
+// parse (size, which frames may carry IP, unfinished checksums) → the features' stages
+// (stage.h) → forward (a whole burst straight from the rx array, else the tx buffer; drops
+// counted by reason; answers sent back out of the ingress port).
 //
 // Rules here: no heap, no locks, no syscalls of our own, no logging, no exceptions.
 // Counters are updated once per burst, not per packet. Included by worker_loop.cc and by
@@ -159,17 +160,16 @@ inline bool poll_once(const worker_ctx& w, worker_state& st) {
     // Forward: what passes goes into the peer's tx buffer; the rest is freed and counted,
     // and answers go back out of this side.
     tx_buffer& tx = st.txb[s];
-    if (likely(b.pass == frame_burst::all(n))) {
-      // The usual burst: everything goes. Nothing buffered: out as it is, no copy (it
-      // would be flushed at once anyway: a full burst, or a drained queue).
-      if (likely(tx.count == 0)) {
-        tx_send(tx, pkts, n, rx_bytes, c, w.tx_retries);
-        continue;
-      }
+    const bool whole = b.pass == frame_burst::all(n);
+    if (likely(whole && tx.count == 0)) {
+      // The usual burst: everything goes and nothing is buffered: out as it is, no copy
+      // (it would be flushed at once anyway: a full burst, or a drained queue).
+      tx_send(tx, pkts, n, rx_bytes, c, w.tx_retries);
+      continue;
     }
     if (tx.count == 0) tx.first_tsc = now;
-    if (likely(b.pass == frame_burst::all(n)) && tx.count + n <= w.burst) {
-      // The usual burst: everything goes, and fits in the buffer as it is.
+    if (whole && tx.count + n <= w.burst) {
+      // Everything goes, after what is buffered, and fits.
       std::memcpy(tx.pkts + tx.count, pkts, n * sizeof(pkts[0]));
       tx.count = static_cast<uint16_t>(tx.count + n);
       tx.bytes += rx_bytes;

@@ -216,10 +216,7 @@ def test_defaults_leave_napi_alone_and_sweep_a_killed_instances_runtime_dir(tmp_
         with Topology() as topo:
             napi_before = topo.napi_settings()
             with Ringbridge(topo.ports("xdp"), workdir=tmp_path) as rb:
-                deadline = time.time() + 10
-                while run(in_ns(topo.net_ns, "ping", "-c1", "-W1", topo.phone_ip),
-                          check=False).returncode:
-                    assert time.time() < deadline, "no path through ringbridge\n" + rb.stderr()
+                topo.wait_for_path()
                 assert topo.napi_settings() == napi_before, "NAPI settings changed by default"
                 assert not stale.exists(), rb.stderr()
                 assert f"removed {stale}" in rb.stderr()

@@ -2,10 +2,10 @@
 // The worker's frame path as a list of stages, and the verdict a stage gives a frame.
 //
 // A burst goes through: parse (the core: size check, which frames can carry IP,
-// unfinished checksums) → the stages a
-// feature registered, in order (inspect: SIP; verdict: filters, through SIP's request
-// hook; capture/rewrite: media) → forward (the core: the tx buffer, drops counted by
-// reason, answers sent back out of the ingress port). A stage sees the whole burst and the
+// unfinished checksums) → the stages a feature registered, in order (inspect: SIP;
+// verdict: filters, through SIP's request hook; capture/rewrite: media) → forward (the
+// core: out of the other port, drops counted by reason, answers sent back out of the
+// ingress port). A stage sees the whole burst and the
 // verdict of every frame so far; it looks only at frames still marked forward/modified.
 //
 // Owned by the dataplane core. Features (plugins/<f>/dataplane) implement stages; the core
