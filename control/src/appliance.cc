@@ -41,6 +41,7 @@
 #include "ringbridge/notify/hub_metrics.h"
 #include "ringbridge/sip/sip_setup.h"
 #include "ringbridge_build_info.h"
+#include "ringbridge_git_rev.h"
 
 #include <rte_version.h>
 

@@ -3,6 +3,8 @@
 it and a non-zero exit, and leaves nothing behind (no /var/run/dpdk litter, links as they
 were)."""
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +27,20 @@ def test_version_names_dpdk():
     r = rb("--version")
     assert r.returncode == 0
     assert re.match(r"ringbridge \d+\.\d+\.\d+ \(git \S+\), built with DPDK 22\.11", r.stdout), r.stdout
+
+
+def test_version_names_the_commit_built():
+    # The revision is read at build time (meson vcs_tag), not when the build directory was
+    # configured: a build directory rebuilt after a commit names that commit.
+    src = Path(__file__).resolve().parents[2]
+    head = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True,
+                          text=True)
+    if head.returncode != 0:
+        pytest.skip("the source tree is not a git checkout")
+    rev = re.search(r"\(git (\S+)\)", rb("--version").stdout).group(1)
+    # git describe: HASH, or TAG-N-gHASH once the tree has tags; "-dirty" when modified.
+    short = re.fullmatch(r"(?:.*-g)?([0-9a-f]{7,})(?:-dirty)?", rev)
+    assert short and head.stdout.strip().startswith(short.group(1)), (rev, head.stdout)
 
 
 @pytest.mark.parametrize("args, expect", [

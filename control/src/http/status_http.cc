@@ -12,6 +12,7 @@
 #include "ringbridge/notify/hub.h"
 #include "ringbridge/sip/call_store.h"
 #include "ringbridge_build_info.h"
+#include "ringbridge_git_rev.h"
 
 namespace ringbridge::ctl {
 
@@ -89,6 +90,7 @@ void add_status_routes(http_router& r, api_context& ctx, http_auth auth) {
            const uint64_t logged = s ? call_store(*s).call_count() : 0;
            return json_response(
                200, json{{"version", RINGBRIDGE_VERSION},
+                         {"git", RINGBRIDGE_GIT_REV},
                          {"uptime_s", std::chrono::duration<double>(
                                           std::chrono::steady_clock::now() - ctx.started)
                                           .count()},
