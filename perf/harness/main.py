@@ -46,6 +46,7 @@ class Context:
         # setting without a DUT of its own, e.g. '[dataplane]\naf_xdp_gro_flush_us = 20').
         self.rb_config = (getattr(args, "rb_config", None) or "").replace("\\n", "\n")
         self.gen_cpu = args.gen_cpu
+        topo.pin_harness(self.gen_cpu)  # the driver and its tools stay off the DUT's CPUs
         self.pps_multi = args.pps_multi
         self.shapes = args.shapes
         self.settle_s = 0.4 if args.mode == "full" else 0.25

@@ -21,6 +21,29 @@ from pathlib import Path
 
 from . import frames, parse
 
+# The CPUs this process may run on when the harness starts: what every DUT is given back
+# (pin_harness() narrows the harness's own).
+ALL_CPUS = frozenset(os.sched_getaffinity(0))
+
+
+def pin_harness(cpu):
+    """Keeps the harness's own processes — this driver and what it starts, rb_latency and
+    sipp among them — on CPU (the generator's), off the DUT's CPUs. Unpinned, the scheduler
+    put rb_latency's 1000 wake-ups a second on the CPU a poll-mode worker spins on and
+    preempted it each time (p99 latency 1-2.5 ms for ringbridge; the kernel bridge leaves
+    that CPU idle and did not pay). DUTs get ALL_CPUS back (on_all_cpus)."""
+    if cpu not in ALL_CPUS:
+        raise SystemExit(f"--gen-cpu {cpu}: not a CPU this process may run on "
+                         f"({', '.join(map(str, sorted(ALL_CPUS)))})")
+    os.sched_setaffinity(0, {cpu})
+
+
+def on_all_cpus(*cmd):
+    """CMD run on every CPU the harness started with: how DUTs start (ringbridge places its
+    lcores from the CPUs it may run on)."""
+    return ["taskset", "-c", ",".join(map(str, sorted(ALL_CPUS))), *cmd]
+
+
 NS_SYSCTLS = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
 
 
@@ -157,7 +180,7 @@ class NfqueueDut(KernelBridgeDut):
         ns = self.env.dut
         sh(in_ns(ns, "iptables-legacy", "-A", "FORWARD", "-p", "udp", "--dport", "5060",
                  "-j", "NFQUEUE", "--queue-num", "0"))
-        self.proc = subprocess.Popen(in_ns(ns, self.ctx.tool("rb_nfq_reader"), 0),
+        self.proc = subprocess.Popen(in_ns(ns, *on_all_cpus(self.ctx.tool("rb_nfq_reader"), 0)),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if "listening" not in line:
@@ -243,7 +266,8 @@ class RingbridgeDut(Dut):
         cmd += self.ctx.ringbridge_args
         self.out = open(self.workdir / "stdout", "w")
         self.err = open(self.workdir / "stderr", "w")
-        self.proc = subprocess.Popen(in_ns(self.env.dut, *cmd), stdout=self.out, stderr=self.err)
+        self.proc = subprocess.Popen(in_ns(self.env.dut, *on_all_cpus(*cmd)), stdout=self.out,
+                                     stderr=self.err)
         self.info["command"] = " ".join(map(str, cmd))
         deadline = time.time() + 60
         while "bridging with" not in (self.workdir / "stderr").read_text():
@@ -313,8 +337,8 @@ class TestpmdDut(Dut):
         self.info["command"] = " ".join(cmd)
         self.workdir = Path(tempfile.mkdtemp(prefix="rbperf-tp-"))
         self.out = open(self.workdir / "out", "w")
-        self.proc = subprocess.Popen(in_ns(ns, *cmd), stdout=self.out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(in_ns(ns, *on_all_cpus(*cmd)), stdout=self.out,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 30
         while "io packet forwarding" not in (self.workdir / "out").read_text():
             if self.proc.poll() is not None or time.time() > deadline:
