@@ -164,7 +164,8 @@ bool plan_eal(const eal_options& opt, const host_facts& host, eal_plan* plan, st
     p.warnings.push_back(std::to_string(opt.workers) + " worker(s) + control need " +
                          std::to_string(opt.workers + 1) + " CPUs but " +
                          std::to_string(cpus.size()) +
-                         " are available: CPUs are shared and throughput suffers");
+                         " are available: CPUs are shared, so throughput suffers and frames wait "
+                         "milliseconds while the threads on a CPU take turns");
 
   auto& a = p.args;
   a = {"ringbridge", "--file-prefix", p.file_prefix, "--lcores",      lcores, "--main-lcore",

@@ -189,6 +189,24 @@ void compare(const char* buf, size_t size) {
     if (got != want && !both_requests)
       mismatch("start_line_id", std::to_string(got) + " vs Hyperscan " + std::to_string(want), buf,
                size);
+    // The worker hands the parser the start line it read: the parse is the same as one that
+    // reads the line itself.
+    sip::start_line sl;
+    if (sip::start_line_read(buf, n, &sl) != got) mismatch("start_line_read", "id", buf, size);
+    if (got != 0) {
+      for (bool datagram : {true, false}) {
+        sip::message a, k;
+        const sip::parse_status ra = sip::parse(buf, size, datagram, &a);
+        const sip::parse_status rk = sip::parse_fresh(buf, size, datagram, &k, {}, &sl);
+        if (ra != rk) mismatch("parse with the start line read", "status", buf, size);
+        if (ra == sip::parse_status::ok) {
+          if (std::string d = sip_ref::differs(a, k); !d.empty())
+            mismatch("parse with the start line read", d, buf, size);
+        } else if (ra == sip::parse_status::incomplete && a.length != k.length) {
+          mismatch("parse with the start line read", "length", buf, size);
+        }
+      }
+    }
   }
 }
 

@@ -95,12 +95,16 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
 }
 
 namespace {
-// Bytes a number drops: visual separators and control characters.
+// Bytes a number drops: visual separators and control characters. SPECIAL: those and '%'
+// (an escape), the bytes a number must be rewritten for.
 struct separator_table {
   bool drop[256] = {};
+  bool special[256] = {};
   constexpr separator_table() {
     for (int c = 0; c < 0x20; c++) drop[c] = true;
     for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
+    for (int c = 0; c < 256; c++) special[c] = drop[c];
+    special[static_cast<unsigned char>('%')] = true;
   }
 };
 constexpr separator_table k_separators;
@@ -108,17 +112,24 @@ constexpr separator_table k_separators;
 
 size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap) {
   char t[64];
-  size_t n = 0;
-  for (size_t i = 0; i < raw.size() && n < sizeof(t); i++) {
-    char c = raw[i];
-    if (c == '%' && i + 2 < raw.size() && hexval(raw[i + 1]) >= 0 && hexval(raw[i + 2]) >= 0) {
-      c = static_cast<char>(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
-      i += 2;
+  // Most numbers have nothing to drop or decode ("+15551234567"): used as they are.
+  size_t k = 0;
+  if (raw.size() <= sizeof(t))
+    while (k < raw.size() && !k_separators.special[static_cast<unsigned char>(raw[k])]) k++;
+  std::string_view v = raw;
+  if (k != raw.size() || raw.size() > sizeof(t)) {
+    size_t n = 0;
+    for (size_t i = 0; i < raw.size() && n < sizeof(t); i++) {
+      char c = raw[i];
+      if (c == '%' && i + 2 < raw.size() && hexval(raw[i + 1]) >= 0 && hexval(raw[i + 2]) >= 0) {
+        c = static_cast<char>(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
+        i += 2;
+      }
+      if (k_separators.drop[static_cast<unsigned char>(c)]) continue;
+      t[n++] = c;
     }
-    if (k_separators.drop[static_cast<unsigned char>(c)]) continue;
-    t[n++] = c;
+    v = std::string_view(t, n);
   }
-  std::string_view v(t, n);
   size_t o = 0;
   auto put = [&](std::string_view s) {
     const size_t k = std::min(s.size(), cap - o);

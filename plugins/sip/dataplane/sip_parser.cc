@@ -399,6 +399,11 @@ const char* parse_status_name(parse_status s) {
 }
 
 unsigned start_line_id(const char* p, size_t n) {
+  start_line sl;
+  return start_line_read(p, n, &sl);
+}
+
+unsigned start_line_read(const char* p, size_t n, start_line* out) {
   // The patterns (sip_setup.cc), one line: request = method [ \t]+ URI (no whitespace,
   // CR or LF) [ \t]+ SIP/2.0 (any case) [ \t]* \r? \n; status = SIP/2.0 [ \t]+ [1-6]DD,
   // then nothing or [ \t] and anything without CR, \r? \n.
@@ -412,10 +417,22 @@ unsigned start_line_id(const char* p, size_t n) {
     if (i == 7 || e - i < 3 || p[i] < '1' || p[i] > '6' || !is_digit(p[i + 1]) ||
         !is_digit(p[i + 2]))
       return 0;
+    const size_t code = i;
     i += 3;
-    if (i == e) return k_start_line_status;
-    if (!is_wsp(p[i])) return 0;
-    return find_in<'\r'>(line, i, p + n) == sv::npos ? k_start_line_status : 0;
+    if (i != e) {
+      if (!is_wsp(p[i]) || find_in<'\r'>(line, i, p + n) != sv::npos) return 0;
+    }
+    // What parse_start_line() makes of it: the reason without the whitespace around it.
+    size_t r = i, re = e;
+    while (r < re && is_wsp(p[r])) r++;
+    while (re > r && is_wsp(p[re - 1])) re--;
+    out->id = k_start_line_status;
+    out->length = n;
+    out->is_request = false;
+    out->status = static_cast<uint16_t>((p[code] - '0') * 100 + (p[code + 1] - '0') * 10 +
+                                        (p[code + 2] - '0'));
+    out->reason = sv(p + r, re - r);
+    return k_start_line_status;
   }
   size_t t = 0;
   while (t < e && is_token_char(p[t])) t++;
@@ -431,7 +448,13 @@ unsigned start_line_id(const char* p, size_t n) {
   for (v += 7; v < e; v++)
     if (!is_wsp(p[v])) return 0;
   const method m = method_from_token(line.substr(0, t));
-  return m == method::other ? k_start_line_extension : static_cast<unsigned>(m);
+  out->id = m == method::other ? k_start_line_extension : static_cast<unsigned>(m);
+  out->length = n;
+  out->is_request = true;
+  out->req_method = m;
+  out->method_token = line.substr(0, t);
+  out->request_uri = line.substr(u, ue - u);
+  return out->id;
 }
 
 bool could_be_sip_prefix(const char* buf, size_t len) {
@@ -885,23 +908,35 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out, sv 
   return parse_fresh(buf, len, datagram, out, watch);
 }
 
-parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out, sv watch) {
+parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out, sv watch,
+                         const start_line* known) {
   message& m = *out;
   const sv msg(buf, len);
   const char* const end = buf + len;
   // Start line.
   line_ends lines(buf, len);
-  const size_t nl = lines.next(0);
-  if (nl == len) {
-    if (!datagram && len < k_max_start_line) return parse_status::incomplete;
-    return could_be_sip(buf, len) ? parse_status::bad_start_line : parse_status::not_sip;
-  }
-  sv line = msg.substr(0, nl);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (!parse_start_line(line, end, &m)) {  // SIP, or something else?
-    for (size_t i = 0; i + 4 <= line.size(); i++)
-      if (iequals(line.substr(i, 4), "SIP/")) return parse_status::bad_start_line;
-    return parse_status::not_sip;
+  size_t nl;
+  if (known != nullptr && known->id != 0 && known->length != 0 && known->length <= len) {
+    nl = known->length - 1;  // the worker's start-line check has read it already
+    m.is_request = known->is_request;
+    m.req_method = known->req_method;
+    m.method_token = known->method_token;
+    m.request_uri = known->request_uri;
+    m.status = known->status;
+    m.reason = known->reason;
+  } else {
+    nl = lines.next(0);
+    if (nl == len) {
+      if (!datagram && len < k_max_start_line) return parse_status::incomplete;
+      return could_be_sip(buf, len) ? parse_status::bad_start_line : parse_status::not_sip;
+    }
+    sv line = msg.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!parse_start_line(line, end, &m)) {  // SIP, or something else?
+      for (size_t i = 0; i + 4 <= line.size(); i++)
+        if (iequals(line.substr(i, 4), "SIP/")) return parse_status::bad_start_line;
+      return parse_status::not_sip;
+    }
   }
 
   // Headers, with folding: a line starting with SP/HT continues the previous header, so a

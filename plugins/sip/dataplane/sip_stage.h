@@ -35,15 +35,19 @@ namespace ringbridge::dp {
 
 /// Hyperscan pattern id of the SIP start line that P[0..LEN) begins with (a request's
 /// sip::method value, sip_database::k_extension_request or k_status_line), or 0 when it
-/// is not one. Only the first line is looked at, whatever its length.
-inline unsigned sip_start_line(const sip_worker& sw, const char* p, uint32_t len) {
+/// is not one. Only the first line is looked at, whatever its length. SL: where the line's
+/// parts are, for the parser (SL->id is 0 when only Hyperscan recognised the line).
+inline unsigned sip_start_line(const sip_worker& sw, const char* p, uint32_t len,
+                               sip::start_line* sl = nullptr) {
+  sip::start_line unused;
+  if (sl == nullptr) sl = &unused;
   const void* nl = std::memchr(p, '\n', len);
   if (nl == nullptr) return 0;
   len = static_cast<uint32_t>(static_cast<const char*>(nl) - p) + 1;
-  // Start lines are recognised without Hyperscan (sip::start_line_id() reports what the
+  // Start lines are recognised without Hyperscan (sip::start_line_read() reports what the
   // database would, at a tenth of the cost); the database has the last word on what it
   // turns down.
-  if (const unsigned id = sip::start_line_id(p, len); likely(id != 0)) return id;
+  if (const unsigned id = sip::start_line_read(p, len, sl); likely(id != 0)) return id;
   unsigned matched = 0;
   auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned,
                      void* ctx) -> int {
@@ -220,14 +224,15 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
   }
   if (n == 0) return {};
   if (!hinted && !sip::could_be_sip(p, n)) return {};
-  const unsigned pattern = sip_start_line(sw, p, n);
+  sip::start_line sl;
+  const unsigned pattern = sip_start_line(sw, p, n, &sl);
   if (pattern == 0) {
     if (invite_like(p, n)) return unscreened(sw, sc, unscreened_reason::invite_start_line, side);
     if (hinted) sc[sip_counter::not_sip].inc();
     return {};
   }
   sip::message msg;
-  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg, sw.on_message.header);
+  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg, sw.on_message.header, &sl);
   if (pr != sip::parse_status::ok) {
     count_parse_error(sc, pr);
     if (pattern != k_invite_pattern) return {};

@@ -98,6 +98,41 @@ TEST(sip_parser, responses) {
   EXPECT_EQ(m.status, 486);
 }
 
+TEST(sip_parser, the_start_line_read_once_gives_the_same_parse) {
+  // The worker reads the start line for its check and hands it to the parser.
+  for (const std::string& text :
+       {k_invite, crlf("SIP/2.0  180   Ringing  \nCall-ID: x\nCSeq: 1 INVITE\nl: 0\n\n"),
+        crlf("SIP/2.0 200\nCall-ID: x\nCSeq: 1 INVITE\nl: 0\n\n"),
+        crlf("FOO  sip:x@y\tsip/2.0 \nCall-ID: x\nCSeq: 1 FOO\nl: 0\n\n")}) {
+    SCOPED_TRACE(text.substr(0, text.find('\n')));
+    const size_t n = text.find('\n') + 1;
+    start_line sl;
+    ASSERT_NE(start_line_read(text.data(), n, &sl), 0u);
+    EXPECT_EQ(sl.id, start_line_id(text.data(), n));
+    EXPECT_EQ(sl.length, n);
+    message a, b;
+    ASSERT_EQ(parse(text.data(), text.size(), true, &a), parse_status::ok);
+    ASSERT_EQ(parse_fresh(text.data(), text.size(), true, &b, {}, &sl), parse_status::ok);
+    EXPECT_EQ(a.is_request, b.is_request);
+    EXPECT_EQ(a.req_method, b.req_method);
+    EXPECT_EQ(a.method_token, b.method_token);
+    EXPECT_EQ(a.request_uri.data(), b.request_uri.data());
+    EXPECT_EQ(a.request_uri, b.request_uri);
+    EXPECT_EQ(a.status, b.status);
+    EXPECT_EQ(a.reason, b.reason);
+    EXPECT_EQ(a.call_id.data(), b.call_id.data());
+    EXPECT_EQ(a.length, b.length);
+  }
+  start_line sl;
+  const std::string bad = "SIP/2.0 200 O\rK\r\n";  // a CR inside: not one it accepts
+  EXPECT_EQ(start_line_read(bad.data(), bad.size(), &sl), 0u);
+  EXPECT_EQ(sl.id, 0u);
+  const std::string status = "SIP/2.0\t404 Not  Found \r\n";
+  ASSERT_EQ(start_line_read(status.data(), status.size(), &sl), k_start_line_status);
+  EXPECT_EQ(sl.status, 404);
+  EXPECT_EQ(sl.reason, "Not  Found");
+}
+
 TEST(sip_parser, compact_forms_case_and_spacing) {
   message m;
   std::string s = crlf(

@@ -112,6 +112,18 @@ struct message {
   bool watched = false;  ///< a header named like parse()'s WATCH is among the headers
 };
 
+/// A start line as start_line_read() found it: what parse() would fill in from it.
+struct start_line {
+  unsigned id = 0;      ///< start_line_id()'s value (0: not a start line it accepts)
+  size_t length = 0;    ///< bytes up to and including the line's LF
+  bool is_request = false;
+  method req_method = method::none;
+  std::string_view method_token;
+  std::string_view request_uri;
+  uint16_t status = 0;
+  std::string_view reason;
+};
+
 /// Parses one message at the start of BUF. DATAGRAM: a UDP payload (the message must be
 /// complete; a missing Content-Length means "the rest of the datagram"). Otherwise a TCP
 /// stream: `incomplete` asks for more bytes (with out->length set to the total the message
@@ -125,8 +137,10 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out,
                    std::string_view watch = {});
 /// parse() into a message just constructed (`message m;`), which it does not reset again:
 /// the message is ~800 bytes, and the worker parses into a fresh one every time.
+/// KNOWN: BUF's start line as start_line_read(BUF, ...) accepted it (id != 0); the parser
+/// takes its parts from there instead of walking the line again. The result is the same.
 parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out,
-                         std::string_view watch = {});
+                         std::string_view watch = {}, const start_line* known = nullptr);
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
 /// no more than 11 bytes. False positives are fine (the full check follows). Inline: the
@@ -160,6 +174,8 @@ inline constexpr unsigned k_start_line_status = 200;
 /// method (case-sensitive), runs of spaces or tabs, a Request-URI of any length without
 /// whitespace or CR, "SIP/2.0" in any case, trailing spaces or tabs, an optional CR.
 unsigned start_line_id(const char* p, size_t n);
+/// start_line_id() that also says where the line's parts are (OUT; OUT->id is the id).
+unsigned start_line_read(const char* p, size_t n, start_line* out);
 
 /// Parses a name-addr / addr-spec value (exposed for tests and the filter code).
 bool parse_name_addr(std::string_view value, name_addr* out);
