@@ -135,7 +135,7 @@ SIP_STAGES = [
      r"packet\.(h|cc)$", None),
     ("probe (could_be_sip)", r"::could_be_sip", r"sip_parser\.h$", None),
     ("start line (Hyperscan)", None, None, r"libhs\."),
-    ("start line", r"::sip_start_line|::start_line_id", None, None),
+    ("start line", r"::sip_start_line|::start_line_id|::start_line_read", None, None),
     ("SIP parser", r"ringbridge::dp::sip::", r"sip_parser\.cc$", None),
     ("caller identity", r"::identify_caller|::filter_set::identify|::normalize_number|"
                         r"::clean_name|utf8", None, None),

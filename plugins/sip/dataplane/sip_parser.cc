@@ -187,10 +187,19 @@ inline bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '.' ||
-         c == '!' || c == '%' || c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' ||
-         c == '~';
+// RFC 3261 token characters, one table lookup a byte.
+struct token_table {
+  bool ok[256] = {};
+  constexpr token_table() {
+    for (int c = 'A'; c <= 'Z'; c++) ok[c] = ok[c + 32] = true;
+    for (int c = '0'; c <= '9'; c++) ok[c] = true;
+    for (unsigned char c : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'}) ok[c] = true;
+  }
+};
+constexpr token_table k_token;
+
+inline bool is_token_char(char c) {
+  return k_token.ok[static_cast<unsigned char>(c)];
 }
 
 // "SIP/2.0", case-insensitively (RFC 3261 §7.1: the version is case-insensitive), at P.
@@ -209,10 +218,12 @@ inline size_t find2(sv s, char a, char b) {
   return sv::npos;
 }
 
-sv trim(sv s) {
-  while (!s.empty() && is_lws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_lws(s.back())) s.remove_suffix(1);
-  return s;
+inline sv trim(sv s) {
+  const char* b = s.data();
+  const char* e = b + s.size();
+  while (b != e && is_lws(*b)) b++;
+  while (e != b && is_lws(e[-1])) e--;
+  return sv(b, static_cast<size_t>(e - b));
 }
 
 // The W bytes at S + OFF are those of the lower-case literal L, ignoring the case of ASCII
