@@ -59,6 +59,11 @@ double mono_now() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 bool make_dirs(const std::string& path) {
   std::string cur;
   size_t pos = 0;
@@ -445,12 +450,18 @@ void media_plane::start_heuristic(call& c, const dp::mirror_rec& r) {
   c.origin_tsc = r.tsc;
   c.origin_wall = wall(r.tsc);
   c.caller_side = r.side;  // who spoke first: the left channel
+  notify_heuristic(c, media_notice::started, c.origin_wall);
+}
+
+void media_plane::notify_heuristic(const call& c, media_notice::kind_t kind, double at,
+                                   std::string reason) {
   media_notice m;
-  m.kind = media_notice::started;
+  m.kind = kind;
   m.key = c.key;
   m.call_id = c.heuristic_id;
-  m.side = r.side;
-  m.at = c.origin_wall;
+  m.side = c.caller_side;
+  m.at = at;
+  m.reason = std::move(reason);
   notify_control(std::move(m));
 }
 
@@ -813,16 +824,9 @@ void media_plane::tick(double now) {
     call& c = *cp;
     if (!c.decided) {
       if (now - c.created_mono > k_pending_wait_s) {  // the call log never named it
-        if (c.heuristic) {  // in case it did, late: its row does not stay "answered"
-          media_notice m;
-          m.kind = media_notice::ended;
-          m.key = c.key;
-          m.call_id = c.heuristic_id;
-          m.at = std::chrono::duration<double>(
-                     std::chrono::system_clock::now().time_since_epoch()).count();
-          m.reason = "the call log did not take the call in time";
-          notify_control(std::move(m));
-        }
+        if (c.heuristic)  // in case it did, late: its row does not stay "answered"
+          notify_heuristic(c, media_notice::ended, unix_now(),
+                           "the call log did not take the call in time");
         for (const dp::mirror_rec& r : c.pending) rte_pktmbuf_free(r.m);
         _stats.frames_dropped += c.pending.size();
         _pending -= c.pending.size();
@@ -871,16 +875,9 @@ void media_plane::tick(double now) {
 
 void media_plane::finalize(call& c, const char* why) {
   _dp.flows().remove_call(c.key);
-  if (c.heuristic) {  // no BYE will tell the call log: we do
-    media_notice m;
-    m.kind = media_notice::ended;
-    m.key = c.key;
-    m.call_id = c.heuristic_id;
-    m.side = c.caller_side;
-    m.at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    m.reason = why[0] != '\0' ? why : "the RTP stopped";
-    notify_control(std::move(m));
-  }
+  if (c.heuristic)  // no BYE will tell the call log: we do
+    notify_heuristic(c, media_notice::ended, unix_now(),
+                     why[0] != '\0' ? why : "the RTP stopped");
   for (const dp::mirror_rec& r : c.pending) rte_pktmbuf_free(r.m);
   _pending -= c.pending.size();
   c.pending.clear();

@@ -154,6 +154,9 @@ class media_plane {
   void handle(const dp::mirror_rec& r);
   void start_heuristic(call& c, const dp::mirror_rec& r);
   void notify_control(media_notice n);
+  /// Tells the call log that heuristic call C started or ended (AT: Unix seconds).
+  void notify_heuristic(const call& c, media_notice::kind_t kind, double at,
+                        std::string reason = {});
   void apply_commands();
   void tick(double now_mono);
   void finalize(call& c, const char* why);
