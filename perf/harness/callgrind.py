@@ -46,8 +46,9 @@ def forwarding_loop(ringbridge, seconds, work):
     state = work / "state-null"
     state.mkdir(exist_ok=True)
     cfg.write_text(f'[storage]\nstate_dir = "{state}"\n[http]\nenabled = false\n')
-    r = sh(on_all_cpus("timeout", "-s", "TERM", seconds, *vg, f"--callgrind-out-file={work}/rb.cg",
-            ringbridge, "--config", cfg, "--port", "null:", "--port", "null:"),
+    r = sh(on_all_cpus("timeout", "-s", "TERM", seconds, *vg,
+                       f"--callgrind-out-file={work}/rb.cg", ringbridge, "--config", cfg,
+                       "--port", "null:", "--port", "null:"),
            check=False, timeout=seconds + 120)
     st = parse.ringbridge_stats(r.stdout)
     if not st:
@@ -59,11 +60,12 @@ def forwarding_loop(ringbridge, seconds, work):
                          "breakdown": [(s, ir / pkts) for s, ir in
                                        breakdown(prof, LOOP_STAGES, r"::worker_main$")]}
     prefix = f"rbperf-cg-{os.getpid()}"
-    r = sh(on_all_cpus("timeout", "-s", "INT", seconds, *vg, f"--callgrind-out-file={work}/tp.cg",
-            "dpdk-testpmd", "--no-huge", "--no-shconf", "-m", "512", "--file-prefix", prefix,
-            "-l", "0,1", "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1",
-            "--log-level", "warning", "--", "--forward-mode=io", "--auto-start",
-            "--stats-period", "1000", "--total-num-mbufs", "16384"),
+    r = sh(on_all_cpus("timeout", "-s", "INT", seconds, *vg,
+                       f"--callgrind-out-file={work}/tp.cg", "dpdk-testpmd", "--no-huge",
+                       "--no-shconf", "-m", "512", "--file-prefix", prefix, "-l", "0,1",
+                       "--no-pci", "--vdev", "net_null0", "--vdev", "net_null1",
+                       "--log-level", "warning", "--", "--forward-mode=io", "--auto-start",
+                       "--stats-period", "1000", "--total-num-mbufs", "16384"),
            check=False, timeout=seconds + 120, stdin=subprocess.DEVNULL)
     shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
     pkts = parse.testpmd_rx_total(r.stdout)
@@ -109,9 +111,10 @@ def sip_frames(ringbridge, work, kind, count=2000, rules=False):
     # The stage's entry and what it calls (one name only: a second match inside the first
     # would toggle collection off again).
     r = sh(on_all_cpus(*VALGRIND, "--toggle-collect=ringbridge::dp::sip_stage_run(*",
-            f"--callgrind-out-file={out}", ringbridge, "--config", cfg,
-            "--port", f"pcap:{pcap_a},{work}/{name}_out_a.pcap",
-            "--port", f"pcap:{pcap_b},{work}/{name}_out_b.pcap"), check=False, timeout=900)
+                       f"--callgrind-out-file={out}", ringbridge, "--config", cfg,
+                       "--port", f"pcap:{pcap_a},{work}/{name}_out_a.pcap",
+                       "--port", f"pcap:{pcap_b},{work}/{name}_out_b.pcap"),
+           check=False, timeout=900)
     st = parse.ringbridge_stats(r.stdout)
     if not st or st["a"]["rx_pkts"] != count:
         raise RuntimeError(f"callgrind {name} replay did not forward every frame:\n" +

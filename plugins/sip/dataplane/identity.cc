@@ -114,10 +114,10 @@ size_t normalize_number(std::string_view raw, const number_format& f, char* out,
   char t[64];
   // Most numbers have nothing to drop or decode ("+15551234567"): used as they are.
   size_t k = 0;
-  if (raw.size() <= sizeof(t))
+  if (raw.size() <= sizeof(t))  // longer ones are cut to 64 bytes below
     while (k < raw.size() && !k_separators.special[static_cast<unsigned char>(raw[k])]) k++;
   std::string_view v = raw;
-  if (k != raw.size() || raw.size() > sizeof(t)) {
+  if (k != raw.size()) {
     size_t n = 0;
     for (size_t i = 0; i < raw.size() && n < sizeof(t); i++) {
       char c = raw[i];
