@@ -656,8 +656,11 @@ void media_plane::write_frame(call& c, const dp::mirror_rec& r) {
     rtp(c, r, p, n);
 }
 
-void media_plane::sip(call& c, const dp::mirror_rec&, const uint8_t* p, size_t n) {
-  // The codecs the SDP maps to dynamic payload types (telephone-event above all).
+void media_plane::sip(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t n) {
+  // The codecs the SDP maps to dynamic payload types (telephone-event above all). The
+  // worker's parse said whether there is an SDP body: a message without one (most of a
+  // dialog, and every frame of an INVITE flood) is not parsed a second time here.
+  if ((r.flags & dp::mirror_sdp) == 0) return;
   dp::sip::message msg;
   if (dp::sip::parse_fresh(reinterpret_cast<const char*>(p), n, true, &msg) !=
       dp::sip::parse_status::ok)
