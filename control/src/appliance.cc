@@ -105,6 +105,9 @@ void print_plan(const config& cfg, const std::array<dp::port_spec, 2>& specs,
   std::printf("\n");
 }
 
+// Fewer events than this in a pass, and the control loop naps before the next.
+constexpr size_t k_control_batch = 64;
+
 void sleep_ms(long ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, nullptr);
@@ -488,9 +491,12 @@ void appliance::run() {
   auto last_housekeeping = t0;
   uint64_t last_rx = 0;
   while (!g_stop.load()) {
-    // Events first: the rings are drained as fast as they fill, the loop naps only when
-    // they are empty.
-    if (loop == nullptr || loop->drain() == 0) sleep_ms(2);
+    // Events first. The loop naps when the rings are empty (2 ms) and when they hold only
+    // a few events (1 ms): under a steady stream of events a nap gathers a batch, so the
+    // per-pass work (clocks, the writer, the media plane's notices) is paid per batch and
+    // not per event. A ring (4096 events) fills in 1 ms only above 4 M events/s.
+    const size_t drained = loop == nullptr ? 0 : loop->drain();
+    if (drained < k_control_batch) sleep_ms(drained == 0 ? 2 : 1);
     const auto now = std::chrono::steady_clock::now();
     if (now - last_housekeeping >= std::chrono::seconds(1)) {
       last_housekeeping = now;

@@ -9,6 +9,7 @@
 // the flow table. Disk errors stop a call's recording (counted, logged), never the thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -152,6 +153,8 @@ class media_plane {
   void run();
   void drain_rings();
   void handle(const dp::mirror_rec& r);
+  void done_with(rte_mbuf* m);  ///< freed with the next bulk (free_done())
+  void free_done();
   void start_heuristic(call& c, const dp::mirror_rec& r);
   void notify_control(media_notice n);
   /// Tells the call log that heuristic call C started or ended (AT: Unix seconds).
@@ -187,6 +190,9 @@ class media_plane {
   // Media thread only.
   std::map<uint64_t, std::unique_ptr<call>> _calls;  ///< by key
   size_t _pending = 0;  ///< frames in the calls' pending lists
+  std::array<rte_mbuf*, 64> _done{};  ///< handled frames, freed in bulk
+  size_t _done_n = 0;
+  double _now = 0;  ///< mono_now() when the current drain began
   std::vector<dtmf_digit> _found;  ///< scratch: in-band digits of one packet
   double _last_tick = 0, _last_spool = 0, _last_sweep = 0;
   double _clock_hold_until = 0;  ///< after a stall: the timeline follows packets only
