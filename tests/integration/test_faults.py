@@ -67,6 +67,7 @@ def test_control_stall_loses_events_never_frames(tmp_path):
     assert sip["requests_INVITE"] == invites
     # Exact accounting: what did not fit the ring is counted, the rest reached the call log.
     assert sip["ring_full"] > 0
+    assert sip["repeats_coalesced"] == 0, "every INVITE of the flood is a call of its own"
     assert sip["sip_events"] + sip["ring_full"] == invites
     assert len(call_log(tmp_path / "state")) == sip["sip_events"]
     print(f"\nRELIABILITY control thread stalled 5 s while {invites} INVITEs crossed: "

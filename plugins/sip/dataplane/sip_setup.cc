@@ -77,6 +77,8 @@ bool sip_worker::init(const sip_database& database, const sip_config& cfg, uint6
                                         tsc_hz * cfg.reassembly_timeout_s, counters);
   linear.reset(new uint8_t[k_linear_bytes]);
   ring = std::make_unique<event_ring>();
+  recent = std::make_unique<recent_events>();
+  recent->window_tsc = static_cast<uint64_t>(static_cast<double>(tsc_hz) * k_repeat_window_s);
   if (cfg.capture_messages) capture = std::make_unique<capture_ring>();
   drop_unparsable_invites = cfg.drop_unparsable_invites;
   identity = cfg.identity;

@@ -22,9 +22,11 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "ip_reasm.h"
+#include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/dp/stage.h"
@@ -120,8 +122,35 @@ inline bool initial_invite(const sip::message& m) {
   return m.is_request && m.req_method == sip::method::invite && m.to.tag.empty();
 }
 
+/// What makes M, seen on SIDE with verdict V, the same message as another: its Call-ID
+/// (whole), To tag, CSeq, method, status, direction and verdict (a rule added between two
+/// retransmissions makes the second a new event). Keyed: which messages share a slot or a
+/// signature cannot be chosen from outside.
+inline uint64_t event_signature(const sip::message& m, int side, const event_verdict& v) {
+  struct {
+    uint64_t call;
+    uint64_t what;  // CSeq | status | method | CSeq method: one bit pattern per tuple
+    uint64_t how;   // rule | verdict | block mode | repeat | request | side
+    char tag[48];
+  } k;
+  k.call = keyed_hash64(m.call_id);
+  k.what = uint64_t{m.cseq} | uint64_t{m.status} << 32 |
+           uint64_t{static_cast<uint8_t>(m.req_method)} << 48 |
+           uint64_t{static_cast<uint8_t>(m.cseq_method)} << 56;
+  k.how = uint64_t{v.rule_id} | uint64_t{v.verdict} << 32 | uint64_t{v.block_mode} << 40 |
+          uint64_t{v.repeat} << 48 | uint64_t{m.is_request} << 56 |
+          uint64_t{static_cast<uint8_t>(side)} << 57;
+  // A To tag longer than 48 bytes: two such tags that share their first 48 bytes are one
+  // message to this check (only responses of one call, one CSeq, one status).
+  const size_t tag = std::min(m.to.tag.size(), sizeof(k.tag));
+  copy_bytes(k.tag, m.to.tag.data(), tag);
+  return keyed_hash64(&k, offsetof(decltype(k), tag) + tag);
+}
+
 /// Turns a parsed message into an event and hands it to the control thread: built where
-/// it lies in the ring, written once.
+/// it lies in the ring, written once. A retransmission of a message handed over within
+/// k_repeat_window_s is not handed over again (exports still get it): the control thread
+/// learns nothing from it, and a flood of them would cost it one event each.
 inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
                  const l4_info& li, int side, unsigned worker, uint64_t tsc,
                  const event_verdict& v = {}, const caller_id* who = nullptr) {
@@ -136,6 +165,17 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
     sc.requests[static_cast<size_t>(m.req_method)].inc();
   else if (m.status >= 100 && m.status <= 699)
     sc.responses[m.status / 100 - 1].inc();
+  const uint64_t sig = event_signature(m, side, v);
+  recent_events& recent = *sw.recent;
+  if (recent.seen(sig, tsc)) {
+    sc[sip_counter::repeats_coalesced].inc();
+    if (sw.capture) {
+      sip_event seen;
+      build_event(m, li, side, worker, tsc, v, who, &seen);
+      capture(sw, sc, m, raw, li, side, seen, tsc);
+    }
+    return;
+  }
   sip_event* ev = sw.ring->claim();
   if (likely(ev != nullptr)) {
     build_event(m, li, side, worker, tsc, v, who, ev);
@@ -143,6 +183,9 @@ inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const 
     if (sw.capture) capture(sw, sc, m, raw, li, side, *ev, tsc);
     sw.ring->publish();
     sc[sip_counter::sip_events].inc();
+    // Only what was handed over: a retransmission of an event the ring had no room for
+    // goes through.
+    recent.note(sig, tsc);
     return;
   }
   // The control thread is behind: the event is dropped (counted); exports still get the

@@ -179,7 +179,7 @@ class media_stage : public ::testing::Test {
 
   // SIP's stage then the media stage on frames PKTS that came in on SIDE, as the worker
   // runs them; returns the burst's pass mask.
-  uint64_t run(std::vector<rte_mbuf*> pkts, uint8_t side) {
+  uint64_t run(std::vector<rte_mbuf*> pkts, uint8_t side, uint64_t tsc = 0) {
     verdict v[k_max_burst];
     frame_burst b;
     b.pkts = pkts.data();
@@ -187,7 +187,7 @@ class media_stage : public ::testing::Test {
     b.n = static_cast<uint16_t>(pkts.size());
     b.side = side;
     b.worker = 0;
-    b.tsc = rte_rdtsc();
+    b.tsc = tsc != 0 ? tsc : rte_rdtsc();
     b.pass = frame_burst::all(b.n);
     sip_st.run(sip_st.ctx, b);
     media_st.run(media_st.ctx, b);
@@ -500,6 +500,83 @@ TEST(rtp_shape, lengths_versions_csrcs_and_payload_types) {
   char buf[128];
   const size_t n = heuristic_call_id(6, k_other6, 7000, k_caller6, 40100, buf);
   EXPECT_EQ(std::string(buf, n), "rtp:[2001:db8::10]:40100-[2001:db8::99]:7000");
+}
+
+}  // namespace
+}  // namespace ringbridge::dp
+
+namespace ringbridge::dp {
+namespace {
+
+// The call events SIP's stage hands to the control thread, next to the media stage's
+// mirror: a retransmission is mirrored (the recording has it) but is not a second event.
+class sip_events : public media_stage {
+ protected:
+  // One frame of TEXT from SIDE at TSC through both stages; the frame passes.
+  void send(const std::string& text, uint8_t side, uint64_t tsc) {
+    rte_mbuf* m = side == 1 ? udp4(mp, k_caller, 5060, k_callee, 5060, text)
+                            : udp4(mp, k_callee, 5060, k_caller, 5060, text);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(run({m}, side, tsc), 1u);
+    rte_pktmbuf_free(m);
+  }
+  // The events handed over since the last call: (CSeq, status) of each.
+  std::vector<std::pair<uint32_t, uint16_t>> events() {
+    std::vector<std::pair<uint32_t, uint16_t>> out;
+    while (sip->events(0)->consume_one(
+        [&](const sip_event& ev) { out.emplace_back(ev.cseq, ev.status); })) {
+    }
+    return out;
+  }
+  uint64_t count(sip_counter c) { return sip->stats()[c]; }
+  const uint64_t hz = rte_get_tsc_hz();
+  const uint64_t t0 = rte_rdtsc();
+};
+
+TEST_F(sip_events, a_retransmission_within_the_window_is_mirrored_but_not_a_second_event) {
+  const std::string invite = sip_text(k_invite, k_invite_sdp);
+  send(invite, 1, t0);
+  send(invite, 1, t0 + hz / 2);  // T1: the first retransmission
+  send(invite, 1, t0 + hz * 9 / 10);
+  EXPECT_EQ(events(), (std::vector<std::pair<uint32_t, uint16_t>>{{314159, 0}}));
+  EXPECT_EQ(count(sip_counter::sip_messages), 3u);
+  EXPECT_EQ(count(sip_counter::sip_events), 1u);
+  EXPECT_EQ(count(sip_counter::repeats_coalesced), 2u);
+  EXPECT_EQ(drain().size(), 3u) << "the recording gets every retransmission";
+
+  // The answer is another message; so is the same INVITE a window after the first
+  // (the call log sees the call is still being set up), and a new CSeq (the INVITE again
+  // after a 401) at once.
+  send(sip_text(k_ok, k_ok_sdp), 0, t0 + hz);
+  send(invite, 1, t0 + hz + hz / 10);
+  std::string again = invite;
+  again.replace(again.find("314159 INVITE"), 13, "314160 INVITE");
+  send(again, 1, t0 + hz + hz / 5);
+  EXPECT_EQ(events(), (std::vector<std::pair<uint32_t, uint16_t>>{
+                          {314159, 200}, {314159, 0}, {314160, 0}}));
+  // The same INVITE from the other side is another message, too.
+  send(invite, 0, t0 + hz + hz / 4);
+  EXPECT_EQ(events().size(), 1u);
+  EXPECT_EQ(count(sip_counter::repeats_coalesced), 2u);
+}
+
+TEST_F(sip_events, a_retransmission_of_an_event_the_full_ring_lost_goes_through) {
+  // Fill the ring with other calls' INVITEs; the control thread reads nothing.
+  const std::string invite = sip_text(k_invite, k_invite_sdp);
+  for (size_t i = 0; i < k_event_ring_size; i++) {
+    std::string other = invite;
+    other.replace(other.find("a84b4c76e66710"), 14, "call-" + std::to_string(100000000 + i));
+    send(other, 1, t0 + i);
+    drain();  // the media thread keeps up: only the event ring fills
+  }
+  EXPECT_EQ(count(sip_counter::ring_full), 0u);
+  send(invite, 1, t0 + hz / 10);
+  EXPECT_EQ(count(sip_counter::ring_full), 1u);
+  EXPECT_EQ(events().size(), k_event_ring_size);
+  send(invite, 1, t0 + hz / 2);
+  EXPECT_EQ(events(), (std::vector<std::pair<uint32_t, uint16_t>>{{314159, 0}}));
+  EXPECT_EQ(count(sip_counter::repeats_coalesced), 0u);
+  drain();
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ namespace ringbridge::dp {
   _(sip_messages, "SIP messages parsed")                                                          \
   _(sip_events, "call events handed to the control thread")                                       \
   _(ring_full, "call events lost: the event ring was full (the control thread fell behind)")      \
+  _(repeats_coalesced,                                                                            \
+    "retransmissions within 1 s of the same message: no second event (exports still get them)")  \
   _(capture_full, "SIP messages not exported: the capture ring was full")                         \
   _(capture_truncated, "SIP messages exported cut to the capture size")                           \
   _(not_sip, "payloads on a SIP hint port that are not SIP")                                      \

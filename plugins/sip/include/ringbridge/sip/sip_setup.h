@@ -9,6 +9,7 @@
 // request_hook.
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <memory>
@@ -122,6 +123,43 @@ struct message_hook {
 };
 
 /// One worker's SIP state. Owned by sip_dataplane; used only by its worker lcore.
+/// The messages a worker handed to the control thread lately, by signature (Call-ID, To
+/// tag, CSeq, method or status, side, verdict: sip_stage.h, event_signature()). A message
+/// whose signature was handed over less than k_repeat_window_s ago is a retransmission:
+/// its event is not sent again (counted, repeats_coalesced). Sets of four slots, the oldest
+/// replaced: a message pushed out early only means that one event more goes through.
+struct recent_events {
+  static constexpr size_t k_ways = 4;
+  static constexpr size_t k_sets = 1024;
+  struct slot {
+    uint64_t sig = 0;
+    uint64_t tsc = 0;
+  };
+  std::array<std::array<slot, k_ways>, k_sets> sets{};
+  uint64_t window_tsc = 0;
+
+  /// Was SIG handed over within the window before TSC?
+  bool seen(uint64_t sig, uint64_t tsc) const {
+    for (const slot& s : sets[sig % k_sets])
+      if (s.sig == sig) return tsc - s.tsc < window_tsc;
+    return false;
+  }
+  /// SIG was handed over at TSC.
+  void note(uint64_t sig, uint64_t tsc) {
+    std::array<slot, k_ways>& set = sets[sig % k_sets];
+    slot* victim = &set[0];
+    for (slot& s : set) {
+      if (s.sig == sig) {
+        victim = &s;
+        break;
+      }
+      if (s.tsc < victim->tsc) victim = &s;
+    }
+    *victim = {sig, tsc};
+  }
+};
+inline constexpr double k_repeat_window_s = 1.0;
+
 struct sip_worker {
   const sip_database* db = nullptr;
   hs_scratch* scratch = nullptr;
@@ -131,6 +169,7 @@ struct sip_worker {
   std::unique_ptr<uint8_t[]> linear;      ///< 64 KiB: payloads that span mbuf segments
   std::unique_ptr<event_ring> ring;       ///< this worker → control
   std::unique_ptr<capture_ring> capture;  ///< SIP message bytes → control (when exporting)
+  std::unique_ptr<recent_events> recent;  ///< events handed over lately (repeats coalesced)
   request_hook on_request;                ///< the verdict step (fn nullptr: none)
   message_hook on_message;                ///< messages forwarded (fn nullptr: none)
   identity_options identity;
