@@ -106,7 +106,8 @@ inline bool call_method(sip::method m) {
 void media_on_sip(media_worker& mw, const sip_message_seen& s) {
   const sip::message& msg = s.msg;
   if (!call_method(msg.cseq_method)) return;
-  const uint64_t call = media_call_key(msg.call_id);
+  // The sip stage hashed the Call-ID already (media_call_key() is that hash).
+  const uint64_t call = msg.call_hash != 0 ? msg.call_hash : media_call_key(msg.call_id);
   uint8_t flags = 0;
   const bool initial = msg.is_request && msg.req_method == sip::method::invite && msg.to.tag.empty();
   if (initial) {

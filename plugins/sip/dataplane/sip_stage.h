@@ -133,7 +133,7 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
     uint64_t how;   // rule | verdict | block mode | repeat | request | side
     char tag[48];
   } k;
-  k.call = keyed_hash64(m.call_id);
+  k.call = m.call_hash != 0 ? m.call_hash : keyed_hash64(m.call_id);
   k.what = uint64_t{m.cseq} | uint64_t{m.status} << 32 |
            uint64_t{static_cast<uint8_t>(m.req_method)} << 48 |
            uint64_t{static_cast<uint8_t>(m.cseq_method)} << 56;
@@ -221,7 +221,8 @@ struct tcp_handler {
 
   bool start_line(const char* p, uint32_t n) { return sip_start_line(sw, p, n) != 0; }
   std::string_view watched_header() const { return sw.on_message.header; }
-  void message(const sip::message& m, const char* raw) {
+  void message(sip::message& m, const char* raw) {
+    m.call_hash = keyed_hash64(m.call_id);
     // The hook first: what it hands on (the media thread's copy of the INVITE) is then
     // there before the control thread can act on the event.
     if (sw.on_message.fn != nullptr)
@@ -282,6 +283,7 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     sc[sip_counter::invite_unparsed].inc();
     return unscreened(sw, sc, unscreened_reason::invite_parse_error, side);
   }
+  msg.call_hash = keyed_hash64(msg.call_id);  // once: the hooks and the event use it
   // Who is calling: once, here; the verdict step matches it and the event carries it.
   caller_id who;
   const bool initial = initial_invite(msg);

@@ -98,6 +98,9 @@ struct message {
   std::string_view reason;
 
   std::string_view call_id;
+  /// keyed_hash64(call_id): not the parser's; the sip stage sets it once for everything
+  /// after it (the media feature's call key, the event signature). 0: not computed.
+  uint64_t call_hash = 0;
   uint32_t cseq = 0;
   method cseq_method = method::none;
   name_addr from, to, pai, rpid;
