@@ -22,7 +22,6 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <cstring>
 
 #include "ip_reasm.h"
@@ -122,29 +121,41 @@ inline bool initial_invite(const sip::message& m) {
   return m.is_request && m.req_method == sip::method::invite && m.to.tag.empty();
 }
 
+/// A 64-bit mixer with no two inputs alike (the MurmurHash3 finaliser: invertible).
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
+}
+
 /// What makes M, seen on SIDE with verdict V, the same message as another: its Call-ID
 /// (whole), To tag, CSeq, method, status, direction and verdict (a rule added between two
-/// retransmissions makes the second a new event). Keyed: which messages share a slot or a
-/// signature cannot be chosen from outside.
+/// retransmissions makes the second a new event). Keyed through the Call-ID's keyed hash:
+/// two calls' signatures meet only by a chance of 2^-64 that nobody outside can improve on;
+/// the other fields are mixed in without a key (two messages of one call alike here differ
+/// in fields no one but the call's own parties chooses).
 inline uint64_t event_signature(const sip::message& m, int side, const event_verdict& v) {
-  struct {
-    uint64_t call;
-    uint64_t what;  // CSeq | status | method | CSeq method: one bit pattern per tuple
-    uint64_t how;   // rule | verdict | block mode | repeat | request | side
-    char tag[48];
-  } k;
-  k.call = m.call_hash != 0 ? m.call_hash : keyed_hash64(m.call_id);
-  k.what = uint64_t{m.cseq} | uint64_t{m.status} << 32 |
-           uint64_t{static_cast<uint8_t>(m.req_method)} << 48 |
-           uint64_t{static_cast<uint8_t>(m.cseq_method)} << 56;
-  k.how = uint64_t{v.rule_id} | uint64_t{v.verdict} << 32 | uint64_t{v.block_mode} << 40 |
-          uint64_t{v.repeat} << 48 | uint64_t{m.is_request} << 56 |
-          uint64_t{static_cast<uint8_t>(side)} << 57;
-  // A To tag longer than 48 bytes: two such tags that share their first 48 bytes are one
-  // message to this check (only responses of one call, one CSeq, one status).
-  const size_t tag = std::min(m.to.tag.size(), sizeof(k.tag));
-  copy_bytes(k.tag, m.to.tag.data(), tag);
-  return keyed_hash64(&k, offsetof(decltype(k), tag) + tag);
+  const uint64_t call = m.call_hash != 0 ? m.call_hash : keyed_hash64(m.call_id);
+  // CSeq | status | method | CSeq method, and rule | verdict | block mode | repeat |
+  // request | side: one bit pattern per tuple.
+  const uint64_t what = uint64_t{m.cseq} | uint64_t{m.status} << 32 |
+                        uint64_t{static_cast<uint8_t>(m.req_method)} << 48 |
+                        uint64_t{static_cast<uint8_t>(m.cseq_method)} << 56;
+  const uint64_t how = uint64_t{v.rule_id} | uint64_t{v.verdict} << 32 |
+                       uint64_t{v.block_mode} << 40 | uint64_t{v.repeat} << 48 |
+                       uint64_t{m.is_request} << 56 | uint64_t{static_cast<uint8_t>(side)} << 57;
+  // The To tag, 8 bytes at a time (with its length), up to 48 bytes: two longer tags that
+  // share their first 48 bytes are one message to this check.
+  const size_t n = std::min<size_t>(m.to.tag.size(), 48);
+  uint64_t tag = mix64(n + 1);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, m.to.tag.data() + i, std::min<size_t>(8, n - i));
+    tag = mix64(tag ^ w);
+  }
+  return mix64(call ^ mix64(what ^ mix64(how ^ tag)));
 }
 
 /// Turns a parsed message into an event and hands it to the control thread: built where
