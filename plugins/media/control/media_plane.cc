@@ -660,6 +660,9 @@ void media_plane::write_frame(call& c, const dp::mirror_rec& r) {
     else
       _stats.frames_dropped++;
   }
+  // A SIP message without SDP has nothing more for this thread (the worker flagged the
+  // ones with a body): its bytes are not read again.
+  if (r.kind == dp::media_kind::sip && (r.flags & dp::mirror_sdp) == 0) return;
   dp::l4_info li;
   if (dp::parse_l4(d, len, &li) != dp::l4_result::ok || li.proto != 17) return;
   const uint8_t* p = d + li.payload_offset;
@@ -670,11 +673,10 @@ void media_plane::write_frame(call& c, const dp::mirror_rec& r) {
     rtp(c, r, p, n);
 }
 
-void media_plane::sip(call& c, const dp::mirror_rec& r, const uint8_t* p, size_t n) {
-  // The codecs the SDP maps to dynamic payload types (telephone-event above all). The
-  // worker's parse said whether there is an SDP body: a message without one (most of a
-  // dialog, and every frame of an INVITE flood) is not parsed a second time here.
-  if ((r.flags & dp::mirror_sdp) == 0) return;
+void media_plane::sip(call& c, const dp::mirror_rec&, const uint8_t* p, size_t n) {
+  // The codecs the SDP maps to dynamic payload types (telephone-event above all). Only
+  // messages the worker found an SDP body in come here (write_frame()): the rest of a
+  // dialog, and every frame of an INVITE flood, are not parsed a second time.
   dp::sip::message msg;
   if (dp::sip::parse_fresh(reinterpret_cast<const char*>(p), n, true, &msg) !=
       dp::sip::parse_status::ok)
