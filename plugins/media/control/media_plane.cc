@@ -668,12 +668,12 @@ void media_plane::write_frame(call& c, const dp::mirror_rec& r) {
   const uint8_t* p = d + li.payload_offset;
   const size_t n = std::min<size_t>(li.payload_len, len - li.payload_offset);
   if (r.kind == dp::media_kind::sip)
-    sip(c, r, p, n);
+    sip(c, p, n);
   else if (r.kind == dp::media_kind::rtp)
     rtp(c, r, p, n);
 }
 
-void media_plane::sip(call& c, const dp::mirror_rec&, const uint8_t* p, size_t n) {
+void media_plane::sip(call& c, const uint8_t* p, size_t n) {
   // The codecs the SDP maps to dynamic payload types (telephone-event above all). Only
   // messages the worker found an SDP body in come here (write_frame()): the rest of a
   // dialog, and every frame of an INVITE flood, are not parsed a second time.

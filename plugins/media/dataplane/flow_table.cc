@@ -10,6 +10,7 @@
 // racing read is defined behaviour, not a torn value acted upon.
 #include <random>
 
+#include "ringbridge/common/mix.h"
 #include "ringbridge/media/media_dataplane.h"
 
 namespace ringbridge::dp {
@@ -18,15 +19,6 @@ namespace {
 enum slot_state : uint64_t { st_empty = 0, st_busy = 1, st_live = 2, st_free = 3 };
 constexpr uint64_t state_of(uint64_t w) { return w & 3; }
 constexpr uint64_t with_state(uint64_t w, uint64_t st) { return ((w >> 2) + 1) << 2 | st; }
-
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
 
 uint64_t load8(const uint8_t* p) {
   uint64_t v;
@@ -55,7 +47,7 @@ flow_table::flow_table(uint32_t max_flows) {
 flow_table::~flow_table() = default;
 
 uint32_t flow_table::index(const uint8_t* addr16, uint16_t port) const {
-  const uint64_t h = mix(load8(addr16) ^ _seed) ^ mix(load8(addr16 + 8) + port + _seed);
+  const uint64_t h = mix64(load8(addr16) ^ _seed) ^ mix64(load8(addr16 + 8) + port + _seed);
   return static_cast<uint32_t>(h) & _mask;
 }
 

@@ -26,6 +26,7 @@
 
 #include "ip_reasm.h"
 #include "ringbridge/common/keyed_hash.h"
+#include "ringbridge/common/mix.h"
 #include "ringbridge/dp/counters.h"
 #include "ringbridge/dp/packet.h"
 #include "ringbridge/dp/stage.h"
@@ -119,15 +120,6 @@ inline void build_event(const sip::message& m, const l4_info& li, int side, unsi
 /// An INVITE that opens a dialog (no To tag): the one whose caller is identified.
 inline bool initial_invite(const sip::message& m) {
   return m.is_request && m.req_method == sip::method::invite && m.to.tag.empty();
-}
-
-/// A 64-bit mixer with no two inputs alike (the MurmurHash3 finaliser: invertible).
-inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  return x ^ (x >> 33);
 }
 
 /// What makes M, seen on SIDE with verdict V, the same message as another: its Call-ID

@@ -166,7 +166,7 @@ class media_plane {
   void open_files(call& c);
   void write_frame(call& c, const dp::mirror_rec& r);
   void rtp(call& c, const dp::mirror_rec& r, const uint8_t* payload, size_t len);
-  void sip(call& c, const dp::mirror_rec& r, const uint8_t* payload, size_t len);
+  void sip(call& c, const uint8_t* payload, size_t len);
   void fail(call& c, const std::string& what);
   void publish(call& c);
   void flush_window(call& c, bool all);
