@@ -219,6 +219,11 @@ inline size_t find2(sv s, char a, char b) {
 }
 
 inline sv trim(sv s) {
+  // Most values have nothing to trim but the space after the colon.
+  if (!s.empty() && static_cast<unsigned char>(s.back()) > ' ') {
+    if (static_cast<unsigned char>(s.front()) > ' ') return s;
+    if (s.size() >= 2 && s[0] == ' ' && static_cast<unsigned char>(s[1]) > ' ') return s.substr(1);
+  }
   const char* b = s.data();
   const char* e = b + s.size();
   while (b != e && is_lws(*b)) b++;
@@ -450,9 +455,9 @@ unsigned start_line_read(const char* p, size_t n, start_line* out) {
   if (t == 0 || t > 32 || t == e || !is_wsp(p[t])) return 0;
   size_t u = t + 1;
   while (u < e && is_wsp(p[u])) u++;
-  size_t ue = find_in<' ', '\t'>(line, u, p + n);
-  if (ue == sv::npos || ue == u) return 0;  // no URI, or nothing after it
-  if (find_in<'\r'>(line.substr(0, ue), u, p + n) != sv::npos) return 0;
+  // The URI ends at a space or tab; a CR before that (or no end) is no start line.
+  const size_t ue = find_in<' ', '\t', '\r'>(line, u, p + n);
+  if (ue == sv::npos || ue == u || p[ue] == '\r') return 0;  // no URI, or nothing after it
   size_t v = ue;
   while (v < e && is_wsp(p[v])) v++;
   if (e - v < 7 || !is_sip_version(p + v)) return 0;
@@ -975,7 +980,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
     }
     if (is_wsp(lp[0])) {
       if (!have_header) return parse_status::bad_header;
-      value = msg.substr(value_begin, pos + ll - value_begin);  // extend over the fold
+      value = sv(buf + value_begin, pos + ll - value_begin);  // extend over the fold
     } else {
       if (kind != hdr::other && !apply_header(kind, value, end, &m, &err)) return err;
       size_t colon, name_len;
@@ -986,7 +991,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
           iequals(sv(lp, name_len), watch))
         m.watched = true;
       value_begin = pos + colon + 1;
-      value = msg.substr(value_begin, pos + ll - value_begin);
+      value = sv(buf + value_begin, pos + ll - value_begin);  // (colon < ll: in the line)
       have_header = true;
       if (++headers > k_max_headers) return parse_status::bad_header;
     }
