@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ringbridge/common/utf8.h"
 #include "ringbridge/filters/filter.h"
 #include "ringbridge/sip/sip_parser.h"
 
@@ -47,6 +49,39 @@ void check_number(std::string_view n) {
     if (static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == '-' || c == '.' || c == '(' ||
         c == ')' || c == '/')
       fail("a separator or control character left in a normalised number", n);
+}
+
+// clean_name() as it was before its leading-bytes loop (the reference it must agree with).
+size_t ref_clean_name(std::string_view raw, char* out, size_t cap) {
+  size_t n = 0;
+  bool space = false;
+  for (size_t i = 0; i < raw.size() && n < cap; i++) {
+    char c = raw[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u > '"' && u != '\\') {
+      if (space) {
+        out[n++] = ' ';
+        space = false;
+        if (n == cap) break;
+      }
+      out[n++] = c;
+      continue;
+    }
+    const bool escaped = c == '\\' && i + 1 < raw.size();
+    if (escaped) c = raw[++i];
+    if (c == '"' && !escaped) continue;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = n != 0;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    if (space && n < cap) out[n++] = ' ';
+    space = false;
+    if (n < cap) out[n++] = c;
+  }
+  if (n == cap) n = ringbridge::utf8_whole(std::string_view(out, n));
+  while (n != 0 && out[n - 1] == ' ') n--;
+  return n;
 }
 
 // A cleaned display name: no control characters, whitespace runs folded to one space,
@@ -122,6 +157,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t n = dp::normalize_number(t, f, out.data(), cap);
   if (n > cap) fail("normalize_number wrote past its buffer", t);
   check_number({out.data(), n});
+
+  // The whole text as a display name: the same as the reference, into every size of field.
+  for (size_t c : {cap, size_t{96}, size_t{1}}) {
+    std::vector<char> a(c), b(c);
+    const size_t na = dp::clean_name(t, a.data(), c), nb = ref_clean_name(t, b.data(), c);
+    if (na != nb || (na != 0 && std::memcmp(a.data(), b.data(), na) != 0))
+      fail("clean_name differs from the reference", t);
+  }
 
   // The text as a SIP message: who is calling?
   sip::message m;

@@ -987,8 +987,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
       if (!header_name(lp, ll, end, &colon, &name_len)) return parse_status::bad_header;
       kind = classify_header(sv(lp, name_len));
       // The caller's extra header: a length compare per header, most are out on it.
-      if (name_len == watch.size() && name_len != 0 &&
-          iequals(sv(lp, name_len), watch))
+      if (name_len == watch.size() && name_len != 0 && iequals(sv(lp, name_len), watch))
         m.watched = true;
       value_begin = pos + colon + 1;
       value = sv(buf + value_begin, pos + ll - value_begin);  // (colon < ll: in the line)
