@@ -51,36 +51,32 @@ void check_number(std::string_view n) {
       fail("a separator or control character left in a normalised number", n);
 }
 
-// clean_name() as it was before its leading-bytes loop (the reference it must agree with).
+// clean_name() as its contract reads, written as plainly as possible (the oracle it must
+// agree with): a backslash takes the next byte as it is, quotes go, whitespace runs (escaped
+// or not) become one space between words, control characters go; then the first CAP
+// bytes, cut back to whole UTF-8 characters when CAP was reached, without trailing spaces.
 size_t ref_clean_name(std::string_view raw, char* out, size_t cap) {
-  size_t n = 0;
+  std::string full;
   bool space = false;
-  for (size_t i = 0; i < raw.size() && n < cap; i++) {
+  for (size_t i = 0; i < raw.size(); i++) {
     char c = raw[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u > '"' && u != '\\') {
-      if (space) {
-        out[n++] = ' ';
-        space = false;
-        if (n == cap) break;
-      }
-      out[n++] = c;
+    if (c == '\\' && i + 1 < raw.size())
+      c = raw[++i];
+    else if (c == '"')
       continue;
-    }
-    const bool escaped = c == '\\' && i + 1 < raw.size();
-    if (escaped) c = raw[++i];
-    if (c == '"' && !escaped) continue;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      space = n != 0;
+      space = !full.empty();
       continue;
     }
     if (static_cast<unsigned char>(c) < 0x20) continue;
-    if (space && n < cap) out[n++] = ' ';
+    if (space) full += ' ';
     space = false;
-    if (n < cap) out[n++] = c;
+    full += c;
   }
-  if (n == cap) n = ringbridge::utf8_whole(std::string_view(out, n));
-  while (n != 0 && out[n - 1] == ' ') n--;
+  size_t n = full.size() < cap ? full.size() : cap;
+  if (n == cap) n = ringbridge::utf8_whole(std::string_view(full.data(), n));
+  while (n != 0 && full[n - 1] == ' ') n--;
+  if (n != 0) std::memcpy(out, full.data(), n);
   return n;
 }
 
