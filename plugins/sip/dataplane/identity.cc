@@ -74,8 +74,7 @@ size_t clean_name(std::string_view raw, char* out, size_t cap) {
   bool space = false;
   for (size_t i = n; i < raw.size() && n < cap; i++) {
     char c = raw[i];
-    const auto u = static_cast<unsigned char>(c);
-    if (u > '"' && u != '\\') {  // most bytes: kept as they are
+    if (plain(c)) {  // most bytes: kept as they are
       if (space) {
         out[n++] = ' ';
         space = false;
