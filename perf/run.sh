@@ -10,7 +10,8 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 deploy/install-deps.sh
-# -g: symbols and source lines for callgrind's breakdown (perf/rbcallgrind); same code.
-[[ -f build-perf/build.ninja ]] || meson setup build-perf -Dbuildtype=release -Dtests=false -Dcpp_args=-g
+# The project's default flags (-O3 -g), the ones a deployment builds with: what is measured is
+# what ships; -g gives callgrind's breakdown (perf/rbcallgrind) its source lines.
+[[ -f build-perf/build.ninja ]] || meson setup build-perf -Dtests=false
 ninja -C build-perf
 exec /usr/bin/python3 perf/rbperf --build build-perf "$@"

@@ -341,7 +341,7 @@ def main(argv=None):
     ringbridge = Path(a.build).resolve() / "control" / "ringbridge"
     if not ringbridge.exists():
         sys.exit(f"rbcallgrind: {ringbridge} is missing; build it first: meson setup "
-                 "build-perf -Dbuildtype=release -Dtests=false -Dcpp_args=-g && ninja -C "
+                 "build-perf -Dtests=false && ninja -C "
                  "build-perf (or --build DIR)")
     for tool in ("valgrind", "callgrind_annotate") + (("dpdk-testpmd",) if a.seconds else ()):
         if shutil.which(tool) is None:
