@@ -121,6 +121,27 @@ class line_ends {
     return _len;
   }
 
+  /// The first '\n' after the last one next() or following() returned (after POS - 1, for
+  /// the first call after seek(POS)), or the length: the lines in order, a few instructions
+  /// each.
+  size_t following() {
+    while (_mask == 0) {
+      const size_t chunk = _chunk + 64;
+      if (_chunk == ~size_t{0} || chunk >= _len) return _len;
+      load(chunk);
+    }
+    const size_t at = _chunk + static_cast<size_t>(__builtin_ctzll(_mask));
+    _mask &= _mask - 1;
+    return at;
+  }
+
+  /// following() goes on from POS (< the length).
+  void seek(size_t pos) {
+    const size_t chunk = pos & ~size_t{63};
+    if (chunk != _chunk) load(chunk);
+    _mask &= ~uint64_t{0} << (pos & 63);
+  }
+
  private:
   void load(size_t chunk) {
     _chunk = chunk;
@@ -489,10 +510,151 @@ bool could_be_sip_prefix(const char* buf, size_t len) {
 
 namespace {
 
+// Header parameters after a name-addr's URI (S from AFTER_URI on): they start with ';' after
+// optional LWS, else there are none; the tag is among them. S lies in memory readable up to
+// LIMIT.
+inline void set_params(sv s, size_t after_uri, const char* limit, name_addr* na) {
+  na->params = after_uri < s.size() ? s.substr(after_uri) : sv{};
+  size_t p = 0;
+  while (p < na->params.size() && is_lws(na->params[p])) p++;
+  na->params = na->params.substr(p);
+  if (!na->params.empty() && na->params.front() != ';') na->params = {};
+  if (na->params.empty()) return;
+  // Most parameter lists are the tag alone, or start with it: ";tag=" then its value up to the
+  // next ';', as tag_param() reads it.
+  const sv ps = na->params;
+  if (ps.size() >= 5 && lower(ps[1]) == 't' && lower(ps[2]) == 'a' && lower(ps[3]) == 'g' &&
+      ps[4] == '=') {
+    const char* const v = ps.data() + 5;
+    const char* const pe = ps.data() + ps.size();
+    na->tag = trim(sv(v, static_cast<size_t>(find_any<';'>(v, pe, limit) - v)));
+    return;
+  }
+  na->tag = tag_param(ps, limit);
+}
+
+// name_addr_of() in one walk over the bytes that structure a name-addr, for the shapes nearly
+// every From / To / P-Asserted-Identity has: [ "display" | token display ] <uri> [;params]
+// with no escapes, commas, IPv6 references or URI headers. What it takes it parses exactly as
+// the general path below does (the fuzz target checks both against the reference parser);
+// anything else it leaves (false), having written nothing. S: trimmed, non-empty.
+bool name_addr_fast(sv s, const char* limit, name_addr* out) {
+  const char* const b = s.data();
+  const char* const e = b + s.size();
+  positions<'"', '<', '>', ':', '@', ';', '\\', ',', '?', '[', ']'> sp(b, e, limit);
+  enum { display, quoted, quote_closed, scheme, userinfo, host, uri_params } st = display;
+  const char* open = nullptr;       // '<'
+  const char* close_quote = nullptr;
+  const char* sc = nullptr;         // the scheme's ':'
+  const char* colon = nullptr;      // the first ':' of the userinfo or the host part
+  const char* hostport = nullptr;   // after the '@' (nullptr: no '@')
+  const char* user_end = nullptr;   // where the user part ends (nullptr: none)
+  const char* host_end = nullptr;   // where the host ends (nullptr: at the URI's end)
+  bool tel = false;
+  const char* q = sp.next();
+  for (; q != e; q = sp.next()) {
+    switch (*q) {
+      case '"':
+        if (st == display && q == b) {
+          st = quoted;
+        } else if (st == quoted) {
+          close_quote = q;
+          st = quote_closed;
+        } else {
+          return false;
+        }
+        continue;
+      case '<':
+        if (st == display || st == quote_closed) {
+          open = q;
+          st = scheme;
+        } else if (st != quoted) {
+          return false;
+        }
+        continue;
+      case '>':
+        if (st >= scheme) break;
+        continue;  // text in a display name
+      case ':':
+        if (st == scheme) {
+          sc = q;
+          const char* ub = open + 1;  // the scheme starts after the LWS inside the '<'
+          while (is_lws(*ub)) ub++;
+          tel = q - ub == 3 && lower(ub[0]) == 't' && lower(ub[1]) == 'e' && lower(ub[2]) == 'l';
+          st = userinfo;
+        } else if ((st == userinfo || st == host) && colon == nullptr) {
+          colon = q;
+        }
+        continue;
+      case '@':
+        if (st == scheme) return false;
+        if (st == userinfo && !tel) {
+          user_end = colon != nullptr ? colon : q;
+          hostport = q + 1;
+          colon = nullptr;
+          st = host;
+        }
+        continue;
+      case ';':
+        if (st == scheme) return false;
+        if (st == userinfo) {
+          if (tel)
+            user_end = q;
+          else
+            host_end = colon != nullptr ? colon : q;
+          st = uri_params;
+        } else if (st == host) {
+          host_end = colon != nullptr ? colon : q;
+          st = uri_params;
+        }
+        continue;
+      case '\\': return false;
+      default:  // ',', '?', '[', ']': text only inside the quoted display name
+        if (st != quoted) return false;
+        continue;
+    }
+    break;  // the '>' that ends the URI
+  }
+  if (q == e || st < scheme) return false;
+  const char* const gt = q;
+  // Nothing after the '>' that the general path reads differently: a comma, quote or bracket
+  // there (it looks for the first comma outside quotes and brackets) sends it there.
+  for (q = sp.next(); q != e; q = sp.next())
+    if (*q != ':' && *q != '@' && *q != ';') return false;
+  // The URI without the LWS inside its brackets.
+  const char* ub = open + 1;
+  const char* ue = gt;
+  while (ub != ue && is_lws(*ub)) ub++;
+  while (ue != ub && is_lws(ue[-1])) ue--;
+  name_addr& na = *out;
+  na.display = close_quote != nullptr ? sv(b + 1, static_cast<size_t>(close_quote - b - 1))
+                                      : trim(sv(b, static_cast<size_t>(open - b)));
+  na.uri = sv(ub, static_cast<size_t>(ue - ub));
+  if (sc != nullptr) {
+    na.scheme = sv(ub, static_cast<size_t>(sc - ub));
+    const char* const rest = sc + 1;
+    if (tel) {
+      na.user = sv(rest, static_cast<size_t>((user_end != nullptr ? user_end : ue) - rest));
+    } else {
+      if (hostport != nullptr) {
+        na.user = sv(rest, static_cast<size_t>(user_end - rest));
+      }
+      const char* const h = hostport != nullptr ? hostport : rest;
+      const char* he = host_end;
+      if (he == nullptr) he = colon != nullptr ? colon : ue;
+      na.host = sv(h, static_cast<size_t>((he > h ? he : h) - h));
+    }
+  }
+  set_params(s, static_cast<size_t>(gt + 1 - b), limit, &na);
+  na.present = true;
+  return true;
+}
+
 // parse_name_addr() on VALUE, which lies in memory readable up to LIMIT.
 // OUT is a name_addr{} it fills in place (left as it was on failure).
 bool name_addr_of(sv value, const char* limit, name_addr* out) {
   sv s = trim(value);
+  if (!s.empty() && name_addr_fast(s, limit, out)) return true;
   // One walk over the quotes and angle brackets finds the first ',' outside both (only the
   // first of comma-separated values counts: P-Asserted-Identity may carry two), the first
   // '<' outside both, and where a leading quoted string ends.
@@ -555,13 +717,7 @@ bool name_addr_of(sv value, const char* limit, name_addr* out) {
     parse_uri(s.substr(0, end), &na, limit);
     after_uri = end;
   }
-  na.params = after_uri < s.size() ? s.substr(after_uri) : sv{};
-  // Header parameters start with ';' after optional LWS.
-  size_t p = 0;
-  while (p < na.params.size() && is_lws(na.params[p])) p++;
-  na.params = na.params.substr(p);
-  if (!na.params.empty() && na.params.front() != ';') na.params = {};
-  if (!na.params.empty()) na.tag = tag_param(na.params, limit);
+  set_params(s, after_uri, limit, &na);
   na.present = true;
   return true;
 }
@@ -603,8 +759,9 @@ void parse_sdp(sv body, sdp_info* out) {
   bool in_audio = false, audio_done = false;
   line_ends lines(body.data(), body.size());
   size_t pos = 0;
+  if (!body.empty()) lines.seek(0);
   while (pos < body.size()) {
-    const size_t nl = lines.next(pos);
+    const size_t nl = lines.following();
     sv line = body.substr(pos, nl - pos);
     pos = nl == body.size() ? nl : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -965,9 +1122,10 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
   bool ended = false;
   parse_status err = parse_status::ok;
   size_t value_begin = 0;
+  if (pos < len) lines.seek(pos);
   while (pos < len) {
     const char* const lp = buf + pos;
-    const size_t eol = lines.next(pos);
+    const size_t eol = lines.following();
     if (eol == len) break;
     const char* const e = buf + eol;
     size_t ll = static_cast<size_t>(e - lp);  // the line without its '\n' and '\r'
