@@ -41,7 +41,13 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 deploy/install-deps.sh --build-only
-[[ -f build/build.ninja ]] || meson setup build
+if [[ ! -f build/build.ninja ]]; then
+  meson setup build
+elif ! grep -q '"name": "buildtype", "value": "release"' build/meson-info/intro-buildoptions.json; then
+  # A tree set up before the project's defaults became release with debug info (-O3 -g)
+  # keeps the -O2 it was made with: the quick start's own tree gets the defaults.
+  meson configure build -Dbuildtype=release -Ddebug=true
+fi
 ninja -C build
 
 mkdir -p "$state"
