@@ -61,15 +61,23 @@ std::string_view param(std::string_view params, std::string_view name) {
 }  // namespace
 
 size_t clean_name(std::string_view raw, char* out, size_t cap) {
-  // The plain bytes a name starts with (most of most names: up to its first space) are
-  // copied as they are, in a loop of their own; the rest goes byte by byte below.
+  // The plain bytes a name starts with, and single spaces between them (most of most names),
+  // are copied as they are, in a loop of their own; the rest goes byte by byte below.
   const char* const src = raw.data();
   const size_t lead = raw.size() < cap ? raw.size() : cap;
   size_t n = 0;
   auto plain = [](char c) { return static_cast<unsigned char>(c) > '"' && c != '\\'; };
-  while (n < lead && plain(src[n])) {
-    out[n] = src[n];
-    n++;
+  while (n < lead) {
+    if (plain(src[n])) {
+      out[n] = src[n];
+      n++;
+    } else if (src[n] == ' ' && n != 0 && n + 1 < lead && plain(src[n + 1])) {
+      out[n] = ' ';
+      out[n + 1] = src[n + 1];
+      n += 2;
+    } else {
+      break;
+    }
   }
   bool space = false;
   for (size_t i = n; i < raw.size() && n < cap; i++) {
