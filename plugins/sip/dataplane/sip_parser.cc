@@ -322,6 +322,11 @@ sv param_value(sv params, sv name) {
   return {};
 }
 
+// The 3 bytes at P are "tel", any case: a tel URI's scheme.
+inline bool is_tel(const char* p) {
+  return lower(p[0]) == 't' && lower(p[1]) == 'e' && lower(p[2]) == 'l';
+}
+
 // URI = whole; "scheme:" and, for sip/sips, [user[:password]@]host[:port][;params][?headers].
 // LIMIT: how far the memory around URI may be read. One walk over the separators.
 void parse_uri(sv uri, name_addr* na, const char* limit) {
@@ -334,7 +339,7 @@ void parse_uri(sv uri, name_addr* na, const char* limit) {
   if (q == e) return;
   na->scheme = sv(b, static_cast<size_t>(q - b));
   const char* const rest = q + 1;
-  if (na->scheme.size() == 3 && lower(b[0]) == 't' && lower(b[1]) == 'e' && lower(b[2]) == 'l') {
+  if (na->scheme.size() == 3 && is_tel(b)) {
     do q = sep.next();
     while (q != e && *q != ';');
     na->user = sv(rest, static_cast<size_t>(q - rest));
@@ -373,8 +378,14 @@ void parse_uri(sv uri, name_addr* na, const char* limit) {
 
 // The value of the "tag" parameter in PARAMS (";a=b;tag=c", any case): param_value(PARAMS,
 // "tag") in one walk over ';' and '='. PARAMS lies in memory readable up to LIMIT.
-sv tag_param(sv params, const char* limit) {
+inline sv tag_param(sv params, const char* limit) {
   const char* const e = params.data() + params.size();
+  // Most lists are the tag alone, or start with it: ";tag=" and the value up to the next ';'.
+  if (params.size() >= 5 && params[0] == ';' && lower(params[1]) == 't' &&
+      lower(params[2]) == 'a' && lower(params[3]) == 'g' && params[4] == '=') {
+    const char* const v = params.data() + 5;
+    return trim(sv(v, static_cast<size_t>(find_any<';'>(v, e, limit) - v)));
+  }
   positions<';', '='> sep(params.data(), e, limit);
   const char* q = sep.next();
   while (q != e && *q != ';') q = sep.next();
@@ -519,18 +530,7 @@ inline void set_params(sv s, size_t after_uri, const char* limit, name_addr* na)
   while (p < na->params.size() && is_lws(na->params[p])) p++;
   na->params = na->params.substr(p);
   if (!na->params.empty() && na->params.front() != ';') na->params = {};
-  if (na->params.empty()) return;
-  // Most parameter lists are the tag alone, or start with it: ";tag=" then its value up to the
-  // next ';', as tag_param() reads it.
-  const sv ps = na->params;
-  if (ps.size() >= 5 && lower(ps[1]) == 't' && lower(ps[2]) == 'a' && lower(ps[3]) == 'g' &&
-      ps[4] == '=') {
-    const char* const v = ps.data() + 5;
-    const char* const pe = ps.data() + ps.size();
-    na->tag = trim(sv(v, static_cast<size_t>(find_any<';'>(v, pe, limit) - v)));
-    return;
-  }
-  na->tag = tag_param(ps, limit);
+  if (!na->params.empty()) na->tag = tag_param(na->params, limit);
 }
 
 // name_addr_of() in one walk over the bytes that structure a name-addr, for the shapes nearly
@@ -580,7 +580,7 @@ bool name_addr_fast(sv s, const char* limit, name_addr* out) {
           sc = q;
           const char* ub = open + 1;  // the scheme starts after the LWS inside the '<'
           while (is_lws(*ub)) ub++;
-          tel = q - ub == 3 && lower(ub[0]) == 't' && lower(ub[1]) == 'e' && lower(ub[2]) == 'l';
+          tel = q - ub == 3 && is_tel(ub);
           st = userinfo;
         } else if ((st == userinfo || st == host) && colon == nullptr) {
           colon = q;
@@ -622,14 +622,13 @@ bool name_addr_fast(sv s, const char* limit, name_addr* out) {
   for (q = sp.next(); q != e; q = sp.next())
     if (*q != ':' && *q != '@' && *q != ';') return false;
   // The URI without the LWS inside its brackets.
-  const char* ub = open + 1;
-  const char* ue = gt;
-  while (ub != ue && is_lws(*ub)) ub++;
-  while (ue != ub && is_lws(ue[-1])) ue--;
+  const sv uri = trim(sv(open + 1, static_cast<size_t>(gt - open - 1)));
+  const char* const ub = uri.data();
+  const char* const ue = ub + uri.size();
   name_addr& na = *out;
   na.display = close_quote != nullptr ? sv(b + 1, static_cast<size_t>(close_quote - b - 1))
                                       : trim(sv(b, static_cast<size_t>(open - b)));
-  na.uri = sv(ub, static_cast<size_t>(ue - ub));
+  na.uri = uri;
   if (sc != nullptr) {
     na.scheme = sv(ub, static_cast<size_t>(sc - ub));
     const char* const rest = sc + 1;
