@@ -331,6 +331,35 @@ void BM_inspect_invite_413(benchmark::State& state) {
 }
 BENCHMARK(BM_inspect_invite_413);
 
+/// The 200 OK that answers BM_inspect_invite's INVITE (To with a tag, an SDP body): one of
+/// the messages of a call that is not an initial INVITE, for which no caller is identified
+/// and From is not read in the worker.
+void BM_inspect_response(benchmark::State& state) {
+  auto& env = sip_env();
+  const std::string ok =
+      "SIP/2.0 200 OK\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds\r\n"
+      "From: \"Alice Caller\" <sip:+15557654321@example.net>;tag=1928301774\r\n"
+      "To: <sip:+15551230000@pbx.example.com>;tag=a6c85cf\r\n"
+      "Call-ID: a84b4c76e66710@192.0.2.10\r\n"
+      "CSeq: 314159 INVITE\r\n"
+      "Contact: <sip:+15551230000@192.0.2.20:5060>\r\n"
+      "Content-Type: application/sdp\r\n"
+      "Content-Length: 110\r\n\r\n"
+      "v=0\r\no=- 2 2 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n"
+      "m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+  rte_mbuf* m = mbuf_of(frame_with_payload(5060, ok));
+  sip_event ev;
+  const uint64_t before = env.sc.responses[1].get();
+  for (auto _ : state) {
+    sip_inspect(env.sw, env.sc, m, 1, 0, 1);
+    env.sw.ring->pop(ev);
+  }
+  rte_pktmbuf_free(m);
+  if (env.sc.responses[1].get() == before) state.SkipWithError("200 OK not recognised");
+}
+BENCHMARK(BM_inspect_response);
+
 /// The parser alone on the INVITE of BM_inspect_invite.
 void BM_parse_invite(benchmark::State& state) {
   sip::message m;

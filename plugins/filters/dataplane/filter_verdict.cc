@@ -41,7 +41,7 @@ rte_mbuf* answer(filter_worker& sw, sip_counters& sc, const char* p, size_t n, c
 
 verdict filter_request(filter_worker& sw, const sip_request& r, event_verdict* ev) {
   sip_counters& sc = r.counters;
-  const sip::message& msg = r.msg;
+  sip::message& msg = r.msg;
   const char* p = r.raw;
   const uint8_t* frame = r.frame;
   const l4_info& li = r.li;
@@ -57,6 +57,7 @@ verdict filter_request(filter_worker& sw, const sip_request& r, event_verdict* e
   hash128 who;
   bool have_who = false;
   if (bt.live != 0) {
+    sip::settle(msg, &msg.from);  // its tag is part of the call's identity
     who = blocked_identity(msg, side);
     have_who = true;
     if (blocked_call* b = bt.find(who, tsc)) {

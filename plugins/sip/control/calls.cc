@@ -35,6 +35,13 @@ std::string_view whole_chars(const dp::fixed_str<N>& f) {
   return whole_chars(f.view(), f.truncated != 0);
 }
 
+// A From or To value as the worker handed it over, read (empty when it does not parse).
+dp::sip::name_addr party(const dp::fixed_str<256>& value) {
+  dp::sip::name_addr na;
+  if (!dp::sip::parse_name_addr(whole_chars(value), &na)) return {};
+  return na;
+}
+
 std::string seconds_text(double s) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.0f", s);
@@ -78,9 +85,10 @@ identity caller_identity(const dp::sip_event& ev) {
   if (ev.has_caller)  // the worker's reading, the one the filters matched
     return {utf8_sanitize(ev.caller.number_view()), utf8_sanitize(ev.caller.name_view())};
   // Not an initial INVITE seen by a worker: the From header through the same normaliser.
+  const dp::sip::name_addr from = party(ev.from);
   char name[96];
-  const size_t n = dp::clean_name(whole_chars(ev.from.display), name, sizeof(name));
-  return {normalize_number(whole_chars(ev.from.user)), utf8_sanitize({name, n})};
+  const size_t n = dp::clean_name(from.display, name, sizeof(name));
+  return {normalize_number(from.user), utf8_sanitize({name, n})};
 }
 
 size_t call_table::key_hash::operator()(std::string_view s) const {
@@ -193,7 +201,7 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
       settle(it);
       return changes;
     }
-    if (ev.to.present && ev.to.tag.len != 0) return changes;  // re-INVITE of a call we missed
+    if (ev.to_tag) return changes;  // a re-INVITE of a call we missed
     if (_index.size() >= _limits.max_calls) evict_one(now, &changes);
     // A new call starts out in _live; settle() moves it where its state says.
     it = _live.emplace(_live.end());
@@ -208,7 +216,7 @@ std::vector<call_change> call_table::apply(const dp::sip_event& ev, double now) 
     c.from_number = std::move(who.number);
     c.from_name = std::move(who.name);
     c.caller_name = c.from_name;
-    c.to_number = normalize_number(whole_chars(ev.to.user));
+    c.to_number = normalize_number(party(ev.to).user);
     c.started_at = now;
     if (ev.verdict == static_cast<uint8_t>(dp::filter_action::block)) {
       // Decided in the worker on this INVITE: the phone never saw it.

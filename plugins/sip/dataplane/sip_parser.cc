@@ -725,6 +725,7 @@ bool name_addr_of(sv value, const char* limit, name_addr* out) {
 
 bool parse_name_addr(sv value, name_addr* out) {
   name_addr na;
+  na.value = trim(value);
   if (!name_addr_of(value, value.data() + value.size(), &na)) return false;
   *out = na;
   return true;
@@ -966,10 +967,28 @@ hdr classify_header(sv name) {
   }
 }
 
+// A From / To / P-Asserted-Identity / Remote-Party-ID header's VALUE: the first of them that
+// parses counts. LAZY: the value waits in NA (pending) until settle(), or until the next
+// header of the same name, which first reads the waiting one — so the same header counts.
+inline void take_party(sv value, const char* limit, bool lazy, name_addr* na) {
+  if (na->present) return;
+  if (lazy) {
+    if (na->pending && name_addr_of(na->value, limit, na)) {
+      na->pending = false;
+      return;
+    }
+    na->value = value;
+    na->pending = true;
+    return;
+  }
+  na->value = value;
+  name_addr_of(value, limit, na);
+}
+
 // Applies one header of kind KIND; false when a header ringbridge relies on is malformed.
 // VALUE lies in memory readable up to LIMIT.
 // Inlined into the header loop (5 calls an INVITE; its arguments stay in registers).
-[[gnu::always_inline]] inline bool apply_header(hdr kind, sv value, const char* limit,
+[[gnu::always_inline]] inline bool apply_header(hdr kind, sv value, const char* limit, bool lazy,
                                                 message* m, parse_status* err) {
   if (kind == hdr::other) return true;
   value = trim(value);
@@ -978,19 +997,19 @@ hdr classify_header(sv name) {
       if (m->call_id.empty()) m->call_id = value;  // the first one counts
       return true;
     case hdr::from:
-      if (!m->from.present) name_addr_of(value, limit, &m->from);
+      take_party(value, limit, lazy, &m->from);
       return true;
     case hdr::to:
-      if (!m->to.present) name_addr_of(value, limit, &m->to);
+      take_party(value, limit, lazy, &m->to);
       return true;
     case hdr::contact:
       if (m->contact.empty()) m->contact = value;
       return true;
     case hdr::pai:
-      if (!m->pai.present) name_addr_of(value, limit, &m->pai);
+      take_party(value, limit, lazy, &m->pai);
       return true;
     case hdr::rpid:
-      if (!m->rpid.present) name_addr_of(value, limit, &m->rpid);
+      take_party(value, limit, lazy, &m->rpid);
       return true;
     case hdr::privacy:
       if (m->privacy.empty()) m->privacy = value;
@@ -1083,8 +1102,9 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out, sv 
 }
 
 parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out, sv watch,
-                         const start_line* known) {
+                         const start_line* known, bool lazy) {
   message& m = *out;
+  m.limit = buf + len;
   const sv msg(buf, len);
   const char* const end = buf + len;
   // Start line.
@@ -1132,7 +1152,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
     size_t ll = static_cast<size_t>(e - lp);  // the line without its '\n' and '\r'
     if (ll != 0 && lp[ll - 1] == '\r') ll--;
     if (ll == 0) {  // end of headers
-      if (kind != hdr::other && !apply_header(kind, value, end, &m, &err)) return err;
+      if (kind != hdr::other && !apply_header(kind, value, end, lazy, &m, &err)) return err;
       pos = static_cast<size_t>(e - buf) + 1;
       ended = true;
       break;
@@ -1141,7 +1161,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
       if (!have_header) return parse_status::bad_header;
       value = sv(buf + value_begin, pos + ll - value_begin);  // extend over the fold
     } else {
-      if (kind != hdr::other && !apply_header(kind, value, end, &m, &err)) return err;
+      if (kind != hdr::other && !apply_header(kind, value, end, lazy, &m, &err)) return err;
       size_t colon, name_len;
       if (!header_name(lp, ll, end, &colon, &name_len)) return parse_status::bad_header;
       kind = classify_header(sv(lp, name_len));
@@ -1187,6 +1207,23 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
     if (!sdp.empty()) parse_sdp(sdp, &m.sdp);
   }
   return parse_status::ok;
+}
+
+bool settle(const message& m, name_addr* na) {
+  if (na->pending) {
+    na->pending = false;
+    name_addr_of(na->value, m.limit, na);
+  }
+  return na->present;
+}
+
+void settle_to_tag(message* m) {
+  name_addr& to = m->to;
+  if (!to.pending) return;
+  // A tag is a header parameter: after a ';'. Without one the tag is empty however the
+  // value would read, and To waits (the event carries its value as it is).
+  if (!to.value.empty() && std::memchr(to.value.data(), ';', to.value.size()) != nullptr)
+    settle(*m, &to);
 }
 
 sv sdp_body(const message& m) {

@@ -279,7 +279,10 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     return {};
   }
   sip::message msg;
-  const sip::parse_status pr = sip::parse_fresh(p, n, true, &msg, sw.on_message.header, &sl);
+  // Lazily: of the name-addrs only what is needed below is read — To's tag, and for an
+  // initial INVITE the caller's headers; the event carries From and To as sent.
+  const sip::parse_status pr =
+      sip::parse_fresh(p, n, true, &msg, sw.on_message.header, &sl, /*lazy=*/true);
   if (pr != sip::parse_status::ok) {
     count_parse_error(sc, pr);
     if (pattern != k_invite_pattern) return {};
@@ -287,12 +290,17 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     return unscreened(sw, sc, unscreened_reason::invite_parse_error, side);
   }
   msg.call_hash = keyed_hash64(msg.call_id);  // once: the hooks and the event use it
+  sip::settle_to_tag(&msg);
   // Who is calling: once, here; the verdict step matches it and the event carries it.
   caller_id who;
   const bool initial = initial_invite(msg);
-  if (initial)
+  if (initial) {
+    sip::settle(msg, &msg.from);
+    sip::settle(msg, &msg.pai);
+    sip::settle(msg, &msg.rpid);
     who = identify_caller(msg, sw.identity.order.data(), sw.identity.order.size(),
                           sw.identity.numbers);
+  }
   event_verdict v;
   verdict out{};
   if (sw.on_request.fn != nullptr && msg.is_request)

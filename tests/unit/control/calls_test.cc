@@ -19,11 +19,8 @@ dp::sip_event request(method m, const char* call_id, int side = 0) {
   ev.cseq_method = m;
   ev.side = static_cast<uint8_t>(side);
   ev.call_id.assign(call_id);
-  ev.from.present = 1;
-  ev.from.user.assign("+15557654321");
-  ev.from.display.assign("Alice");
-  ev.to.present = 1;
-  ev.to.user.assign("+15551230000");
+  ev.from.assign("\"Alice\" <sip:+15557654321@provider.example>;tag=a1");
+  ev.to.assign("<sip:+15551230000@192.0.2.10>");
   return ev;
 }
 
@@ -32,8 +29,8 @@ dp::sip_event response(int status, method m, const char* call_id) {
   ev.status = static_cast<uint16_t>(status);
   ev.cseq_method = m;
   ev.call_id.assign(call_id);
-  ev.to.present = 1;
-  ev.to.tag.assign("totag");
+  ev.to.assign("<sip:+15551230000@192.0.2.10>;tag=totag");
+  ev.to_tag = 1;
   return ev;
 }
 
@@ -107,7 +104,8 @@ TEST(calls, responses_to_other_methods_and_unknown_calls_change_nothing) {
   EXPECT_EQ(t.active().size(), 1u);
   // A re-INVITE (To has a tag) of a call never seen does not create one.
   auto re = request(method::invite, "mid-dialog");
-  re.to.tag.assign("abc");
+  re.to.assign("<sip:+15551230000@192.0.2.10>;tag=abc");
+  re.to_tag = 1;
   EXPECT_TRUE(t.apply(re, 3).empty());
 }
 
@@ -238,9 +236,6 @@ TEST(calls, the_call_shows_the_identity_the_worker_computed) {
   // From and PAI differ: the worker chose (PAI) and normalised; the call table must not
   // read the headers again by rules of its own.
   auto ev = request(method::invite, "id");
-  ev.pai.present = 1;
-  ev.pai.user.assign("%2B1%20555%20000-0003");
-  ev.pai.display.assign("PAI Name");
   ev.has_caller = 1;
   const char number[] = "+15550000003", name[] = "PAI Name";
   std::memcpy(ev.caller.number, number, sizeof(number) - 1);
@@ -258,6 +253,23 @@ TEST(calls, the_call_shows_the_identity_the_worker_computed) {
   // An event without the worker's reading (not an initial INVITE): From, same normaliser.
   ev.has_caller = 0;
   EXPECT_EQ(caller_identity(ev).number, "+15557654321");
+  EXPECT_EQ(caller_identity(ev).name, "Alice");
+  // From as sent, escapes and folding in its display name, a tel URI with separators.
+  ev.from.assign("\"Bob \\\"B\\\"\r\n  Smith\" <tel:+1-555-000-0004>;tag=x");
+  EXPECT_EQ(caller_identity(ev).number, "+15550000004");
+  EXPECT_EQ(caller_identity(ev).name, "Bob \"B\" Smith");
+  // A From that does not parse gives no identity rather than a wrong one.
+  ev.from.assign("\"unterminated <sip:+15550000005@h>");
+  EXPECT_EQ(caller_identity(ev).number, "");
+}
+
+TEST(calls, the_callee_is_read_from_to_as_sent) {
+  call_table t({});
+  auto ev = request(method::invite, "callee");
+  ev.to.assign("\"Front Desk\" <sip:%2B1%20555%20123-0000@pbx.example;user=phone>");
+  auto ch = t.apply(ev, 1.0);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].call.to_number, "+15551230000");
 }
 
 TEST(calls, clean_up_helpers) {

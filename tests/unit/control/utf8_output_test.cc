@@ -46,13 +46,10 @@ TEST(utf8_output, the_call_table_sanitizes_what_it_builds_from_the_wire) {
   ev.call_id.assign(
       "raw\xff"
       "id");
-  ev.from.present = 1;
-  ev.from.user.assign("%FF15550001");
-  ev.from.display.assign("\xc0\xaf name");
-  ev.to.present = 1;
-  ev.to.user.assign(
-      "\xed\xa0\x80"
-      "100");
+  ev.from.assign("\"\xc0\xaf name\" <sip:%FF15550001@h>");
+  ev.to.assign(
+      "<sip:\xed\xa0\x80"
+      "100@h>");
   auto ch = t.apply(ev, 10);
   ASSERT_EQ(ch.size(), 1u);
   const call_record& c = ch[0].call;
@@ -66,7 +63,8 @@ TEST(utf8_output, the_call_table_sanitizes_what_it_builds_from_the_wire) {
   auto resp = ev;
   resp.is_request = 0;
   resp.status = 200;
-  resp.to.tag.assign("t");
+  resp.to.assign("<sip:100@h>;tag=t");
+  resp.to_tag = 1;
   ch = t.apply(resp, 11);
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_EQ(ch[0].call.state, call_state::answered);
@@ -79,24 +77,24 @@ TEST(utf8_output, the_call_table_sanitizes_what_it_builds_from_the_wire) {
   EXPECT_EQ(t.size(), 2u);
 }
 
-TEST(utf8_output, a_name_cut_by_the_worker_mid_character_loses_the_partial_character) {
-  const std::string name =
-      "X"
+TEST(utf8_output, a_field_cut_by_the_worker_mid_character_loses_the_partial_character) {
+  const std::string cjk =
       "\xe5\xbc\xa0\xe4\xbc\x9f\xe6\x9d\x8e\xe5\xa8\x9c\xe7\x8e\x8b"
       "\xe8\x8a\xb3\xe5\x88\x98\xe6\xb4\x8b\xe9\x99\x88\xe9\x9d\x99"
       "\xe6\x9d\xa8\xe5\xb8\x86\xe8\xb5\xb5\xe7\xa3\x8a\xe9\xbb\x84"
-      "\xe6\x95\x8f\xe5\x91\xa8";  // "X" + 17 CJK characters: 52 bytes
+      "\xe6\x95\x8f\xe5\x91\xa8";  // 17 CJK characters: 51 bytes
+  const std::string call_id = "X" + cjk + cjk + cjk;  // 154 bytes
   dp::sip_event ev;
   ev.is_request = 1;
   ev.method = ev.cseq_method = method::invite;
-  ev.call_id.assign("cjk");
-  ev.from.present = 1;
-  ev.from.user.assign("+15550001");
-  EXPECT_FALSE(ev.from.display.assign(name));  // cut at 48 bytes: inside the 16th character
+  EXPECT_FALSE(ev.call_id.assign(call_id));  // cut at 128 bytes: inside the 43rd character
+  ev.call_id_hash = 1;
+  ev.from.assign("<sip:+15550001@h>");
   call_table t({});
   auto ch = t.apply(ev, 1);
   ASSERT_EQ(ch.size(), 1u);
-  EXPECT_EQ(ch[0].call.from_name, name.substr(0, 46));
+  EXPECT_EQ(ch[0].call.call_id, call_id.substr(0, 127));
+  EXPECT_EQ(ch[0].call.from_number, "+15550001");
 }
 
 }  // namespace

@@ -406,6 +406,56 @@ TEST(sip_parser, name_addr_shapes_and_their_neighbours) {
   }
 }
 
+TEST(sip_parser, the_lazy_parse_reads_what_the_eager_one_reads_when_asked) {
+  // The worker's parse: name-addrs found, read only when needed, with the eager result.
+  const std::string text = crlf(
+      "SIP/2.0 180 Ringing\n"
+      "From: \"unterminated <sip:bad@h>\n"     // does not parse: the next From counts
+      "From: \"Alice\" <sip:+15557654321@h>;tag=f1\n"
+      "From: <sip:third@h>;tag=f3\n"
+      "To: <sip:+15551230000@h>;tag=t1\n"
+      "P-Asserted-Identity: <tel:+1-555-000-0003>\n"
+      "Call-ID: lazy\nCSeq: 1 INVITE\nl: 0\n\n");
+  message eager, lazy;
+  ASSERT_EQ(parse(text.data(), text.size(), true, &eager), parse_status::ok);
+  ASSERT_EQ(parse_fresh(text.data(), text.size(), true, &lazy, {}, nullptr, true),
+            parse_status::ok);
+  EXPECT_EQ(eager.from.user, "+15557654321");
+  EXPECT_EQ(eager.from.value, "\"Alice\" <sip:+15557654321@h>;tag=f1");
+  EXPECT_FALSE(eager.from.pending);
+  // A second and a third From made the parse read the ones waiting before them, up to the
+  // one that parses: the second, as the eager parse took it.
+  EXPECT_FALSE(lazy.from.pending);
+  EXPECT_EQ(lazy.from.value, eager.from.value);
+  EXPECT_TRUE(lazy.to.pending);
+  EXPECT_TRUE(lazy.to.tag.empty());
+  settle_to_tag(&lazy);  // To has a ';': read
+  EXPECT_FALSE(lazy.to.pending);
+  EXPECT_EQ(lazy.to.tag, "t1");
+  EXPECT_TRUE(lazy.pai.pending);
+  EXPECT_TRUE(settle(lazy, &lazy.from));
+  EXPECT_EQ(lazy.from.user, eager.from.user);
+  EXPECT_EQ(lazy.from.display, "Alice");
+  EXPECT_EQ(lazy.from.tag, "f1");
+  EXPECT_TRUE(settle(lazy, &lazy.pai));
+  EXPECT_EQ(lazy.pai.user, "+1-555-000-0003");
+  EXPECT_FALSE(settle(lazy, &lazy.rpid)) << "no Remote-Party-ID";
+  // A To without ';' has no tag whatever it holds: it is left unread.
+  const std::string invite = crlf(
+      "INVITE sip:x@h SIP/2.0\nFrom: <sip:a@h>;tag=1\nTo: \"Desk\" <sip:100@h>\n"
+      "Call-ID: c\nCSeq: 1 INVITE\nl: 0\n\n");
+  message li;
+  ASSERT_EQ(parse_fresh(invite.data(), invite.size(), true, &li, {}, nullptr, true),
+            parse_status::ok);
+  settle_to_tag(&li);
+  EXPECT_TRUE(li.to.pending);
+  EXPECT_TRUE(li.to.tag.empty());
+  EXPECT_EQ(li.to.value, "\"Desk\" <sip:100@h>");
+  EXPECT_TRUE(settle(li, &li.to));
+  EXPECT_EQ(li.to.user, "100");
+  EXPECT_EQ(li.to.display, "Desk");
+}
+
 TEST(sip_parser, the_probe_is_cheap_and_permissive) {
   EXPECT_TRUE(could_be_sip("INVITE sip:", 11));
   EXPECT_TRUE(could_be_sip("SIP/2.0 200", 11));

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "ringbridge/common/keyed_hash.h"
 #include "ringbridge/dp/spsc_ring.h"
 #include "ringbridge/sip/call_verdict.h"
 #include "ringbridge/sip/identity.h"
@@ -77,17 +78,10 @@ struct fixed_str {
   std::string_view view() const { return {data, len}; }
 };
 
-/// One SIP party (From, To, P-Asserted-Identity, Remote-Party-ID) as it was sent.
-struct sip_party {
-  uint8_t present = 0;
-  fixed_str<48> display;  ///< raw: may hold quotes' \" escapes and folding whitespace
-  fixed_str<48> user;     ///< raw user part or tel number (%XX escapes kept)
-  fixed_str<40> host;
-  fixed_str<6> scheme;
-  fixed_str<32> tag;
-};
-
-/// What a worker saw: one SIP request or response crossing the bridge.
+/// What a worker saw: one SIP request or response crossing the bridge. Only what the control
+/// side uses (the call table, the media plane's call keys, exports): the parsing that matters
+/// to the dataplane (the caller's identity, the verdict, the SDP for the media hook) is done
+/// and used there; From and To travel as sent and are read on the control side, if at all.
 struct sip_event {
   uint64_t tsc = 0;  ///< rte_rdtsc() when the burst arrived
   uint8_t worker = 0;
@@ -101,6 +95,7 @@ struct sip_event {
   uint8_t verdict = 0;     ///< filter_action of the filter step (0: none / not an initial INVITE)
   uint8_t block_mode = 0;  ///< with verdict block: drop, busy, decline
   uint8_t repeat = 0;      ///< a retransmission, ACK or CANCEL of an already blocked call
+  uint8_t to_tag = 0;      ///< the To header has a tag (the message is inside a dialog)
   uint32_t rule_id = 0;    ///< the rule that matched
   uint16_t status = 0;
   uint16_t sport = 0, dport = 0;
@@ -108,18 +103,10 @@ struct sip_event {
   uint8_t src[16] = {}, dst[16] = {};
   fixed_str<128> call_id;
   uint64_t call_id_hash = 0;  ///< call_id cut: keyed hash of the whole value (else 0)
-  fixed_str<16> method_token;
-  sip_party from, to, pai, rpid;
-  fixed_str<48> rpid_params;  ///< Remote-Party-ID header parameters (privacy=, party=)
-  fixed_str<32> privacy;
-  // SDP (audio), when the message carried one.
-  uint8_t sdp = 0;
-  uint8_t sdp_family = 0;
-  uint16_t audio_port = 0, rtcp_port = 0;
-  int16_t telephone_event_pt = -1;
-  uint8_t pt_count = 0;
-  uint8_t pts[8] = {};
-  fixed_str<46> media_addr;
+  /// The From and To values as sent (the first of each that parses; trimmed, raw):
+  /// sip::parse_name_addr() reads them where they are needed (the callee's number, the
+  /// caller's when there is no `caller`).
+  fixed_str<256> from, to;
   /// Initial INVITEs: who is calling, as the filters matched it (identity.h). The call
   /// log, notifications and the API show this, never their own reading of the headers.
   uint8_t has_caller = 0;
@@ -128,10 +115,23 @@ struct sip_event {
 static_assert(std::is_trivially_copyable_v<sip_event>, "events cross threads as bytes");
 
 /// Fills EV from a parsed message: every field that comes from the message (all but tsc,
-/// worker, side, transport, ip_version, ports, addresses and the verdict), cut to size —
-/// also those the message does not have, so EV may be a ring slot with an older record in
-/// it.
-void fill_event(const sip::message& m, sip_event* ev);
+/// worker, side, transport, ip_version, ports, addresses, the verdict and the caller), cut
+/// to size — also those the message does not have, so EV may be a ring slot with an older
+/// record in it. M may have been parsed lazily (its To tag settled: sip::settle_to_tag()).
+/// Inline: one call per event on the worker's path.
+inline void fill_event(const sip::message& m, sip_event* ev) {
+  ev->is_request = m.is_request;
+  ev->method = m.req_method;
+  ev->cseq_method = m.cseq_method;
+  ev->status = m.status;
+  ev->cseq = m.cseq;
+  ev->to_tag = !m.to.tag.empty();
+  bool ok = ev->call_id.assign(m.call_id);
+  ev->call_id_hash = ok ? 0 : m.call_hash != 0 ? m.call_hash : keyed_hash64(m.call_id);
+  ok &= ev->from.assign(m.from.value);
+  ok &= ev->to.assign(m.to.value);
+  ev->truncated = !ok;
+}
 
 /// What identifies EV's call: its Call-ID, and when that was cut to fit, the hash of the
 /// whole value too — so two long Call-IDs that share their first 128 bytes stay two calls.

@@ -73,6 +73,11 @@ struct name_addr {
   std::string_view host;
   std::string_view tag;     ///< the tag header parameter
   std::string_view params;  ///< header parameters after the URI, raw (";party=calling...")
+  /// The header's value (trimmed) the fields above were, or are to be, read from: the
+  /// first of the message's headers of this name that parses.
+  std::string_view value;
+  /// parse_fresh(..., lazy) met the header but left VALUE unread; settle() reads it.
+  bool pending = false;
 };
 
 /// The audio part of an SDP body.
@@ -113,6 +118,7 @@ struct message {
   uint16_t header_count = 0;
   size_t length = 0;  ///< bytes from the start line to the end of the body
   bool watched = false;  ///< a header named like parse()'s WATCH is among the headers
+  const char* limit = nullptr;  ///< the end of the buffer parsed (settle() may read to it)
 };
 
 /// A start line as start_line_read() found it: what parse() would fill in from it.
@@ -142,8 +148,20 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out,
 /// the message is ~800 bytes, and the worker parses into a fresh one every time.
 /// KNOWN: BUF's start line as start_line_read(BUF, ...) accepted it (id != 0); the parser
 /// takes its parts from there instead of walking the line again. The result is the same.
+/// LAZY: From, To, P-Asserted-Identity and Remote-Party-ID are not read as they are met,
+/// only found (name_addr::value, `pending`): the worker reads them when it needs them
+/// (settle(), settle_to_tag()), which for most messages is never or only To. What settle()
+/// then gives is what the eager parse gives: the first header of each name that parses.
 parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out,
-                         std::string_view watch = {}, const start_line* known = nullptr);
+                         std::string_view watch = {}, const start_line* known = nullptr,
+                         bool lazy = false);
+
+/// Reads M's name-addr NA (one of its from, to, pai, rpid) if the lazy parse left it
+/// pending. Returns NA->present.
+bool settle(const message& m, name_addr* na);
+/// What M's To tag is, reading the To header only when it could have one (a tag needs a
+/// ';'): after it, m->to.tag is right whether or not To was read.
+void settle_to_tag(message* m);
 
 /// The cheap test every UDP/TCP payload gets: could this start a SIP message? Looks at
 /// no more than 11 bytes. False positives are fine (the full check follows). Inline: the

@@ -78,7 +78,10 @@ struct event_verdict {
 /// A parsed SIP request over UDP, as a request hook sees it. Views into the frame (or the
 /// reassembled datagram): valid during the call only.
 struct sip_request {
-  const sip::message& msg;
+  /// Parsed lazily (sip::parse_fresh(..., lazy)): To's tag is settled, and for an initial
+  /// INVITE From, P-Asserted-Identity and Remote-Party-ID; the hook settle()s anything else
+  /// it reads.
+  sip::message& msg;
   const char* raw;       ///< the message's bytes (msg.length of them)
   const uint8_t* frame;  ///< the frame it came in (for an answer: addresses, VLAN tags)
   const l4_info& li;
