@@ -85,7 +85,9 @@ void compare_lazy(const char* buf, size_t size, bool datagram, const sip::messag
   dp::fill_event(a, &ea);
   dp::fill_event(l, &el);
   if (!same_event(ea, el)) mismatch("lazy parse", "event", buf, size);
+  if (l.sdp.present) mismatch("lazy parse", "SDP read", buf, size);
   for (sip::name_addr* na : {&l.from, &l.to, &l.pai, &l.rpid}) sip::settle(l, na);
+  sip::settle_sdp(&l);
   if (std::string d = sip_ref::differs(a, l); !d.empty()) mismatch("lazy parse", d, buf, size);
   for (auto [x, y] : {std::pair{&a.from, &l.from}, {&a.to, &l.to}, {&a.pai, &l.pai},
                       {&a.rpid, &l.rpid}})

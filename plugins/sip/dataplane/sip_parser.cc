@@ -1202,10 +1202,7 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
 
   if (m.call_id.empty()) return parse_status::missing_call_id;
   if (m.cseq_method == method::none) return parse_status::bad_cseq;
-  if (!m.body.empty()) {
-    sv sdp = sdp_part(m.content_type, m.body);
-    if (!sdp.empty()) parse_sdp(sdp, &m.sdp);
-  }
+  if (!lazy) settle_sdp(&m);
   return parse_status::ok;
 }
 
@@ -1224,6 +1221,12 @@ void settle_to_tag(message* m) {
   // value would read, and To waits (the event carries its value as it is).
   if (!to.value.empty() && std::memchr(to.value.data(), ';', to.value.size()) != nullptr)
     settle(*m, &to);
+}
+
+void settle_sdp(message* m) {
+  if (m->sdp.present || m->body.empty()) return;
+  const sv sdp = sdp_part(m->content_type, m->body);
+  if (!sdp.empty()) parse_sdp(sdp, &m->sdp);
 }
 
 sv sdp_body(const message& m) {

@@ -454,6 +454,18 @@ TEST(sip_parser, the_lazy_parse_reads_what_the_eager_one_reads_when_asked) {
   EXPECT_TRUE(settle(li, &li.to));
   EXPECT_EQ(li.to.user, "100");
   EXPECT_EQ(li.to.display, "Desk");
+  // The SDP waits for settle_sdp() (the worker's media feature reads the body itself).
+  message ls, es;
+  ASSERT_EQ(parse_fresh(k_invite.data(), k_invite.size(), true, &ls, {}, nullptr, true),
+            parse_status::ok);
+  ASSERT_EQ(parse(k_invite.data(), k_invite.size(), true, &es), parse_status::ok);
+  ASSERT_TRUE(es.sdp.present);
+  EXPECT_FALSE(ls.sdp.present);
+  EXPECT_EQ(sdp_body(ls), sdp_body(es));
+  settle_sdp(&ls);
+  EXPECT_TRUE(ls.sdp.present);
+  EXPECT_EQ(ls.sdp.audio_port, es.sdp.audio_port);
+  EXPECT_EQ(ls.sdp.conn_addr, es.sdp.conn_addr);
 }
 
 TEST(sip_parser, the_probe_is_cheap_and_permissive) {

@@ -152,6 +152,8 @@ parse_status parse(const char* buf, size_t len, bool datagram, message* out,
 /// only found (name_addr::value, `pending`): the worker reads them when it needs them
 /// (settle(), settle_to_tag()), which for most messages is never or only To. What settle()
 /// then gives is what the eager parse gives: the first header of each name that parses.
+/// The SDP is not read either (message::sdp; settle_sdp()): the worker's media feature
+/// reads the body's streams itself.
 parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* out,
                          std::string_view watch = {}, const start_line* known = nullptr,
                          bool lazy = false);
@@ -159,6 +161,8 @@ parse_status parse_fresh(const char* buf, size_t len, bool datagram, message* ou
 /// Reads M's name-addr NA (one of its from, to, pai, rpid) if the lazy parse left it
 /// pending. Returns NA->present.
 bool settle(const message& m, name_addr* na);
+/// Reads M's SDP into message::sdp (what the eager parse does) if it is not read yet.
+void settle_sdp(message* m);
 /// What M's To tag is, reading the To header only when it could have one (a tag needs a
 /// ';'): after it, m->to.tag is right whether or not To was read.
 void settle_to_tag(message* m);
