@@ -35,10 +35,12 @@ std::string_view whole_chars(const dp::fixed_str<N>& f) {
   return whole_chars(f.view(), f.truncated != 0);
 }
 
-// A From or To value as the worker handed it over, read (empty when it does not parse).
+// A From or To value as the worker handed it over, read; empty when it does not parse, and
+// when the worker had to cut it: a cut name-addr can read as another one (its '<' beyond the
+// cut, an addr-spec before it), and no number is better than a wrong one.
 dp::sip::name_addr party(const dp::fixed_str<256>& value) {
   dp::sip::name_addr na;
-  if (!dp::sip::parse_name_addr(whole_chars(value), &na)) return {};
+  if (value.truncated || !dp::sip::parse_name_addr(value.view(), &na)) return {};
   return na;
 }
 

@@ -270,6 +270,14 @@ TEST(calls, the_callee_is_read_from_to_as_sent) {
   auto ch = t.apply(ev, 1.0);
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_EQ(ch[0].call.to_number, "+15551230000");
+  // A To the worker had to cut (over 256 bytes) is not read: cut here, it would read as the
+  // addr-spec "sip:evil:..." in front of the real URI.
+  auto cut = request(method::invite, "callee-cut");
+  EXPECT_FALSE(cut.to.assign("sip:evil:+15550009999@h " + std::string(240, 'p') +
+                             " <sip:+15551230000@pbx.example>"));
+  ch = t.apply(cut, 2.0);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].call.to_number, "");
 }
 
 TEST(calls, clean_up_helpers) {

@@ -105,7 +105,8 @@ struct sip_event {
   uint64_t call_id_hash = 0;  ///< call_id cut: keyed hash of the whole value (else 0)
   /// The From and To values as sent (the first of each that parses; trimmed, raw):
   /// sip::parse_name_addr() reads them where they are needed (the callee's number, the
-  /// caller's when there is no `caller`).
+  /// caller's when there is no `caller`). A value cut to fit is not read (it may read as
+  /// another name-addr).
   fixed_str<256> from, to;
   /// Initial INVITEs: who is calling, as the filters matched it (identity.h). The call
   /// log, notifications and the API show this, never their own reading of the headers.

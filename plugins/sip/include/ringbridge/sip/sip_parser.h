@@ -74,7 +74,8 @@ struct name_addr {
   std::string_view tag;     ///< the tag header parameter
   std::string_view params;  ///< header parameters after the URI, raw (";party=calling...")
   /// The header's value (trimmed) the fields above were, or are to be, read from: the
-  /// first of the message's headers of this name that parses.
+  /// first of the message's headers of this name that parses (when none does, the last
+  /// one tried).
   std::string_view value;
   /// parse_fresh(..., lazy) met the header but left VALUE unread; settle() reads it.
   bool pending = false;

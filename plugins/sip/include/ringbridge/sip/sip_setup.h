@@ -102,6 +102,10 @@ struct request_hook {
 
 /// A parsed SIP message (any method or response, UDP or TCP) that goes on through the
 /// bridge, as a message hook sees it. Views into the frame: valid during the call only.
+/// Over UDP the message was parsed lazily (sip::parse_fresh(..., lazy)): To's tag is
+/// settled, and for an initial INVITE From, P-Asserted-Identity and Remote-Party-ID; other
+/// name-addrs and message::sdp are not read (a hook that needs them reads them from
+/// name_addr::value or sip::sdp_body()).
 struct sip_message_seen {
   const sip::message& msg;
   const char* raw;  ///< the message's bytes (msg.length of them)
