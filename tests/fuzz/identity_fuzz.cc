@@ -166,6 +166,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sip::message m;
   if (sip::parse(text.data(), text.size(), true, &m) != sip::parse_status::ok) return 0;
   const dp::caller_id who = dp::identify_caller(m, order, order_len, f);
+  // The worker's lazy parse reads only what the identity needs: the same identity.
+  {
+    sip::message l;
+    if (sip::parse_fresh(text.data(), text.size(), true, &l, {}, nullptr, true) !=
+        sip::parse_status::ok)
+      fail("the lazy parse refuses what the eager one took", t);
+    const dp::caller_id lw = dp::identify_caller(l, order, order_len, f);
+    if (lw.number_view() != who.number_view() || lw.name_view() != who.name_view() ||
+        lw.anonymous != who.anonymous)
+      fail("the identity from a lazily parsed message differs", t);
+  }
   if (who.number_len > sizeof(who.number) || who.name_len > sizeof(who.name))
     fail("identity longer than its fields", t);
   check_name(who.name_view());

@@ -94,7 +94,10 @@ verdict filter_request(filter_worker& sw, const sip_request& r, event_verdict* e
     case filter_action::block: break;
   }
   sc[sip_counter::verdict_block].inc();
-  if (!have_who) who = blocked_identity(msg, side);
+  if (!have_who) {
+    sip::settle(msg, &msg.from);  // the caller's identity may not have needed it
+    who = blocked_identity(msg, side);
+  }
   bool evicted = false;
   blocked_call* b = bt.insert(who, tsc, &evicted);
   if (evicted) sc[sip_counter::blocked_evicted].inc();

@@ -180,20 +180,20 @@ size_t normalize_number(std::string_view raw, const number_format& f, char* out,
   return o;
 }
 
-caller_id identify_caller(const sip::message& m, const identity_source* order, size_t n,
+caller_id identify_caller(sip::message& m, const identity_source* order, size_t n,
                           const number_format& f) {
   caller_id who;
   const sip::name_addr* chosen = nullptr;
   std::string_view display;
-  for (size_t i = 0; i < n; i++) {
-    const sip::name_addr* p = order[i] == identity_source::pai    ? &m.pai
-                              : order[i] == identity_source::rpid ? &m.rpid
-                                                                  : &m.from;
-    if (!p->present) continue;
+  for (size_t i = 0; i < n && (chosen == nullptr || display.empty()); i++) {
+    sip::name_addr* p = order[i] == identity_source::pai    ? &m.pai
+                        : order[i] == identity_source::rpid ? &m.rpid
+                                                            : &m.from;
+    if (!sip::settle(m, p)) continue;
     if (display.empty() && !p->display.empty()) display = p->display;
     if (chosen == nullptr && !p->user.empty()) chosen = p;
   }
-  if (display.empty() && m.from.present) display = m.from.display;
+  if (display.empty() && sip::settle(m, &m.from)) display = m.from.display;
   who.name_len = static_cast<uint8_t>(clean_name(display, who.name, sizeof(who.name)));
   if (chosen != nullptr)
     who.number_len =

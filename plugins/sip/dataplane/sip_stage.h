@@ -154,7 +154,7 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
 /// it lies in the ring, written once. A retransmission of a message handed over within
 /// k_repeat_window_s is not handed over again (exports still get it): the control thread
 /// learns nothing from it, and a flood of them would cost it one event each.
-inline void emit(sip_worker& sw, sip_counters& sc, const sip::message& m, const char* raw,
+inline void emit(sip_worker& sw, sip_counters& sc, sip::message& m, const char* raw,
                  const l4_info& li, int side, unsigned worker, uint64_t tsc,
                  const event_verdict& v = {}, const caller_id* who = nullptr) {
   caller_id found;
@@ -294,13 +294,9 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
   // Who is calling: once, here; the verdict step matches it and the event carries it.
   caller_id who;
   const bool initial = initial_invite(msg);
-  if (initial) {
-    sip::settle(msg, &msg.from);
-    sip::settle(msg, &msg.pai);
-    sip::settle(msg, &msg.rpid);
+  if (initial)  // reads P-Asserted-Identity, Remote-Party-ID, From as far as it needs them
     who = identify_caller(msg, sw.identity.order.data(), sw.identity.order.size(),
                           sw.identity.numbers);
-  }
   event_verdict v;
   verdict out{};
   if (sw.on_request.fn != nullptr && msg.is_request)

@@ -61,7 +61,7 @@ const identity_source k_order[] = {identity_source::pai, identity_source::rpid,
                                    identity_source::from};
 
 caller_id who(const std::string& headers) {
-  const sip::message m = parse_invite(invite(headers));
+  sip::message m = parse_invite(invite(headers));
   return identify_caller(m, k_order, 3, number_format{});
 }
 
@@ -85,6 +85,31 @@ TEST(Identity, PrecedenceAndOddButValidForms) {
   EXPECT_EQ(w.name_view(), "Tele marketer");
   w = who("From: <tel:+1-555-000-1111>;tag=1\r\n");
   EXPECT_EQ(w.number_view(), "+15550001111");
+}
+
+TEST(Identity, ALazilyParsedInviteIsReadOnlyAsFarAsTheIdentityNeeds) {
+  // The worker's parse: a named P-Asserted-Identity gives number and name, From stays unread;
+  // an unnamed one sends the identity on to From for the name.
+  const std::string named = invite(
+      "From: \"Friend\" <sip:+15550009999@x>;tag=1\r\n"
+      "P-Asserted-Identity: \"Carrier Name\" <sip:+15550001111@carrier>\r\n");
+  sip::message m;
+  ASSERT_EQ(sip::parse_fresh(named.data(), named.size(), true, &m, {}, nullptr, true),
+            sip::parse_status::ok);
+  caller_id w = identify_caller(m, k_order, 3, number_format{});
+  EXPECT_EQ(w.number_view(), "+15550001111");
+  EXPECT_EQ(w.name_view(), "Carrier Name");
+  EXPECT_TRUE(m.from.pending) << "From was read though nothing needed it";
+  const std::string unnamed = invite(
+      "From: \"Friend\" <sip:+15550009999@x>;tag=1\r\n"
+      "P-Asserted-Identity: <sip:+15550001111@carrier>\r\n");
+  sip::message u;
+  ASSERT_EQ(sip::parse_fresh(unnamed.data(), unnamed.size(), true, &u, {}, nullptr, true),
+            sip::parse_status::ok);
+  w = identify_caller(u, k_order, 3, number_format{});
+  EXPECT_EQ(w.number_view(), "+15550001111");
+  EXPECT_EQ(w.name_view(), "Friend");
+  EXPECT_FALSE(u.from.pending);
 }
 
 TEST(Identity, Anonymous) {

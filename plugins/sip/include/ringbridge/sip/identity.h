@@ -46,8 +46,10 @@ struct caller_id {
   std::string_view name_view() const { return {name, name_len}; }
 };
 
-/// Picks the identity from M by ORDER and normalises it.
-caller_id identify_caller(const sip::message& m, const identity_source* order, size_t n,
+/// Picks the identity from M by ORDER and normalises it. M may have been parsed lazily
+/// (sip::parse_fresh(..., lazy)): the headers are read (sip::settle()) in ORDER until one
+/// gives the number and one the display name; the rest stay unread.
+caller_id identify_caller(sip::message& m, const identity_source* order, size_t n,
                           const number_format& f);
 
 /// The display name RAW as a person reads it: quotes and \\-escapes removed, whitespace

@@ -79,8 +79,8 @@ struct event_verdict {
 /// reassembled datagram): valid during the call only.
 struct sip_request {
   /// Parsed lazily (sip::parse_fresh(..., lazy)): To's tag is settled, and for an initial
-  /// INVITE From, P-Asserted-Identity and Remote-Party-ID; the hook settle()s anything else
-  /// it reads.
+  /// INVITE the caller's headers the identity read (identify_caller()); the hook settle()s
+  /// anything else it reads.
   sip::message& msg;
   const char* raw;       ///< the message's bytes (msg.length of them)
   const uint8_t* frame;  ///< the frame it came in (for an answer: addresses, VLAN tags)
@@ -103,8 +103,8 @@ struct request_hook {
 /// A parsed SIP message (any method or response, UDP or TCP) that goes on through the
 /// bridge, as a message hook sees it. Views into the frame: valid during the call only.
 /// Over UDP the message was parsed lazily (sip::parse_fresh(..., lazy)): To's tag is
-/// settled, and for an initial INVITE From, P-Asserted-Identity and Remote-Party-ID; other
-/// name-addrs and message::sdp are not read (a hook that needs them reads them from
+/// settled, and for an initial INVITE the caller's headers the identity read; other
+/// name-addrs and message::sdp may not be read (a hook that needs them reads them from
 /// name_addr::value or sip::sdp_body()).
 struct sip_message_seen {
   const sip::message& msg;
