@@ -331,6 +331,25 @@ void BM_inspect_invite_413(benchmark::State& state) {
 }
 BENCHMARK(BM_inspect_invite_413);
 
+/// BM_inspect_invite's INVITE as a provider sends it, with a named P-Asserted-Identity: the
+/// caller's number and name come from there, and From is not read in the worker.
+void BM_inspect_invite_pai(benchmark::State& state) {
+  auto& env = sip_env();
+  std::string invite = k_invite;
+  invite.insert(invite.find("Call-ID:"),
+                "P-Asserted-Identity: \"Alice Caller\" <sip:+15557654321@carrier.example>\r\n");
+  rte_mbuf* m = mbuf_of(frame_with_payload(5060, invite));
+  sip_event ev;
+  for (auto _ : state) {
+    sip_inspect(env.sw, env.sc, m, 0, 0, 1);
+    env.sw.ring->pop(ev);
+  }
+  rte_pktmbuf_free(m);
+  if (!ev.has_caller || ev.caller.number_view() != "+15557654321")
+    state.SkipWithError("the caller was not read from P-Asserted-Identity");
+}
+BENCHMARK(BM_inspect_invite_pai);
+
 /// The 200 OK that answers BM_inspect_invite's INVITE (To with a tag, an SDP body): one of
 /// the messages of a call that is not an initial INVITE, for which no caller is identified
 /// and From is not read in the worker.

@@ -232,6 +232,7 @@ def breakdown(prof, stages, root):
 BENCHES = {"BM_inspect_invite_413": "the harness's 413-byte INVITE, default filter step",
            "BM_inspect_invite": "INVITE with an SDP body, no filter step",
            "BM_inspect_invite_filtered/10": "INVITE with an SDP body, 10 rules",
+           "BM_inspect_invite_pai": "the same with a named P-Asserted-Identity",
            "BM_inspect_response": "200 OK to it (To tag, SDP body)",
            "BM_inspect_rtp": "RTP frame (not SIP)"}
 
