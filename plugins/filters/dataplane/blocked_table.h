@@ -17,8 +17,9 @@ namespace ringbridge::dp {
 /// Who a blocked call is: a keyed 128-bit hash of the whole Call-ID, the caller's From tag
 /// and the side the INVITE came in on. Nothing is cut to a fixed size, so a long Call-ID
 /// stays blocked, and a message from the other side (or another dialog reusing the
-/// Call-ID) never matches. M's From must be read (sip::settle(), when parsed lazily).
-inline hash128 blocked_identity(const sip::message& m, int side) {
+/// Call-ID) never matches. Reads M's From if the lazy parse left it unread.
+inline hash128 blocked_identity(sip::message& m, int side) {
+  sip::settle(m, &m.from);
   // side, tag length, tag, Call-ID — hashed in one piece when short (the usual case).
   char buf[256];
   const std::string_view tag = m.from.tag.substr(0, 64);

@@ -57,7 +57,6 @@ verdict filter_request(filter_worker& sw, const sip_request& r, event_verdict* e
   hash128 who;
   bool have_who = false;
   if (bt.live != 0) {
-    sip::settle(msg, &msg.from);  // its tag is part of the call's identity
     who = blocked_identity(msg, side);
     have_who = true;
     if (blocked_call* b = bt.find(who, tsc)) {
@@ -94,10 +93,7 @@ verdict filter_request(filter_worker& sw, const sip_request& r, event_verdict* e
     case filter_action::block: break;
   }
   sc[sip_counter::verdict_block].inc();
-  if (!have_who) {
-    sip::settle(msg, &msg.from);  // the caller's identity may not have needed it
-    who = blocked_identity(msg, side);
-  }
+  if (!have_who) who = blocked_identity(msg, side);
   bool evicted = false;
   blocked_call* b = bt.insert(who, tsc, &evicted);
   if (evicted) sc[sip_counter::blocked_evicted].inc();

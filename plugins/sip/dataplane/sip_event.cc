@@ -4,8 +4,6 @@
 
 #include <iterator>
 
-#include <algorithm>
-
 #include "ringbridge/common/enum_names.h"
 
 namespace ringbridge::dp {

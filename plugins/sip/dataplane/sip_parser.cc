@@ -967,16 +967,13 @@ hdr classify_header(sv name) {
   }
 }
 
-// A From / To / P-Asserted-Identity / Remote-Party-ID header's VALUE: the first of them that
-// parses counts. LAZY: the value waits in NA (pending) until settle(), or until the next
-// header of the same name, which first reads the waiting one — so the same header counts.
-inline void take_party(sv value, const char* limit, bool lazy, name_addr* na) {
+// A From / To / P-Asserted-Identity / Remote-Party-ID header's VALUE, M's NA: the first of
+// them that parses counts. LAZY: the value waits in NA (pending) until settle(), or until the
+// next header of the same name, which first settles the waiting one — so the same counts.
+inline void take_party(sv value, const char* limit, bool lazy, const message& m, name_addr* na) {
   if (na->present) return;
   if (lazy) {
-    if (na->pending && name_addr_of(na->value, limit, na)) {
-      na->pending = false;
-      return;
-    }
+    if (na->pending && settle(m, na)) return;
     na->value = value;
     na->pending = true;
     return;
@@ -997,19 +994,19 @@ inline void take_party(sv value, const char* limit, bool lazy, name_addr* na) {
       if (m->call_id.empty()) m->call_id = value;  // the first one counts
       return true;
     case hdr::from:
-      take_party(value, limit, lazy, &m->from);
+      take_party(value, limit, lazy, *m, &m->from);
       return true;
     case hdr::to:
-      take_party(value, limit, lazy, &m->to);
+      take_party(value, limit, lazy, *m, &m->to);
       return true;
     case hdr::contact:
       if (m->contact.empty()) m->contact = value;
       return true;
     case hdr::pai:
-      take_party(value, limit, lazy, &m->pai);
+      take_party(value, limit, lazy, *m, &m->pai);
       return true;
     case hdr::rpid:
-      take_party(value, limit, lazy, &m->rpid);
+      take_party(value, limit, lazy, *m, &m->rpid);
       return true;
     case hdr::privacy:
       if (m->privacy.empty()) m->privacy = value;
