@@ -153,6 +153,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t n = dp::normalize_number(t, f, out.data(), cap);
   if (n > cap) fail("normalize_number wrote past its buffer", t);
   check_number({out.data(), n});
+  // The same text inside a longer buffer (the worker's: the message goes on after a value),
+  // read 16 bytes at a time: the same number, whatever follows. The bytes after it are the
+  // ones the fast paths must not take for the text's own (separators, quotes, spaces).
+  std::vector<char> padded(text);
+  for (size_t i = 0; i < 16; i++) padded.push_back("% \"-\\ ."[i % 7]);
+  const std::string_view pt(padded.data(), text.size());
+  const char* const readable = padded.data() + padded.size();
+  {
+    std::vector<char> o2(cap);
+    const size_t n2 = dp::normalize_number(pt, f, o2.data(), cap, readable);
+    if (n2 != n || (n != 0 && std::memcmp(out.data(), o2.data(), n) != 0))
+      fail("normalize_number reads a value inside a message differently", t);
+  }
 
   // The whole text as a display name: the same as the reference, into every size of field.
   for (size_t c : {cap, size_t{96}, size_t{1}}) {
@@ -160,6 +173,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t na = dp::clean_name(t, a.data(), c), nb = ref_clean_name(t, b.data(), c);
     if (na != nb || (na != 0 && std::memcmp(a.data(), b.data(), na) != 0))
       fail("clean_name differs from the reference", t);
+    const size_t nc = dp::clean_name(pt, a.data(), c, readable);
+    if (nc != nb || (nc != 0 && std::memcmp(a.data(), b.data(), nc) != 0))
+      fail("clean_name reads a name inside a message differently", t);
   }
 
   // The text as a SIP message: who is calling?

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "byte_class.h"
 #include "ringbridge/common/utf8.h"
 #include "ringbridge/sip/ascii.h"
 
@@ -60,7 +61,45 @@ std::string_view param(std::string_view params, std::string_view name) {
 // space, quotes gone. Into OUT (CAP bytes); returns the length.
 }  // namespace
 
-size_t clean_name(std::string_view raw, char* out, size_t cap) {
+#if defined(RB_BYTE_CLASS)
+namespace {
+// Bytes clean_name() does more with than copy: controls, space, '"', '\\'.
+constexpr byte_class k_name_special{
+    [](unsigned char c) { return c <= '"' || c == '\\'; }};
+// Bytes normalize_number() drops or decodes: controls, separators, '%'.
+constexpr byte_class k_number_special{[](unsigned char c) {
+  return c < 0x20 || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' ||
+         c == '%';
+}};
+
+// The 16 bytes at P, which may be read up to READABLE (nullptr: only up to P + N), as a
+// vector when they can be; false when not.
+inline bool load16(const char* p, size_t n, const char* readable, __m128i* v) {
+  if (n > 16 || readable == nullptr || readable - p < 16) return false;
+  *v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return true;
+}
+}  // namespace
+#endif
+
+size_t clean_name(std::string_view raw, char* out, size_t cap, const char* readable) {
+#if defined(RB_BYTE_CLASS)
+  // Most names: up to 16 bytes, words of plain bytes with single spaces between them. They
+  // are kept as they are.
+  if (__m128i v; !raw.empty() && raw.size() < cap && load16(raw.data(), raw.size(), readable, &v)) {
+    const unsigned in = (1u << raw.size()) - 1;
+    const unsigned special = match(v, k_name_special) & in;
+    const unsigned spaces =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')))) & in;
+    const unsigned ends = 1u | 1u << (raw.size() - 1);
+    if (special == spaces && (spaces & ends) == 0 && (spaces & spaces >> 1) == 0) {
+      std::memcpy(out, raw.data(), raw.size());
+      return raw.size();
+    }
+  }
+#else
+  (void)readable;
+#endif
   // The plain bytes a name starts with, and single spaces between them (most of most names),
   // are copied as they are, in a loop of their own; the rest goes byte by byte below.
   const char* const src = raw.data();
@@ -126,10 +165,19 @@ struct separator_table {
 constexpr separator_table k_separators;
 }  // namespace
 
-size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap) {
+size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap,
+                        const char* readable) {
   char t[64];
   // Most numbers have nothing to drop or decode ("+15551234567"): used as they are.
   size_t k = 0;
+#if defined(RB_BYTE_CLASS)
+  if (__m128i v; load16(raw.data(), raw.size(), readable, &v)) {
+    const unsigned hit = match(v, k_number_special) & ((1u << raw.size()) - 1);
+    k = hit == 0 ? raw.size() : static_cast<size_t>(__builtin_ctz(hit));
+  } else
+#else
+  (void)readable;
+#endif
   if (raw.size() <= sizeof(t))  // longer ones are cut to 64 bytes below
     while (k < raw.size() && !k_separators.special[static_cast<unsigned char>(raw[k])]) k++;
   std::string_view v = raw;
@@ -194,10 +242,10 @@ caller_id identify_caller(sip::message& m, const identity_source* order, size_t 
     if (chosen == nullptr && !p->user.empty()) chosen = p;
   }
   if (display.empty() && sip::settle(m, &m.from)) display = m.from.display;
-  who.name_len = static_cast<uint8_t>(clean_name(display, who.name, sizeof(who.name)));
+  who.name_len = static_cast<uint8_t>(clean_name(display, who.name, sizeof(who.name), m.limit));
   if (chosen != nullptr)
-    who.number_len =
-        static_cast<uint8_t>(normalize_number(chosen->user, f, who.number, sizeof(who.number)));
+    who.number_len = static_cast<uint8_t>(
+        normalize_number(chosen->user, f, who.number, sizeof(who.number), m.limit));
   const std::string_view num = who.number_view();
   static const char* const k_anon[] = {"anonymous", "unknown",  "restricted",       "unavailable",
                                        "private",   "withheld", "anonymous.invalid"};

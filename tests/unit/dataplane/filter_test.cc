@@ -40,6 +40,36 @@ TEST(Numbers, SeparatorsEscapesAndPrefixes) {
   EXPECT_EQ(norm("0049301234567", de), "+49301234567");
 }
 
+// A number or name inside a message (the worker's case: memory readable past the value) is
+// checked 16 bytes at a time: the same results as on its own, whatever follows it.
+TEST(Numbers, AValueInsideAMessageReadsAsOnItsOwn) {
+  const std::string tail(16, ' ');
+  for (std::string raw : {"+15551234567", "+1 555 123", "%2b15551234567", "12345678901234567",
+                          "anonymous", "1234567890123456", "0"}) {
+    const std::string buf = raw + "-%" + tail;  // separators right after the value
+    char a[64], b[64];
+    const size_t na = normalize_number(raw, {}, a, sizeof(a));
+    const size_t nb = normalize_number(std::string_view(buf.data(), raw.size()), {}, b, sizeof(b),
+                                       buf.data() + buf.size());
+    EXPECT_EQ(std::string(a, na), std::string(b, nb)) << raw;
+  }
+  for (std::string raw : {"Caller 7", "Alice  Smith", " lead", "trail ", "a\\\"b\"", "Ünïcödé nàmé",
+                          "exactly sixteen!", "\"Q\"", "tab\there", "x"}) {
+    const std::string buf = raw + "\" \\" + tail;
+    char a[96], b[96];
+    const size_t na = clean_name(raw, a, sizeof(a));
+    const size_t nb = clean_name(std::string_view(buf.data(), raw.size()), b, sizeof(b),
+                                 buf.data() + buf.size());
+    EXPECT_EQ(std::string(a, na), std::string(b, nb)) << raw;
+  }
+  char out[96];
+  EXPECT_EQ(std::string(out, clean_name("Caller 7", out, sizeof(out), nullptr)), "Caller 7");
+  const std::string msg = "Alice  Smith\"" + tail;
+  EXPECT_EQ(std::string(out, clean_name(std::string_view(msg.data(), 12), out, sizeof(out),
+                                        msg.data() + msg.size())),
+            "Alice Smith");
+}
+
 sip::message parse_invite(const std::string& text) {
   static std::string keep;  // the message views into it
   keep = text;

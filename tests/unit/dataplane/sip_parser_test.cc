@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "byte_class.h"
 #include "ringbridge/sip/sip_parser.h"
 
 namespace ringbridge::dp::sip {
@@ -155,6 +156,72 @@ TEST(sip_parser, compact_forms_case_and_spacing) {
   EXPECT_EQ(m.contact, "<sip:m@192.0.2.1>");
   EXPECT_EQ(m.content_type, "application/sdp");
   EXPECT_EQ(m.content_length, 0);
+}
+
+// Header names are matched from one 16-byte load and a table (sip_parser.cc read_name()):
+// whole names only, case ignored for letters only, whitespace only between name and colon,
+// and names whose colon lies past the first 16 bytes of the line read the same way.
+// The byte classes the parser's searches use (byte_class.h): exact for every byte, the
+// 16-byte match the same as the tables, whatever the class.
+TEST(byte_class, is_exact_for_every_byte) {
+  constexpr auto& name_addr = k_bytes<'"', '<', '>', ':', '@', ';', '\\', ',', '?', '[', ']'>;
+  const std::string special = "\"<>:@;\\,?[]";
+  for (unsigned b = 0; b < 256; b++)
+    EXPECT_EQ(name_addr.has(static_cast<unsigned char>(b)),
+              special.find(static_cast<char>(b)) != std::string::npos)
+        << b;
+  // Any class of bytes below 0x80 (here: every high nibble its own low nibbles).
+  constexpr byte_class odd{[](unsigned char c) { return c < 0x80 && (c * 7 + c / 16) % 3 == 0; }};
+  for (unsigned b = 0; b < 256; b++)
+    EXPECT_EQ(odd.has(static_cast<unsigned char>(b)), b < 0x80 && (b * 7 + b / 16) % 3 == 0) << b;
+#if defined(RB_BYTE_CLASS)
+  for (unsigned base = 0; base < 256; base += 16) {
+    alignas(16) unsigned char block[16];
+    for (unsigned i = 0; i < 16; i++) block[i] = static_cast<unsigned char>(base + i);
+    const unsigned got = match(_mm_load_si128(reinterpret_cast<const __m128i*>(block)), odd);
+    unsigned want = 0;
+    for (unsigned i = 0; i < 16; i++) want |= odd.has(block[i]) ? 1u << i : 0;
+    EXPECT_EQ(got, want) << base;
+  }
+#endif
+}
+
+TEST(sip_parser, header_names_are_matched_whole_and_only_letters_ignore_case) {
+  auto parsed = [](const std::string& headers, message* m) {
+    const std::string s = crlf("INVITE sip:x@y SIP/2.0\n" + headers + "\n");
+    *m = message{};
+    return parse(s.data(), s.size(), true, m);
+  };
+  message m;
+  ASSERT_EQ(parsed("CALL-id: a\ncseq: 1 INVITE\nCONTENT-LENGTH: 0\n", &m), parse_status::ok);
+  EXPECT_EQ(m.call_id, "a");
+  // Lookalikes: a byte that differs in a non-letter place, a longer or shorter name, a
+  // name that is another's prefix.
+  for (const char* other : {"Call_ID", "Call-IDs", "Call-I", "CallXID", "Call\x0dID", "Cseqq",
+                            "Content-Lengthy", "Content-Lengt", "Fromm", "T0", "Privac"}) {
+    ASSERT_EQ(parsed(std::string(other) + ": z\nCall-ID: a\nCSeq: 1 INVITE\nl: 0\n", &m),
+              parse_status::ok)
+        << other;
+    EXPECT_EQ(m.call_id, "a") << other;
+    EXPECT_FALSE(m.from.present || m.from.pending) << other;
+    EXPECT_EQ(m.content_length, 0) << other;
+  }
+  // Whitespace before the colon is allowed, inside the name it is not.
+  ASSERT_EQ(parsed("Call-ID \t : a\nCSeq : 1 INVITE\n", &m), parse_status::ok);
+  EXPECT_EQ(m.call_id, "a");
+  EXPECT_EQ(parsed("Call ID: a\nCSeq: 1 INVITE\n", &m), parse_status::bad_header);
+  EXPECT_EQ(parsed(": a\nCall-ID: a\nCSeq: 1 INVITE\n", &m), parse_status::bad_header);
+  // Names (and whitespace) reaching past 16 bytes: the same answers.
+  ASSERT_EQ(parsed("P-Asserted-Identity: <sip:+1555@x>\nCall-ID: a\nCSeq: 1 INVITE\n"
+                   "Content-Length                 : 0\n",
+                   &m),
+            parse_status::ok);
+  EXPECT_EQ(m.pai.user, "+1555");
+  EXPECT_EQ(m.content_length, 0);
+  EXPECT_EQ(parsed("X-A-Rather-Long-Header Name: 1\nCall-ID: a\nCSeq: 1 INVITE\n", &m),
+            parse_status::bad_header);
+  EXPECT_EQ(parsed("X-A-Rather-Long-Header-Name-With-No-Colon\nCall-ID: a\n", &m),
+            parse_status::bad_header);
 }
 
 TEST(sip_parser, folded_headers_are_one_value) {

@@ -32,7 +32,10 @@ struct number_format {
 };
 
 /// Writes the normalised form of RAW into OUT (at most CAP bytes); returns its length.
-size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap);
+/// READABLE (optional, >= RAW's end): memory up to there may be read, so RAW is checked 16
+/// bytes at a time (the worker passes its message's end).
+size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap,
+                        const char* readable = nullptr);
 
 /// The caller of an INVITE, as the filters match it and the call log, notifications and
 /// the API show it. Plain bytes (it travels in sip_event).
@@ -54,8 +57,8 @@ caller_id identify_caller(sip::message& m, const identity_source* order, size_t 
 
 /// The display name RAW as a person reads it: quotes and \\-escapes removed, whitespace
 /// runs (folding) as one space, control characters dropped, cut to CAP bytes on a UTF-8
-/// character boundary. Into OUT; returns the length.
-size_t clean_name(std::string_view raw, char* out, size_t cap);
+/// character boundary. Into OUT; returns the length. READABLE: as normalize_number()'s.
+size_t clean_name(std::string_view raw, char* out, size_t cap, const char* readable = nullptr);
 
 /// The identity options: header order and number format ([sip] identity, [sip.numbers]).
 struct identity_options {
