@@ -453,6 +453,11 @@ TEST(sip_parser, name_addr_shapes_and_their_neighbours) {
        "ann", "b.example", "t9"},
       {"<tel:+1-555-0100;phone-context=x@y>;tag=z", "", "tel", "+1-555-0100", "", "z"},
       {"<sip:host.only:5060>", "", "sip", "", "host.only", ""},
+      {"<sip:host.only;lr>;tag=a;b", "", "sip", "", "host.only", "a"},
+      {"Carol <sip:c@h:5060;transport=udp;x=a:b@c>;tag=q", "Carol", "sip", "c", "h", "q"},
+      {"\"\" <sip:e@h>", "", "sip", "e", "h", ""},
+      {"<sip:@h>", "", "sip", "", "h", ""},
+      {"<SIP:Up@Host>;TAG=Z", "", "SIP", "Up", "Host", "Z"},
       {"<sip:a@b@c:1>", "", "sip", "a", "b@c", ""},
       // The general path: an escape, a comma between values, IPv6, URI headers, addr-spec.
       {"\"a \\\"q\\\"\" <sip:u@h>;tag=e", "a \\\"q\\\"", "sip", "u", "h", "e"},
@@ -470,6 +475,20 @@ TEST(sip_parser, name_addr_shapes_and_their_neighbours) {
     EXPECT_EQ(na.user, w.user) << v;
     EXPECT_EQ(na.host, w.host) << v;
     EXPECT_EQ(na.tag, w.tag) << v;
+    // Inside a message, with more of it after the value, the commonest shapes are read from
+    // the order of their special bytes (name_addr_common()): the same fields.
+    const std::string msg = crlf("INVITE sip:x@y SIP/2.0\nFrom: " + v +
+                                 "\nCall-ID: a\nCSeq: 1 INVITE\nX-Pad: " + std::string(64, '>') +
+                                 "\n\n");
+    message m;
+    ASSERT_EQ(parse(msg.data(), msg.size(), true, &m), parse_status::ok) << v;
+    EXPECT_EQ(m.from.display, na.display) << v;
+    EXPECT_EQ(m.from.uri, na.uri) << v;
+    EXPECT_EQ(m.from.scheme, na.scheme) << v;
+    EXPECT_EQ(m.from.user, na.user) << v;
+    EXPECT_EQ(m.from.host, na.host) << v;
+    EXPECT_EQ(m.from.params, na.params) << v;
+    EXPECT_EQ(m.from.tag, na.tag) << v;
   }
 }
 
