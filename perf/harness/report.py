@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Results as JSON, a Markdown report and PNG charts."""
 import json
+import sys
 from pathlib import Path
 
 from .frames import IMIX
@@ -299,7 +300,13 @@ def write(res, outdir):
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "results.json").write_text(json.dumps(res, indent=1))
     md = markdown(res)
-    pngs = charts(res, outdir)
+    try:
+        pngs = charts(res, outdir)
+    except ImportError as e:  # the report and the figures must not be lost to a chart
+        print(f"rbperf: no charts ({e}): install python3-matplotlib, or run the harness with "
+              "the system Python (/usr/bin/python3); results.md has every figure",
+              file=sys.stderr)
+        pngs = []
     if pngs:
         md += "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in pngs) + "\n"
     (outdir / "results.md").write_text(md)

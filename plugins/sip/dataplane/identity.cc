@@ -72,10 +72,10 @@ constexpr byte_class k_number_special{[](unsigned char c) {
          c == '%';
 }};
 
-// The 16 bytes at P, which may be read up to READABLE (nullptr: only up to P + N), as a
-// vector when they can be; false when not.
+// The 16 bytes at P (N of them in use: 1..16), which may be read up to READABLE (nullptr:
+// only up to P + N), as a vector when they can be; false when not.
 inline bool load16(const char* p, size_t n, const char* readable, __m128i* v) {
-  if (n > 16 || readable == nullptr || readable - p < 16) return false;
+  if (n == 0 || n > 16 || readable == nullptr || readable - p < 16) return false;
   *v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return true;
 }

@@ -341,3 +341,18 @@ def test_callgrind_profile_and_where_the_instructions_go():
                       "inspection (sip stage, first look, counters)": 50,
                       }, stages
     assert sum(stages.values()) == prof.total
+
+
+def test_the_report_is_written_without_charts_when_matplotlib_is_missing(tmp_path, monkeypatch,
+                                                                          capsys):
+    """A run of an hour must not lose its report to a missing plotting library."""
+    from harness import report
+
+    def no_matplotlib(*_):
+        raise ImportError("No module named 'matplotlib'")
+    monkeypatch.setattr(report, "charts", no_matplotlib)
+    monkeypatch.setattr(report, "markdown", lambda res: f"# results\n\nNDR {res['ndr']} kpps\n")
+    md = report.write({"ndr": 834}, tmp_path)
+    assert md.read_text() == "# results\n\nNDR 834 kpps\n"
+    assert '"ndr": 834' in (tmp_path / "results.json").read_text()
+    assert "python3-matplotlib" in capsys.readouterr().err

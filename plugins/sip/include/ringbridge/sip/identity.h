@@ -32,8 +32,8 @@ struct number_format {
 };
 
 /// Writes the normalised form of RAW into OUT (at most CAP bytes); returns its length.
-/// READABLE (optional, >= RAW's end): memory up to there may be read, so RAW is checked 16
-/// bytes at a time (the worker passes its message's end).
+/// READABLE (optional; in RAW's buffer, at or after its end): memory up to there may be read,
+/// so RAW is checked 16 bytes at a time (the worker passes its message's end).
 size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap,
                         const char* readable = nullptr);
 
