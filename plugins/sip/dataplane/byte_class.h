@@ -21,9 +21,11 @@ struct byte_class {
   alignas(16) unsigned char lo[16] = {};
   alignas(16) unsigned char hi[16] = {};
 
-  /// The class of the bytes B (< 0x80) for which IN(B) holds.
+  /// The class of the bytes B for which IN(B) holds (none of them 0x80 or above).
   template <typename Pred>
   constexpr explicit byte_class(Pred in) {
+    for (unsigned b = 0x80; b < 0x100; b++)  // (a compile error in a constant expression)
+      if (in(static_cast<unsigned char>(b))) throw "a byte class holds bytes below 0x80 only";
     uint16_t lows[8] = {};  // per high nibble 0..7: its low nibbles in the class
     for (unsigned b = 0; b < 0x80; b++)
       if (in(static_cast<unsigned char>(b))) lows[b >> 4] |= static_cast<uint16_t>(1u << (b & 15));

@@ -187,8 +187,9 @@ TEST(byte_class, is_exact_for_every_byte) {
 }
 
 TEST(sip_parser, header_names_are_matched_whole_and_only_letters_ignore_case) {
-  auto parsed = [](const std::string& headers, message* m) {
-    const std::string s = crlf("INVITE sip:x@y SIP/2.0\n" + headers + "\n");
+  std::string s;  // the message the views point into, until the next one
+  auto parsed = [&s](const std::string& headers, message* m) {
+    s = crlf("INVITE sip:x@y SIP/2.0\n" + headers + "\n");
     *m = message{};
     return parse(s.data(), s.size(), true, m);
   };

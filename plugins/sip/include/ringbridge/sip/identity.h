@@ -51,7 +51,9 @@ struct caller_id {
 
 /// Picks the identity from M by ORDER and normalises it. M may have been parsed lazily
 /// (sip::parse_fresh(..., lazy)): the headers are read (sip::settle()) in ORDER until one
-/// gives the number and one the display name; the rest stay unread.
+/// gives the number and one the display name; the rest stay unread. M's views lie in the
+/// buffer it was parsed from, which is readable up to M.limit (the number and name are read
+/// 16 bytes at a time within it).
 caller_id identify_caller(sip::message& m, const identity_source* order, size_t n,
                           const number_format& f);
 
