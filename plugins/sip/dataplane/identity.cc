@@ -57,20 +57,32 @@ std::string_view param(std::string_view params, std::string_view name) {
   return {};
 }
 
-// Display name as a person reads it: \-escapes removed, whitespace runs (folding) as one
-// space, quotes gone. Into OUT (CAP bytes); returns the length.
+// Bytes a number drops: visual separators and control characters. SPECIAL: those and '%'
+// (an escape), the bytes a number must be rewritten for.
+struct separator_table {
+  bool drop[256] = {};
+  bool special[256] = {};
+  constexpr separator_table() {
+    for (int c = 0; c < 0x20; c++) drop[c] = true;
+    for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
+    for (int c = 0; c < 256; c++) special[c] = drop[c];
+    special[static_cast<unsigned char>('%')] = true;
+  }
+};
+constexpr separator_table k_separators;
+
+// A display name's bytes that clean_name() copies as they are (the others: those up to '"'
+// — controls, space, '!', '"' — and '\\').
+constexpr bool plain_name_byte(unsigned char c) {
+  return c > '"' && c != '\\';
+}
 }  // namespace
 
 #if defined(RB_BYTE_CLASS)
 namespace {
-// Bytes clean_name() does more with than copy: controls, space, '"', '\\'.
-constexpr byte_class k_name_special{
-    [](unsigned char c) { return c <= '"' || c == '\\'; }};
-// Bytes normalize_number() drops or decodes: controls, separators, '%'.
-constexpr byte_class k_number_special{[](unsigned char c) {
-  return c < 0x20 || c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' ||
-         c == '%';
-}};
+// The same bytes as byte classes, for 16 at a time.
+constexpr byte_class k_name_special{[](unsigned char c) { return !plain_name_byte(c); }};
+constexpr byte_class k_number_special{[](unsigned char c) { return k_separators.special[c]; }};
 
 // The 16 bytes at P (N of them in use: 1..16), which may be read up to READABLE (nullptr:
 // only up to P + N), as a vector when they can be; false when not.
@@ -105,7 +117,7 @@ size_t clean_name(std::string_view raw, char* out, size_t cap, const char* reada
   const char* const src = raw.data();
   const size_t lead = raw.size() < cap ? raw.size() : cap;
   size_t n = 0;
-  auto plain = [](char c) { return static_cast<unsigned char>(c) > '"' && c != '\\'; };
+  auto plain = [](char c) { return plain_name_byte(static_cast<unsigned char>(c)); };
   while (n < lead) {
     if (plain(src[n])) {
       out[n] = src[n];
@@ -148,22 +160,6 @@ size_t clean_name(std::string_view raw, char* out, size_t cap, const char* reada
   while (n != 0 && out[n - 1] == ' ') n--;
   return n;
 }
-
-namespace {
-// Bytes a number drops: visual separators and control characters. SPECIAL: those and '%'
-// (an escape), the bytes a number must be rewritten for.
-struct separator_table {
-  bool drop[256] = {};
-  bool special[256] = {};
-  constexpr separator_table() {
-    for (int c = 0; c < 0x20; c++) drop[c] = true;
-    for (unsigned char c : {' ', '-', '.', '(', ')', '/'}) drop[c] = true;
-    for (int c = 0; c < 256; c++) special[c] = drop[c];
-    special[static_cast<unsigned char>('%')] = true;
-  }
-};
-constexpr separator_table k_separators;
-}  // namespace
 
 size_t normalize_number(std::string_view raw, const number_format& f, char* out, size_t cap,
                         const char* readable) {

@@ -553,6 +553,10 @@ inline void set_params(sv s, size_t after_uri, const char* limit, name_addr* na)
   if (!na->params.empty()) na->tag = tag_param(na->params, limit);
 }
 
+// The bytes that structure a name-addr (or send it to the general path): what
+// name_addr_fast() walks over and name_addr_common() lists.
+#define RB_NAME_ADDR_SPECIAL '"', '<', '>', ':', '@', ';', '\\', ',', '?', '[', ']'
+
 // name_addr_of() in one walk over the bytes that structure a name-addr, for the shapes nearly
 // every From / To / P-Asserted-Identity has: [ "display" | token display ] <uri> [;params]
 // with no escapes, commas, IPv6 references or URI headers. What it takes it parses exactly as
@@ -561,7 +565,7 @@ inline void set_params(sv s, size_t after_uri, const char* limit, name_addr* na)
 bool name_addr_fast(sv s, const char* limit, name_addr* out) {
   const char* const b = s.data();
   const char* const e = b + s.size();
-  positions<'"', '<', '>', ':', '@', ';', '\\', ',', '?', '[', ']'> sp(b, e, limit);
+  positions<RB_NAME_ADDR_SPECIAL> sp(b, e, limit);
   enum { display, quoted, quote_closed, scheme, userinfo, host, uri_params } st = display;
   const char* open = nullptr;       // '<'
   const char* close_quote = nullptr;
@@ -681,7 +685,7 @@ bool name_addr_common(sv s, const char* limit, name_addr* out) {
   const char* const b = s.data();
   const size_t n = s.size();
   if (n > 64 || limit - b < 64) return false;
-  constexpr const byte_class& k_special = k_bytes<'"', '<', '>', ':', '@', ';', '\\', ',', '?', '[', ']'>;
+  constexpr const byte_class& k_special = k_bytes<RB_NAME_ADDR_SPECIAL>;
   uint64_t mask = 0;
   for (size_t i = 0; i < n; i += 16)
     mask |= uint64_t{match(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)), k_special)}
@@ -741,6 +745,8 @@ bool name_addr_common(sv s, const char* limit, name_addr* out) {
   return false;
 #endif
 }
+
+#undef RB_NAME_ADDR_SPECIAL
 
 // parse_name_addr() on VALUE, which lies in memory readable up to LIMIT.
 // OUT is a name_addr{} it fills in place (left as it was on failure).
@@ -1027,6 +1033,70 @@ enum class hdr : uint8_t {
   privacy
 };
 
+// The header names ringbridge reads, of two bytes or more, by a hash of their length and
+// first two bytes ((len + (b0 | 0x20) + (b1 | 0x20)) & 31: no two collide): one lookup and
+// one compare tell a name's kind. For read_name()'s 16-byte compare, each entry's letters
+// with their case bit (0x20) set, and the same bit in CASE_BIT where the name has a letter
+// (so only letters ignore case).
+struct name_entry {
+  alignas(16) char name[32] = {};
+  alignas(16) char case_bit[32] = {};
+  uint8_t len = 0;
+  hdr kind = hdr::other;
+};
+struct name_table {
+  name_entry e[32];
+  static constexpr unsigned name_hash(size_t len, char b0, char b1) {
+    return (static_cast<unsigned>(len) + (static_cast<unsigned char>(b0) | 0x20u) +
+            (static_cast<unsigned char>(b1) | 0x20u)) & 31u;
+  }
+  constexpr void add(const char* n, hdr kind) {
+    size_t len = 0;
+    while (n[len] != 0) len++;
+    name_entry& t = e[name_hash(len, n[0], n[1])];
+    if (t.len != 0) throw "two header names share a slot: change name_hash()";
+    for (size_t k = 0; k < len; k++) {
+      t.name[k] = n[k];
+      t.case_bit[k] = n[k] >= 'a' && n[k] <= 'z' ? 0x20 : 0;
+    }
+    t.len = static_cast<uint8_t>(len);
+    t.kind = kind;
+  }
+  constexpr name_table() {
+    add("to", hdr::to);
+    add("from", hdr::from);
+    add("cseq", hdr::cseq);
+    add("call-id", hdr::call_id);
+    add("contact", hdr::contact);
+    add("privacy", hdr::privacy);
+    add("content-type", hdr::content_type);
+    add("content-length", hdr::content_length);
+    add("remote-party-id", hdr::rpid);
+    add("p-asserted-identity", hdr::pai);
+  }
+  /// The entry NAME (two bytes or more) would be, if it is one of them.
+  const name_entry& slot(size_t len, const char* name) const {
+    return e[name_hash(len, name[0], name[1])];
+  }
+  /// NAME is T's name (letters in any case): in 8-byte words, the last one overlapping.
+  static bool is(sv name, const name_entry& t) {
+    const size_t n = name.size();
+    if (n != t.len) return false;
+    if (n < 8) return iequals(name, sv(t.name, n));
+    auto word = [&](size_t off) {
+      uint64_t v, c, w;
+      std::memcpy(&v, name.data() + off, 8);
+      std::memcpy(&c, t.case_bit + off, 8);
+      std::memcpy(&w, t.name + off, 8);
+      return (v | c) == w;
+    };
+    for (size_t off = 0; off + 8 < n; off += 8)
+      if (!word(off)) return false;
+    return word(n - 8);
+  }
+};
+constexpr name_table k_names;
+
 hdr classify_header(sv name) {
   if (name.size() == 1) {
     switch (lower(name[0])) {
@@ -1039,26 +1109,9 @@ hdr classify_header(sv name) {
       default: return hdr::other;
     }
   }
-  // By length, then the first letter: most headers (Via, Max-Forwards, ...) are rejected
-  // after a compare or two.
-  const char c0 = lower(name[0]);
-  switch (name.size()) {
-    case 2: return c0 == 't' && is_name(name, "to") ? hdr::to : hdr::other;
-    case 4:
-      if (c0 == 'f') return is_name(name, "from") ? hdr::from : hdr::other;
-      return c0 == 'c' && is_name(name, "cseq") ? hdr::cseq : hdr::other;
-    case 7:
-      if (c0 == 'c') {
-        if (is_name(name, "call-id")) return hdr::call_id;
-        return is_name(name, "contact") ? hdr::contact : hdr::other;
-      }
-      return c0 == 'p' && is_name(name, "privacy") ? hdr::privacy : hdr::other;
-    case 12: return c0 == 'c' && is_name(name, "content-type") ? hdr::content_type : hdr::other;
-    case 14: return c0 == 'c' && is_name(name, "content-length") ? hdr::content_length : hdr::other;
-    case 15: return c0 == 'r' && is_name(name, "remote-party-id") ? hdr::rpid : hdr::other;
-    case 19: return c0 == 'p' && is_name(name, "p-asserted-identity") ? hdr::pai : hdr::other;
-    default: return hdr::other;
-  }
+  if (name.size() < 2) return hdr::other;
+  const name_entry& t = k_names.slot(name.size(), name.data());
+  return name_table::is(name, t) ? t.kind : hdr::other;
 }
 
 // A From / To / P-Asserted-Identity / Remote-Party-ID header's VALUE, M's NA: the first of
@@ -1075,47 +1128,6 @@ inline void take_party(sv value, const char* limit, bool lazy, const message& m,
   na->value = value;
   name_addr_of(value, limit, na);
 }
-
-// The names classify_header() knows, of 2..16 bytes, by a hash of their length and first
-// two bytes ((len + (b0 | 0x20) + (b1 | 0x20)) & 31: no two collide), for one 16-byte
-// compare against the line's first bytes: each entry's letters with their case bit (0x20)
-// set, the same bit in CASE where the name has a letter (so only letters ignore case).
-struct name_entry {
-  alignas(16) char name[16] = {};
-  alignas(16) char case_bit[16] = {};
-  uint8_t len = 0;
-  hdr kind = hdr::other;
-};
-struct name_table {
-  name_entry e[32];
-  constexpr void add(const char* n, hdr kind) {
-    size_t len = 0;
-    while (n[len] != 0) len++;
-    const unsigned i = name_hash(len, n[0], n[1]);
-    for (size_t k = 0; k < len; k++) {
-      e[i].name[k] = n[k];
-      e[i].case_bit[k] = n[k] >= 'a' && n[k] <= 'z' ? 0x20 : 0;
-    }
-    e[i].len = static_cast<uint8_t>(len);
-    e[i].kind = kind;
-  }
-  static constexpr unsigned name_hash(size_t len, char b0, char b1) {
-    return (static_cast<unsigned>(len) + (static_cast<unsigned char>(b0) | 0x20u) +
-            (static_cast<unsigned char>(b1) | 0x20u)) & 31u;
-  }
-  constexpr name_table() {
-    add("to", hdr::to);
-    add("from", hdr::from);
-    add("cseq", hdr::cseq);
-    add("call-id", hdr::call_id);
-    add("contact", hdr::contact);
-    add("privacy", hdr::privacy);
-    add("content-type", hdr::content_type);
-    add("content-length", hdr::content_length);
-    add("remote-party-id", hdr::rpid);
-  }
-};
-constexpr name_table k_names;
 
 // The header line LP[0..LL) (LL > 0, LP[0] not SP / HT) in memory readable up to LIMIT:
 // header_name() and classify_header() at once, from one 16-byte load when the name and its
@@ -1146,7 +1158,8 @@ constexpr name_table k_names;
         *kind = classify_header(sv(lp, 1));
         return true;
       }
-      const name_entry& t = k_names.e[name_table::name_hash(n, lp[0], lp[1])];
+      // (n < 16 here: the table's first 16 bytes of a name are all of it.)
+      const name_entry& t = k_names.slot(n, lp);
       const __m128i folded =
           _mm_or_si128(v, _mm_load_si128(reinterpret_cast<const __m128i*>(t.case_bit)));
       const unsigned eq = static_cast<unsigned>(_mm_movemask_epi8(
