@@ -40,8 +40,13 @@ def test_two_workers_share_the_load(tmp_path):
                 recv.wait(timeout=10)
                 delta = [w["rx_pkts"] - b for w, b in zip(rb.stats()["workers"], before)]
                 busiest = max(range(2), key=lambda k: delta[k])
-                # A stray ARP/ND frame may land elsewhere; the flow itself may not.
-                assert delta[1 - busiest] <= 4, f"flow {i} split across workers: {delta}"
+                # The flow crossed (256 KiB: hundreds of frames, data one way and ACKs the
+                # other); a flow split by direction puts ~half of them on the other worker.
+                # Stray frames may land there: ARP, and with the kernel's IPv6 defaults the
+                # namespaces' ND, router solicitations and MLD reports of their first seconds
+                # (5 seen once in CI) — a handful, never a direction of the flow.
+                assert delta[busiest] >= 100, f"flow {i} did not cross: {delta}"
+                assert delta[1 - busiest] <= 16, f"flow {i} split across workers: {delta}"
                 used.add(busiest)
             assert used == {0, 1}, "16 flows all hashed to one worker"
             st = rb.stats()
