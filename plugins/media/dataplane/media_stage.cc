@@ -106,6 +106,11 @@ inline bool call_method(sip::method m) {
 void media_on_sip(media_worker& mw, const sip_message_seen& s) {
   const sip::message& msg = s.msg;
   if (!call_method(msg.cseq_method)) return;
+  // A flood of one message: its first copies installed the flows and are in the recording.
+  if (s.repeat > k_repeats_mirrored) {
+    mw[media_counter::sip_repeats_skipped].inc();
+    return;
+  }
   // The sip stage hashed the Call-ID already (media_call_key() is that hash).
   const uint64_t call = msg.call_hash != 0 ? msg.call_hash : media_call_key(msg.call_id);
   uint8_t flags = 0;

@@ -150,13 +150,28 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
   return mix64(call ^ mix64(what ^ mix64(how ^ tag)));
 }
 
+/// A message's signature and whether it repeats one handed over lately
+/// (recent_events::repeat()): looked up once, before the message hook, which hands on only
+/// the first few copies of a flood.
+struct repeat_check {
+  uint64_t sig = 0;
+  unsigned repeat = 0;
+};
+inline repeat_check check_repeat(sip_worker& sw, const sip::message& m, int side,
+                                 const event_verdict& v, uint64_t tsc) {
+  const uint64_t sig = event_signature(m, side, v);
+  return {sig, sw.recent->repeat(sig, tsc)};
+}
+
 /// Turns a parsed message into an event and hands it to the control thread: built where
 /// it lies in the ring, written once. A retransmission of a message handed over within
 /// k_repeat_window_s is not handed over again (exports still get it): the control thread
-/// learns nothing from it, and a flood of them would cost it one event each.
+/// learns nothing from it, and a flood of them would cost it one event each. RC: M's
+/// check_repeat().
 inline void emit(sip_worker& sw, sip_counters& sc, sip::message& m, const char* raw,
                  const l4_info& li, int side, unsigned worker, uint64_t tsc,
-                 const event_verdict& v = {}, const caller_id* who = nullptr) {
+                 const repeat_check& rc, const event_verdict& v = {},
+                 const caller_id* who = nullptr) {
   caller_id found;
   if (who == nullptr && initial_invite(m)) {  // SIP over TCP: no verdict step, same identity
     found =
@@ -168,9 +183,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, sip::message& m, const char* 
     sc.requests[static_cast<size_t>(m.req_method)].inc();
   else if (m.status >= 100 && m.status <= 699)
     sc.responses[m.status / 100 - 1].inc();
-  const uint64_t sig = event_signature(m, side, v);
-  recent_events& recent = *sw.recent;
-  if (recent.seen(sig, tsc)) {
+  if (rc.repeat != 0) {
     sc[sip_counter::repeats_coalesced].inc();
     if (sw.capture) {
       sip_event seen;
@@ -188,7 +201,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, sip::message& m, const char* 
     sc[sip_counter::sip_events].inc();
     // Only what was handed over: a retransmission of an event the ring had no room for
     // goes through.
-    recent.note(sig, tsc);
+    sw.recent->note(rc.sig, tsc);
     return;
   }
   // The control thread is behind: the event is dropped (counted); exports still get the
@@ -226,12 +239,13 @@ struct tcp_handler {
   std::string_view watched_header() const { return sw.on_message.header; }
   void message(sip::message& m, const char* raw) {
     m.call_hash = keyed_hash64(m.call_id);
+    const repeat_check rc = check_repeat(sw, m, side, {}, tsc);
     // The hook first: what it hands on (the media thread's copy of the INVITE) is then
     // there before the control thread can act on the event.
     if (sw.on_message.fn != nullptr)
       sw.on_message.fn(sw.on_message.ctx,
-                       sip_message_seen{m, raw, li, nullptr, side, worker, tsc});
-    emit(sw, sc, m, raw, li, side, worker, tsc);
+                       sip_message_seen{m, raw, li, nullptr, side, worker, tsc, rc.repeat});
+    emit(sw, sc, m, raw, li, side, worker, tsc, rc);
   }
   void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
   void note(stream_note k) {
@@ -303,10 +317,12 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
     out = sw.on_request.fn(
         sw.on_request.ctx,
         sip_request{msg, p, frame, li, side, worker, tsc, initial ? &who : nullptr, sc}, &v);
+  const repeat_check rc = check_repeat(sw, msg, side, v, tsc);
   // The message hook before the event (see tcp_handler::message).
   if (sw.on_message.fn != nullptr && out.passes())
-    sw.on_message.fn(sw.on_message.ctx, sip_message_seen{msg, p, li, whole, side, worker, tsc});
-  emit(sw, sc, msg, p, li, side, worker, tsc, v, initial ? &who : nullptr);
+    sw.on_message.fn(sw.on_message.ctx,
+                     sip_message_seen{msg, p, li, whole, side, worker, tsc, rc.repeat});
+  emit(sw, sc, msg, p, li, side, worker, tsc, rc, v, initial ? &who : nullptr);
   return out;
 }
 

@@ -560,6 +560,53 @@ TEST_F(sip_events, a_retransmission_within_the_window_is_mirrored_but_not_a_seco
   EXPECT_EQ(count(sip_counter::repeats_coalesced), 2u);
 }
 
+TEST_F(sip_events, a_flood_of_one_message_reaches_the_recording_three_copies_a_window) {
+  const std::string invite = sip_text(k_invite, k_invite_sdp);
+  send(invite, 1, t0);
+  for (int i = 1; i <= 20; i++) send(invite, 1, t0 + hz * i / 25);  // 20 copies in 0.8 s
+  EXPECT_EQ(drain().size(), 1u + k_repeats_mirrored);
+  EXPECT_EQ(media->total(media_counter::sip_mirrored), 1u + k_repeats_mirrored);
+  EXPECT_EQ(media->total(media_counter::sip_repeats_skipped), 20u - k_repeats_mirrored);
+  EXPECT_EQ(count(sip_counter::repeats_coalesced), 20u);
+  EXPECT_EQ(events().size(), 1u);
+
+  // A window after the event the message is handed over again, and so are its first
+  // copies after that.
+  for (int i = 0; i < 6; i++) send(invite, 1, t0 + hz + hz * i / 10);
+  EXPECT_EQ(events().size(), 1u);
+  EXPECT_EQ(drain().size(), 1u + k_repeats_mirrored);
+  EXPECT_EQ(media->total(media_counter::sip_repeats_skipped), 20u - k_repeats_mirrored + 2u);
+
+  // Another message of the call (a new CSeq) is counted on its own.
+  std::string again = invite;
+  again.replace(again.find("314159 INVITE"), 13, "314160 INVITE");
+  send(again, 1, t0 + hz * 2);
+  send(again, 1, t0 + hz * 2 + 1);
+  EXPECT_EQ(drain().size(), 2u);
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST(recent_events, counts_the_copies_of_a_message_within_the_window) {
+  recent_events r;
+  r.window_tsc = 1000000;
+  const uint64_t t = 123456789;
+  EXPECT_EQ(r.repeat(42, t), 0u) << "never handed over";
+  r.note(42, t);
+  EXPECT_EQ(r.repeat(42, t + 1), 1u);
+  EXPECT_EQ(r.repeat(42, t + 2), 2u);
+  EXPECT_EQ(r.repeat(43, t + 2), 0u) << "another signature";
+  for (unsigned i = 3; i < 300; i++) r.repeat(42, t + i);
+  EXPECT_EQ(r.repeat(42, t + 300), 255u) << "saturates";
+  EXPECT_EQ(r.repeat(42, t + 999000), 255u);
+  EXPECT_EQ(r.repeat(42, t + 1000000), 0u) << "the window is over";
+  r.note(42, t + 1000000);
+  EXPECT_EQ(r.repeat(42, t + 1000001), 1u) << "handed over again: counted from 0";
+  // Four others in the same set push the oldest out.
+  for (uint64_t k = 1; k <= 4; k++) r.note(42 + k * recent_events::k_sets, t + 1000000 + k * 1000);
+  EXPECT_EQ(r.repeat(42, t + 1005000), 0u);
+  EXPECT_EQ(r.repeat(42 + recent_events::k_sets, t + 1005000), 1u);
+}
+
 TEST_F(sip_events, a_retransmission_of_an_event_the_full_ring_lost_goes_through) {
   // Fill the ring with other calls' INVITEs; the control thread reads nothing.
   const std::string invite = sip_text(k_invite, k_invite_sdp);

@@ -115,6 +115,9 @@ struct sip_message_seen {
   int side;
   unsigned worker;
   uint64_t tsc;
+  /// 0: a message not handed over lately; n: the nth copy of one handed over less than
+  /// k_repeat_window_s ago (recent_events::repeat()).
+  unsigned repeat = 0;
 };
 
 /// Who else wants the SIP messages the bridge forwards (the media feature: the flows an
@@ -133,23 +136,33 @@ struct message_hook {
 /// The messages a worker handed to the control thread lately, by signature (Call-ID, To
 /// tag, CSeq, method or status, side, verdict: sip_stage.h, event_signature()). A message
 /// whose signature was handed over less than k_repeat_window_s ago is a retransmission:
-/// its event is not sent again (counted, repeats_coalesced). Sets of four slots, the oldest
-/// replaced: a message pushed out early only means that one event more goes through.
+/// its event is not sent again (counted, repeats_coalesced), and the copies are counted so
+/// that a flood of one message can be told from a phone's retransmissions (RFC 3261's
+/// timers: at most two copies a second). Sets of four slots, the oldest replaced: a message
+/// pushed out early only means that one event more goes through.
 struct recent_events {
   static constexpr size_t k_ways = 4;
   static constexpr size_t k_sets = 1024;
+  /// A slot's stamp: the TSC it was handed over at, its low 8 bits the copies since.
+  static constexpr uint64_t k_count_bits = 0xff;
   struct slot {
     uint64_t sig = 0;
-    uint64_t tsc = 0;
+    uint64_t stamp = 0;
   };
   std::array<std::array<slot, k_ways>, k_sets> sets{};
   uint64_t window_tsc = 0;
 
-  /// Was SIG handed over within the window before TSC?
-  bool seen(uint64_t sig, uint64_t tsc) const {
-    for (const slot& s : sets[sig % k_sets])
-      if (s.sig == sig) return tsc - s.tsc < window_tsc;
-    return false;
+  /// 0 when SIG was not handed over within the window before TSC (a new message, or one
+  /// whose earlier copy was not handed over); else this copy's number since it was: 1,
+  /// 2, ... (255 and above read 255).
+  unsigned repeat(uint64_t sig, uint64_t tsc) {
+    for (slot& s : sets[sig % k_sets]) {
+      if (s.sig != sig) continue;
+      if (tsc - (s.stamp & ~k_count_bits) >= window_tsc) return 0;
+      if ((s.stamp & k_count_bits) != k_count_bits) s.stamp++;
+      return static_cast<unsigned>(s.stamp & k_count_bits);
+    }
+    return 0;
   }
   /// SIG was handed over at TSC.
   void note(uint64_t sig, uint64_t tsc) {
@@ -160,9 +173,9 @@ struct recent_events {
         victim = &s;
         break;
       }
-      if (s.tsc < victim->tsc) victim = &s;
+      if (s.stamp < victim->stamp) victim = &s;
     }
-    *victim = {sig, tsc};
+    *victim = {sig, tsc & ~k_count_bits};
   }
 };
 inline constexpr double k_repeat_window_s = 1.0;
