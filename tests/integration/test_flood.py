@@ -135,3 +135,67 @@ def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
     assert auto <= CAPS["phonebook_auto_max"], auto
     # Memory flat: the last wave's RSS within 5 % of the first's.
     assert rss[-1] <= rss[0] * 1.05, rss
+
+
+def test_retransmission_flood_of_one_invite_costs_one_event_a_second(tmp_path):
+    """One INVITE sent again and again as fast as rb_gen goes (a scanner's or a looping
+    proxy's flood): every copy is forwarded; the control thread gets one event a second
+    (repeats_coalesced) and the media thread the first three copies a second
+    (sip_repeats_skipped) — a phone's retransmissions, at most two a second, all reach the
+    recording (tests/unit/media/media_stage_test.cc)."""
+    port = free_port()
+    state = tmp_path / "state"
+    state.mkdir()
+    cfg = (f'[storage]\nstate_dir = "{state}"\n'
+           f'[http]\nlisten = "127.0.0.1:{port}"\ntoken = "{TOKEN}"\n')
+    with Topology() as topo, Ringbridge(topo.ports("xdp"), config=cfg, workdir=tmp_path) as rb:
+        api = Api(port, TOKEN)
+        mac = {ns: run(in_ns(ns, "cat", "/sys/class/net/eth0/address")).stdout.strip()
+               for ns in (topo.net_ns, topo.phone_ns)}
+        pcap = tmp_path / "invite.pcap"
+        frame = template(mac[topo.phone_ns], mac[topo.net_ns])
+        pf.write_pcap(pcap, [frame.replace(b"@", b"7").replace(b"#", b"5")])
+        prefix = f"rbflood-{os.getpid()}"
+        dpdk_runtime_dir(prefix)
+        gen = subprocess.Popen(
+            in_ns(topo.net_ns, RB_GEN, "--no-huge", "--no-shconf", "-m", "256", "--file-prefix",
+                  prefix, "--no-pci", "--log-level", "warning", "--vdev",
+                  "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert gen.stdout.readline().startswith("ready"), "rb_gen did not start"
+            gen.stdin.write("0 200000\n")
+            gen.stdin.flush()
+            actual = gen.stdout.readline().split()
+            gen.stdout.readline()
+            sent, secs = int(actual[1]), float(actual[-2])
+            gen.stdin.write("quit\n")
+            gen.stdin.flush()
+            gen.wait(timeout=30)
+        finally:
+            if gen.poll() is None:
+                gen.kill()
+                gen.wait()
+            remove_dpdk_runtime_dir(prefix)
+        time.sleep(1)
+        st, metrics = api.get("/metrics")
+        assert st == 200
+        rc, final, exit_line = rb.stop()
+    assert rc == 0 and exit_line["status"] == 0, rb.stderr()
+    sip, a = final["sip"], final["ports"]["a"]
+    mirrored = metric(metrics, "ringbridge_media_dataplane_total", what="sip_mirrored")
+    skipped = metric(metrics, "ringbridge_media_dataplane_total", what="sip_repeats_skipped")
+    print(f"\nRELIABILITY one INVITE {sent} times at {sent / secs / 1000:.0f} kpps: ringbridge "
+          f"received {a['rx_pkts']}, forwarded {a['forwarded']}; {sip['sip_events']} events, "
+          f"{sip['repeats_coalesced']} coalesced; {mirrored:.0f} copies mirrored to the media "
+          f"thread, {skipped:.0f} skipped")
+    assert_counters_balance(final)
+    assert a["drops"] == 0 and a["forwarded"] == a["rx_pkts"]
+    # Every INVITE that reached ringbridge was inspected (the rest of rx: the namespaces'
+    # own IPv6 chatter; above ringbridge's rate the kernel drops the excess, counted).
+    assert 20000 <= sip["sip_messages"] <= min(sent, a["rx_pkts"])
+    windows = int(secs) + 2  # the 1 s windows the flood can touch
+    assert 1 <= sip["sip_events"] <= windows
+    assert sip["sip_events"] + sip["repeats_coalesced"] + sip["ring_full"] == sip["sip_messages"]
+    assert 1 + 3 <= mirrored <= (1 + 3) * windows, mirrored
+    assert mirrored + skipped == sip["sip_messages"]
