@@ -106,8 +106,9 @@ inline bool call_method(sip::method m) {
 void media_on_sip(media_worker& mw, const sip_message_seen& s) {
   const sip::message& msg = s.msg;
   if (!call_method(msg.cseq_method)) return;
-  // A flood of one message: its first copies installed the flows and are in the recording.
-  if (s.repeat > k_repeats_mirrored) {
+  // A flood of one message: the message and its first copies installed the flows and are
+  // in the recording.
+  if (s.nth_copy > k_repeats_mirrored) {
     mw[media_counter::sip_repeats_skipped].inc();
     return;
   }

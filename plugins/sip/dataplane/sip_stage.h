@@ -124,7 +124,9 @@ inline bool initial_invite(const sip::message& m) {
 
 /// What makes M, seen on SIDE with verdict V, the same message as another: its Call-ID
 /// (whole), To tag, CSeq, method, status, direction and verdict (a rule added between two
-/// retransmissions makes the second a new event). Keyed through the Call-ID's keyed hash:
+/// retransmissions makes the second a new event), and its length and Request-URI (a
+/// forking proxy's INVITEs to several phones share everything else; a retransmission is
+/// the same bytes again). Keyed through the Call-ID's keyed hash:
 /// two calls' signatures meet only by a chance of 2^-64 that nobody outside can improve on;
 /// the other fields are mixed in without a key (two messages of one call alike here differ
 /// in fields no one but the call's own parties chooses).
@@ -147,7 +149,14 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
     std::memcpy(&w, m.to.tag.data() + i, std::min<size_t>(8, n - i));
     tag = mix64(tag ^ w);
   }
-  return mix64(call ^ mix64(what ^ mix64(how ^ tag)));
+  // The Request-URI's first and last 8 bytes (fewer when it is shorter), its length and
+  // the message's.
+  const std::string_view ru = m.request_uri;
+  uint64_t head = 0, tail = 0;
+  if (!ru.empty()) std::memcpy(&head, ru.data(), std::min<size_t>(8, ru.size()));
+  if (ru.size() > 8) std::memcpy(&tail, ru.data() + ru.size() - 8, 8);
+  const uint64_t bytes = mix64((uint64_t{m.length} << 32 | ru.size()) ^ mix64(head ^ mix64(tail)));
+  return mix64(call ^ mix64(what ^ mix64(how ^ tag ^ bytes)));
 }
 
 /// A message's signature and whether it repeats one handed over lately
@@ -155,7 +164,7 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
 /// the first few copies of a flood.
 struct repeat_check {
   uint64_t sig = 0;
-  unsigned repeat = 0;
+  unsigned nth_copy = 0;  ///< recent_events::repeat(): 0 for a message not handed over lately
 };
 inline repeat_check check_repeat(sip_worker& sw, const sip::message& m, int side,
                                  const event_verdict& v, uint64_t tsc) {
@@ -183,7 +192,7 @@ inline void emit(sip_worker& sw, sip_counters& sc, sip::message& m, const char* 
     sc.requests[static_cast<size_t>(m.req_method)].inc();
   else if (m.status >= 100 && m.status <= 699)
     sc.responses[m.status / 100 - 1].inc();
-  if (rc.repeat != 0) {
+  if (rc.nth_copy != 0) {
     sc[sip_counter::repeats_coalesced].inc();
     if (sw.capture) {
       sip_event seen;
@@ -244,7 +253,7 @@ struct tcp_handler {
     // there before the control thread can act on the event.
     if (sw.on_message.fn != nullptr)
       sw.on_message.fn(sw.on_message.ctx,
-                       sip_message_seen{m, raw, li, nullptr, side, worker, tsc, rc.repeat});
+                       sip_message_seen{m, raw, li, nullptr, side, worker, tsc, rc.nth_copy});
     emit(sw, sc, m, raw, li, side, worker, tsc, rc);
   }
   void parse_error(sip::parse_status r) { count_parse_error(sc, r); }
@@ -321,7 +330,7 @@ __attribute__((noinline)) inline verdict inspect_udp(sip_worker& sw, sip_counter
   // The message hook before the event (see tcp_handler::message).
   if (sw.on_message.fn != nullptr && out.passes())
     sw.on_message.fn(sw.on_message.ctx,
-                     sip_message_seen{msg, p, li, whole, side, worker, tsc, rc.repeat});
+                     sip_message_seen{msg, p, li, whole, side, worker, tsc, rc.nth_copy});
   emit(sw, sc, msg, p, li, side, worker, tsc, rc, v, initial ? &who : nullptr);
   return out;
 }

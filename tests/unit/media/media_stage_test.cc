@@ -560,11 +560,18 @@ TEST_F(sip_events, a_retransmission_within_the_window_is_mirrored_but_not_a_seco
   EXPECT_EQ(count(sip_counter::repeats_coalesced), 2u);
 }
 
-TEST_F(sip_events, a_flood_of_one_message_reaches_the_recording_three_copies_a_window) {
+TEST_F(sip_events, a_flood_of_one_message_reaches_the_recording_three_retransmissions_a_window) {
   const std::string invite = sip_text(k_invite, k_invite_sdp);
   send(invite, 1, t0);
+  const uint64_t flows = media->total(media_counter::flows_installed);
+  ASSERT_GT(flows, 0u);
   for (int i = 1; i <= 20; i++) send(invite, 1, t0 + hz * i / 25);  // 20 copies in 0.8 s
-  EXPECT_EQ(drain().size(), 1u + k_repeats_mirrored);
+  const std::vector<mirror_rec> got = drain();
+  ASSERT_EQ(got.size(), 1u + k_repeats_mirrored);
+  for (size_t i = 0; i < got.size(); i++)
+    EXPECT_TRUE(got[i].flags & mirror_initial_invite) << i;
+  EXPECT_EQ(media->total(media_counter::flows_installed), flows * (1 + k_repeats_mirrored))
+      << "the copies past the third retransmission install nothing";
   EXPECT_EQ(media->total(media_counter::sip_mirrored), 1u + k_repeats_mirrored);
   EXPECT_EQ(media->total(media_counter::sip_repeats_skipped), 20u - k_repeats_mirrored);
   EXPECT_EQ(count(sip_counter::repeats_coalesced), 20u);
@@ -584,6 +591,22 @@ TEST_F(sip_events, a_flood_of_one_message_reaches_the_recording_three_copies_a_w
   send(again, 1, t0 + hz * 2 + 1);
   EXPECT_EQ(drain().size(), 2u);
   EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(sip_events, a_forking_proxys_invites_to_several_phones_are_messages_of_their_own) {
+  // One call forked to six registrations: the same Call-ID, CSeq and From, no To tag; only
+  // the Request-URI (and with it the length) differs.
+  const std::string invite = sip_text(k_invite, k_invite_sdp);
+  for (int i = 0; i < 6; i++) {
+    std::string fork = invite;
+    const std::string ruri = "sip:bob@198.51.100." + std::to_string(7 + i * 10);
+    fork.replace(fork.find("sip:bob@198.51.100.7 SIP"), 20, ruri);
+    send(fork, 0, t0 + i);
+  }
+  EXPECT_EQ(events().size(), 6u);
+  EXPECT_EQ(drain().size(), 6u) << "every fork is in the recording";
+  EXPECT_EQ(media->total(media_counter::sip_repeats_skipped), 0u);
+  EXPECT_EQ(count(sip_counter::repeats_coalesced), 0u);
 }
 
 TEST(recent_events, counts_the_copies_of_a_message_within_the_window) {

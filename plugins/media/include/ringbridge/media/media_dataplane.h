@@ -129,9 +129,10 @@ enum mirror_flag : uint8_t {
 /// strips it and flags the frame mirror_heuristic.
 inline constexpr uint8_t k_kind_heuristic = 0x80;
 
-/// Copies of one SIP message (sip_message_seen::repeat) handed to the media thread within
-/// the window after its event: a phone's retransmissions (RFC 3261: at most two a second)
-/// all reach the recording; a flood of one message costs the media thread no more.
+/// Retransmissions of one SIP message (sip_message_seen::nth_copy) handed to the media
+/// thread, besides the message itself, within the window after its event: a phone's
+/// (RFC 3261's timers: at most two a second) all reach the recording; a flood of one
+/// message costs the media thread no more.
 inline constexpr unsigned k_repeats_mirrored = 3;
 
 inline constexpr size_t k_mirror_ring_size = 4096;
@@ -150,8 +151,8 @@ using mirror_ring = spsc_ring<mirror_rec, k_mirror_ring_size>;
   _(sip_not_mirrored, "SIP messages not handed over whole (reassembled or over TCP)")        \
   _(heuristic_flows, "RTP/RTCP flows installed by the RTP heuristics (no SIP seen)")        \
   _(sip_repeats_skipped,                                                                      \
-    "copies of a SIP message past the third within 1 s of its event (a flood): not handed "  \
-    "to the media thread")
+    "copies of a SIP message past its third retransmission within 1 s of its event (a "      \
+    "flood): not handed to the media thread")
 
 enum class media_counter : uint8_t {
 #define RB_DP_MEDIA_ENUM(name, help) name,

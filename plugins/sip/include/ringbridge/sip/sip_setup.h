@@ -115,9 +115,9 @@ struct sip_message_seen {
   int side;
   unsigned worker;
   uint64_t tsc;
-  /// 0: a message not handed over lately; n: the nth copy of one handed over less than
-  /// k_repeat_window_s ago (recent_events::repeat()).
-  unsigned repeat = 0;
+  /// 0: a message not handed over lately; n: the nth copy of one whose event was handed
+  /// over less than k_repeat_window_s ago (recent_events::repeat()).
+  unsigned nth_copy = 0;
 };
 
 /// Who else wants the SIP messages the bridge forwards (the media feature: the flows an
