@@ -150,12 +150,14 @@ inline uint64_t event_signature(const sip::message& m, int side, const event_ver
     tag = mix64(tag ^ w);
   }
   // The Request-URI's first and last 8 bytes (fewer when it is shorter), its length and
-  // the message's.
+  // the message's: two URIs that differ in one of these differ here (the multiplier is
+  // odd: a bijection), the mixing below does the rest.
   const std::string_view ru = m.request_uri;
   uint64_t head = 0, tail = 0;
   if (!ru.empty()) std::memcpy(&head, ru.data(), std::min<size_t>(8, ru.size()));
   if (ru.size() > 8) std::memcpy(&tail, ru.data() + ru.size() - 8, 8);
-  const uint64_t bytes = mix64((uint64_t{m.length} << 32 | ru.size()) ^ mix64(head ^ mix64(tail)));
+  const uint64_t bytes =
+      head ^ tail * 0x9e3779b97f4a7c15ull ^ mix64(uint64_t{m.length} << 32 | ru.size());
   return mix64(call ^ mix64(what ^ mix64(how ^ tag ^ bytes)));
 }
 
