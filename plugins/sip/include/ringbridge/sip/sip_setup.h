@@ -134,7 +134,8 @@ struct message_hook {
 
 /// One worker's SIP state. Owned by sip_dataplane; used only by its worker lcore.
 /// The messages a worker handed to the control thread lately, by signature (Call-ID, To
-/// tag, CSeq, method or status, side, verdict: sip_stage.h, event_signature()). A message
+/// tag, CSeq, method or status, side, verdict, Request-URI and length: sip_stage.h,
+/// event_signature()). A message
 /// whose signature was handed over less than k_repeat_window_s ago is a retransmission:
 /// its event is not sent again (counted, repeats_coalesced), and the copies are counted so
 /// that a flood of one message can be told from a phone's retransmissions (RFC 3261's
