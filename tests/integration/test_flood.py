@@ -3,6 +3,7 @@
 AF_XDP generator goes — through the running binary: forwarding goes on, the call table, the
 call log and the phonebook's automatic rows stay within their configured caps, and the
 process's memory stays flat from one wave of the flood to the next."""
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -50,6 +51,39 @@ def phone_rx(topo):
                  for f in ("rx_packets", "rx_dropped"))
 
 
+@contextlib.contextmanager
+def rb_gen(topo, pcap, *extra):
+    """rb_gen on the network side's eth0 (AF_XDP, its own DPDK prefix, removed after):
+    yields send(RATE, COUNT) -> (frames sent, seconds taken); RATE 0 = as fast as it goes."""
+    prefix = f"rbflood-{os.getpid()}"
+    dpdk_runtime_dir(prefix)
+    gen = subprocess.Popen(
+        in_ns(topo.net_ns, RB_GEN, "--no-huge", "--no-shconf", "-m", "256", "--file-prefix",
+              prefix, "--no-pci", "--log-level", "warning", "--vdev",
+              "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap, *extra),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def send(rate, count):
+        gen.stdin.write(f"{rate} {count}\n")
+        gen.stdin.flush()
+        actual = gen.stdout.readline().split()
+        gen.stdout.readline()
+        return int(actual[1]), float(actual[-2])
+
+    try:
+        assert gen.stdout.readline().startswith("ready"), "rb_gen did not start"
+        yield send
+        gen.stdin.write("quit\n")
+        gen.stdin.flush()
+        gen.wait(timeout=30)
+    finally:
+        if gen.poll() is None:
+            gen.kill()
+            gen.wait()
+        remove_dpdk_runtime_dir(prefix)
+    assert not Path("/var/run/dpdk", prefix).exists()
+
+
 def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
     port = free_port()
     state = tmp_path / "state"
@@ -64,35 +98,15 @@ def test_invite_flood_stays_within_caps_and_memory_is_flat(tmp_path):
                for ns in (topo.net_ns, topo.phone_ns)}
         pcap = tmp_path / "invite.pcap"
         pf.write_pcap(pcap, [template(mac[topo.phone_ns], mac[topo.net_ns])])
-        prefix = f"rbflood-{os.getpid()}"
-        dpdk_runtime_dir(prefix)
-        gen = subprocess.Popen(
-            in_ns(topo.net_ns, RB_GEN, "--no-huge", "--no-shconf", "-m", "256", "--file-prefix",
-                  prefix, "--no-pci", "--log-level", "warning", "--vdev",
-                  "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap, "--unique"),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert gen.stdout.readline().startswith("ready"), "rb_gen did not start"
+        with rb_gen(topo, pcap, "--unique") as send:
             rx0, rxd0 = phone_rx(topo)
             rss, sent, secs = [], 0, 0.0
             for _ in range(WAVES):
-                gen.stdin.write(f"0 {PER_WAVE}\n")
-                gen.stdin.flush()
-                actual = gen.stdout.readline().split()
-                gen.stdout.readline()
-                sent += int(actual[1])
-                secs += float(actual[-2])
+                n, t = send(0, PER_WAVE)
+                sent += n
+                secs += t
                 time.sleep(3)  # housekeeping prunes, the control thread catches up
                 rss.append(rss_kb(rb.proc.pid))
-            gen.stdin.write("quit\n")
-            gen.stdin.flush()
-            gen.wait(timeout=30)
-        finally:
-            if gen.poll() is None:
-                gen.kill()
-                gen.wait()
-            remove_dpdk_runtime_dir(prefix)
-        assert not Path("/var/run/dpdk", prefix).exists()
         time.sleep(2)
         # Forwarding goes on as before: a paced stream crosses without loss (ARP first).
         run(in_ns(topo.net_ns, "ping", "-c1", "-W2", topo.phone_ip))
@@ -155,28 +169,8 @@ def test_retransmission_flood_of_one_invite_costs_one_event_a_second(tmp_path):
         pcap = tmp_path / "invite.pcap"
         frame = template(mac[topo.phone_ns], mac[topo.net_ns])
         pf.write_pcap(pcap, [frame.replace(b"@", b"7").replace(b"#", b"5")])
-        prefix = f"rbflood-{os.getpid()}"
-        dpdk_runtime_dir(prefix)
-        gen = subprocess.Popen(
-            in_ns(topo.net_ns, RB_GEN, "--no-huge", "--no-shconf", "-m", "256", "--file-prefix",
-                  prefix, "--no-pci", "--log-level", "warning", "--vdev",
-                  "net_af_xdp0,iface=eth0,busy_budget=0", "--", pcap),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            assert gen.stdout.readline().startswith("ready"), "rb_gen did not start"
-            gen.stdin.write("100000 400000\n")
-            gen.stdin.flush()
-            actual = gen.stdout.readline().split()
-            gen.stdout.readline()
-            sent, secs = int(actual[1]), float(actual[-2])
-            gen.stdin.write("quit\n")
-            gen.stdin.flush()
-            gen.wait(timeout=30)
-        finally:
-            if gen.poll() is None:
-                gen.kill()
-                gen.wait()
-            remove_dpdk_runtime_dir(prefix)
+        with rb_gen(topo, pcap) as send:
+            sent, secs = send(100000, 400000)
         time.sleep(1)
         st, metrics = api.get("/metrics")
         assert st == 200
